@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from './config/load';
+import { packageVersion } from './version';
+
+export const DEFAULT_CONFIG = 'config/monitor.yaml';
+
+const USAGE = `Usage:
+  rtc-room-monitor [run] [--config FILE]          run the daemon (default config: ${DEFAULT_CONFIG})
+  rtc-room-monitor check-config [--config FILE]   validate the config and exit (0 = valid)
+  rtc-room-monitor simulator [--host H] [--port P] [--config FILE]
+                                                  run the built-in API simulator
+  rtc-room-monitor --version | --help
+
+Environment: VOLC_ACCESSKEY, VOLC_SECRETKEY (also read from .env), LOG_LEVEL, RTC_WEBHOOK_SECRET.
+`;
+
+/** Argument parsing and dispatch; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === 'simulator') {
+    const { runSimulator } = await import('./simulator/cli');
+    await runSimulator(rest);
+    return 0;
+  }
+  const command = first === 'run' || first === 'check-config' ? first : 'run';
+  const args = command === first ? rest : argv;
+
+  let values: { config?: string; help?: boolean; version?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  const configPath = values.config ?? DEFAULT_CONFIG;
+
+  if (command === 'check-config') {
+    try {
+      const cfg = loadConfigFile(configPath);
+      process.stdout.write(`${configPath}: OK (${cfg.rooms.length} room(s), qps ${cfg.rateLimit.qps}, schedule "${cfg.schedule}")\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+      return 1;
+    }
+  }
+  const { runDaemon } = await import('./main');
+  return runDaemon(configPath);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`fatal: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

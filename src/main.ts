@@ -1,0 +1,170 @@
+import { config as loadDotenv } from 'dotenv';
+import { monotonicClock, systemClock } from './clock';
+import { ConfigError, loadConfigFile } from './config/load';
+import type { Config } from './config/schema';
+import { Daemon } from './daemon';
+import { createEventLogger, createLogger, Logger } from './logger';
+import type { EventSink } from './polling/room-poller';
+import { CronTicker } from './scheduler/ticker';
+import { EventFanout } from './sinks/event-fanout';
+import { EventFileSink } from './sinks/event-file-sink';
+import { EventLogSink } from './sinks/event-log-sink';
+import { Metrics } from './sinks/metrics';
+import { WebhookSink } from './sinks/webhook-sink';
+import { loadState, saveState } from './state/state-file';
+import { packageVersion } from './version';
+import { VolcClient } from './volc/client';
+import { Credentials, credentialsFromEnv } from './volc/credentials';
+
+export const ENV_WEBHOOK_SECRET = 'RTC_WEBHOOK_SECRET';
+
+/**
+ * Wiring only: load the environment and config, build the real objects, connect them, handle signals.
+ * Resolves with the process exit code once the daemon has stopped (or failed to start).
+ */
+export async function runDaemon(configPath: string): Promise<number> {
+  // Real environment wins over .env (dotenv never overrides a variable that is already set).
+  loadDotenv({ quiet: true });
+  const logger = createLogger();
+
+  let config: Config;
+  let credentials: Credentials;
+  try {
+    config = loadConfigFile(configPath);
+    credentials = credentialsFromEnv(process.env);
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`);
+    return 2;
+  }
+
+  const version = packageVersion();
+  // The metrics read live values from the daemon built below; they are only read at scrape time, after it exists.
+  const metrics = new Metrics({
+    rooms: () => daemon.store.views(),
+    roomCount: () => daemon.store.size(),
+    configuredQps: () => daemon.configuredQps(),
+    effectiveQps: () => daemon.effectiveQps(),
+    pollIntervalSeconds: () => daemon.pollIntervalSeconds(),
+    version,
+  });
+
+  const sinks = buildSinks(config, logger, metrics);
+  const daemon: Daemon = new Daemon(config, {
+    logger,
+    clock: systemClock,
+    monotonic: monotonicClock,
+    metrics,
+    sink: new EventFanout(
+      sinks.list,
+      (events) => metrics.eventsEmitted(events),
+      (name, err) => {
+        metrics.sinkError(name);
+        logger.error({ sink: name, err }, 'event sink failed');
+      },
+    ),
+    makeApi: (cfg) =>
+      new VolcClient(
+        { endpoint: cfg.api.endpoint, region: cfg.api.region, service: cfg.api.service, version: cfg.api.version, timeoutMs: cfg.api.timeoutMs, credentials },
+        metrics,
+      ),
+    makeTicker: (schedule) => new CronTicker(schedule, logger),
+    loadConfig: () => loadConfigFile(configPath),
+    state: config.state.file ? stateHooks(config.state.file, logger, metrics) : undefined,
+    closeSinks: sinks.close,
+    version,
+  });
+
+  const stopped = new Promise<number>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'signal received');
+      daemon.shutdown().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  process.on('SIGHUP', () => void daemon.reload());
+
+  try {
+    await daemon.start();
+  } catch (err) {
+    logger.error({ err, host: config.server.host, port: config.server.port }, 'cannot start');
+    return 1;
+  }
+  return stopped;
+}
+
+function buildSinks(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+): { list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void> } {
+  const list: { name: string; sink: EventSink }[] = [];
+  if (config.events.log) list.push({ name: 'log', sink: new EventLogSink(createEventLogger()) });
+  let file: EventFileSink | undefined;
+  if (config.events.file) {
+    file = new EventFileSink(config.events.file, (err) => {
+      metrics.sinkError('file');
+      logger.error({ err, file: config.events.file }, 'event file write failed');
+    });
+    list.push({ name: 'file', sink: file });
+  }
+  let webhook: WebhookSink | undefined;
+  const hook = config.events.webhook;
+  if (hook) {
+    webhook = new WebhookSink(
+      { ...hook, secret: process.env[ENV_WEBHOOK_SECRET] || hook.secret },
+      {
+        clock: systemClock,
+        logger,
+        observer: {
+          queueLength: (n) => metrics.webhookQueue.set(n),
+          dropped: (reason, n) => metrics.webhookDropped.inc({ reason }, n),
+          delivery: (result) => metrics.webhookDeliveries.inc({ result }),
+        },
+      },
+    );
+    list.push({ name: 'webhook', sink: webhook });
+  }
+  return {
+    list,
+    close: async (deadlineMs) => {
+      file?.close();
+      if (webhook) {
+        await webhook.flush(deadlineMs);
+        webhook.close();
+      }
+    },
+  };
+}
+
+function stateHooks(file: string, logger: Logger, metrics: Metrics): NonNullable<ConstructorParameters<typeof Daemon>[1]['state']> {
+  return {
+    load(store) {
+      const result = loadState(file);
+      if (result.status === 'loaded') {
+        const restored = store.restore(result.rooms);
+        logger.info({ file, restored, saved: result.rooms.length, savedAt: new Date(result.savedAtMs).toISOString() }, 'state loaded; it is the baseline for the first poll');
+      } else if (result.status === 'missing') {
+        logger.info({ file }, 'no saved state; the first poll is the baseline');
+      } else {
+        logger.warn({ file, reason: result.reason }, 'saved state ignored; the first poll is the baseline');
+      }
+    },
+    async save(store) {
+      try {
+        await saveState(file, store.save(), systemClock.now());
+        metrics.stateSaves.inc({ result: 'success' });
+        metrics.stateSaveTime.set(systemClock.now() / 1000);
+      } catch (err) {
+        metrics.stateSaves.inc({ result: 'failure' });
+        logger.error({ err, file }, 'state save failed');
+      }
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import { Clock, isAbortError } from '../clock';
+import type { Logger } from '../logger';
+import type { AdaptiveRate } from '../ratelimit/adaptive-rate';
+import type { RateLimiter } from '../ratelimit/limiter';
+import { roomKey } from '../rooms/room-event';
+import type { RoomEvent } from '../rooms/room-event';
+import type { ApplyResult, RoomStore } from '../rooms/room-store';
+import type { RoomRef, RoomUsersApi } from '../volc/client';
+import { ApiError, TransportError } from '../volc/errors';
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Where events go; implemented by the sinks (log, file, webhook). Must not throw. */
+export interface EventSink {
+  emit(events: readonly RoomEvent[]): void;
+}
+
+/** What the poller reports for metrics; implemented by the metrics sink. */
+export interface PollObserver {
+  permitWaited(seconds: number): void;
+  retried(): void;
+  throttled(): void;
+  polled(ref: RoomRef, result: ApplyResult): void;
+  failed(ref: RoomRef, err: ApiError): void;
+}
+
+export interface RoomPollerDeps {
+  api: RoomUsersApi;
+  limiter: RateLimiter;
+  rate: AdaptiveRate;
+  store: RoomStore;
+  sink: EventSink;
+  observer: PollObserver;
+  clock: Clock;
+  logger: Logger;
+  retry: RetryPolicy;
+  /** Jitter source; injected so tests are deterministic. */
+  random?: () => number;
+}
+
+/**
+ * Polls one room: wait for the shared limiter, call the API, retry transient failures (each retry waits
+ * for the limiter again: a retry is a request), then write the outcome to the store and its events to the
+ * sink. Never rejects.
+ */
+export class RoomPoller {
+  private retry: RetryPolicy;
+  /** Last error code logged per room, so a room that keeps failing the same way logs once. */
+  private readonly lastLogged = new Map<string, string>();
+
+  constructor(private readonly deps: RoomPollerDeps) {
+    this.retry = deps.retry;
+  }
+
+  /** The API settings changed on reload; polls already running finish with the old client. */
+  setApi(api: RoomUsersApi): void {
+    this.deps.api = api;
+  }
+
+  setRetryPolicy(retry: RetryPolicy): void {
+    this.retry = retry;
+  }
+
+  /** Forget log state for rooms no longer configured. */
+  forget(keep: ReadonlySet<string>): void {
+    for (const key of this.lastLogged.keys()) if (!keep.has(key)) this.lastLogged.delete(key);
+  }
+
+  async poll(ref: RoomRef, signal?: AbortSignal): Promise<boolean> {
+    const { clock } = this.deps;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const waitedMs = await this.deps.limiter.acquire(signal);
+        this.deps.observer.permitWaited(waitedMs / 1000);
+        const snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal);
+        this.deps.rate.onAccepted(clock.now());
+        const result = this.deps.store.applySuccess(ref, snapshot, clock.now());
+        this.deps.observer.polled(ref, result);
+        if (result.events.length > 0) this.deps.sink.emit(result.events);
+        this.noteRecovered(ref);
+        return true;
+      } catch (err) {
+        if (isAbortError(err)) return false; // shutdown: not a failure of the room
+        const apiErr = err instanceof ApiError ? err : new TransportError('ConnectionError', describe(err));
+        if (apiErr.throttled) {
+          this.deps.observer.throttled();
+          this.deps.rate.onThrottled(clock.now());
+        } else {
+          this.deps.rate.onAccepted(clock.now());
+        }
+        if (apiErr.retryable && attempt < this.retry.maxRetries) {
+          this.deps.observer.retried();
+          this.deps.logger.debug({ appId: ref.appId, roomId: ref.roomId, code: apiErr.code, attempt }, 'retrying poll');
+          try {
+            await clock.sleep(this.backoffMs(attempt), signal);
+          } catch {
+            return false;
+          }
+          continue;
+        }
+        this.deps.store.applyFailure(ref);
+        this.deps.observer.failed(ref, apiErr);
+        this.noteFailure(ref, apiErr);
+        return false;
+      }
+    }
+  }
+
+  /** Full jitter: uniform in [0, min(max, base * 2^attempt)]. */
+  private backoffMs(attempt: number): number {
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
+    return Math.round((this.deps.random ?? Math.random)() * ceiling);
+  }
+
+  private noteFailure(ref: RoomRef, err: ApiError): void {
+    const key = roomKey(ref.appId, ref.roomId);
+    if (this.lastLogged.get(key) === err.code) return;
+    this.lastLogged.set(key, err.code);
+    this.deps.logger.warn(
+      { appId: ref.appId, roomId: ref.roomId, code: err.code, retryable: err.retryable, httpStatus: err.httpStatus, reason: err.message },
+      'room poll failed',
+    );
+  }
+
+  private noteRecovered(ref: RoomRef): void {
+    const key = roomKey(ref.appId, ref.roomId);
+    const code = this.lastLogged.get(key);
+    if (code === undefined) return;
+    this.lastLogged.delete(key);
+    this.deps.logger.info({ appId: ref.appId, roomId: ref.roomId, previousCode: code }, 'room poll recovered');
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error';
+}

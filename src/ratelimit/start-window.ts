@@ -1,0 +1,48 @@
+/**
+ * The pure core of the limiter: given when recent requests started, how long must the next one wait?
+ *
+ * Written by hand because the common limiters (token buckets, bottleneck's reservoir) bound the *average*
+ * rate and let a full bucket plus a refill through in one second, i.e. qps+1 in a rolling window. The
+ * vendor counts a rolling window, so this enforces two rules at once:
+ *  - hard: at most floor(qps) starts in any rolling 1000 ms (the start qps-back must be >= 1000 ms old);
+ *  - pacing: starts are spread one every 1000/qps ms on a virtual schedule, so the server sees a smooth
+ *    stream rather than a burst each second. A start that comes a little late (timer lag) does not push
+ *    the schedule back, so lag does not erode throughput; after an idle spell the schedule restarts.
+ */
+export const WINDOW_MS = 1000;
+
+export class StartWindow {
+  private readonly ring: number[];
+  private head = 0; // index of the oldest kept start
+  private size = 0;
+  private nextSlot = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly maxCount: number) {
+    this.ring = new Array<number>(maxCount).fill(0);
+  }
+
+  /** Milliseconds until a start at `now` is allowed at rate `qps` (0 = now). */
+  delay(now: number, qps: number): number {
+    const count = Math.max(1, Math.min(this.maxCount, Math.floor(qps)));
+    let wait = 0;
+    if (this.size >= count) {
+      const countBack = this.ring[(this.head + this.size - count) % this.maxCount]!;
+      wait = countBack + WINDOW_MS - now;
+    }
+    return Math.max(0, wait, this.nextSlot - now);
+  }
+
+  /** Record a start at `now` (call only when delay(now) is 0). */
+  record(now: number, qps: number): void {
+    const gap = WINDOW_MS / qps;
+    // Late by less than a gap: keep the schedule (absorbs timer lag). Later than that: we were idle.
+    this.nextSlot = now - this.nextSlot < gap ? this.nextSlot + gap : now + gap;
+    if (this.size < this.maxCount) {
+      this.ring[(this.head + this.size) % this.maxCount] = now;
+      this.size++;
+    } else {
+      this.ring[this.head] = now;
+      this.head = (this.head + 1) % this.maxCount;
+    }
+  }
+}

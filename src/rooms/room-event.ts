@@ -1,0 +1,17 @@
+import type { ChangeType, Visibility } from './membership-diff';
+
+/** One line of the event stream (file, log, webhook). Field names are part of the public contract. */
+export interface RoomEvent {
+  /** ISO-8601 time of the poll that saw the change. */
+  time: string;
+  type: ChangeType;
+  appId: string;
+  roomId: string;
+  userId: string;
+  visibility: Visibility;
+}
+
+export function roomKey(appId: string, roomId: string): string {
+  // NUL cannot appear in a YAML-configured id, so keys never collide.
+  return `${appId}\u0000${roomId}`;
+}

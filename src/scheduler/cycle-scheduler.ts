@@ -1,0 +1,80 @@
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { Ticker } from './ticker';
+
+export interface CycleObserver {
+  cycleDone(durationSeconds: number, endMs: number): void;
+  /** Ticks that arrived while a cycle was running; they coalesce into one immediate next cycle. */
+  overrun(missedTicks: number): void;
+}
+
+/**
+ * Turns ticks into poll cycles that never overlap. A tick during a cycle is remembered (and counted); when
+ * the cycle ends the next one starts at once, so a cycle that outgrows the period keeps the limiter busy
+ * and every room still gets the same refresh interval. `runCycle` must not reject; if it does anyway the
+ * error is logged and the loop carries on.
+ */
+export class CycleScheduler {
+  private running?: Promise<void>;
+  private pending = false;
+  private stopped = false;
+
+  constructor(
+    private ticker: Ticker,
+    private readonly runCycle: () => Promise<void>,
+    private readonly observer: CycleObserver,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Start ticking; with `runNow` a first cycle starts immediately rather than at the first tick. */
+  start(runNow = true): void {
+    this.ticker.start(() => this.tick());
+    if (runNow) this.tick();
+  }
+
+  /** Swap the tick source (schedule changed on reload); the running cycle is not disturbed. */
+  replaceTicker(ticker: Ticker): void {
+    this.ticker.stop();
+    this.ticker = ticker;
+    if (!this.stopped) this.ticker.start(() => this.tick());
+  }
+
+  tick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.pending = true;
+      this.observer.overrun(1);
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Stop ticking; resolves when the cycle in progress (if any) has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.ticker.stop();
+    this.pending = false;
+    await this.running;
+  }
+
+  isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.pending = false;
+      const started = this.clock.now();
+      try {
+        await this.runCycle();
+      } catch (err) {
+        this.logger.error({ err }, 'poll cycle failed unexpectedly');
+      }
+      const ended = this.clock.now();
+      this.observer.cycleDone((ended - started) / 1000, ended);
+    } while (this.pending && !this.stopped);
+  }
+}

@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { DEMO_CREDENTIALS, demoRooms } from './demo-world';
+import { loadSimConfig } from './sim-config';
+import { SimCredentials, Simulator, SimulatorOptions } from './simulator';
+
+/**
+ * `node dist/src/simulator/cli.js [--host H] [--port P] [--config FILE]`: the simulator on its own,
+ * for the demo and docker-compose. Runs until SIGINT/SIGTERM (or the optional signal aborts).
+ */
+
+const USAGE = `usage: rtc-simulator [--host 127.0.0.1] [--port 8080] [--config simulator.yaml]
+Accepts the key pair in VOLC_ACCESSKEY / VOLC_SECRETKEY, or the public demo pair when both are unset.`;
+
+export interface RunOptions {
+  /** Stops the simulator when aborted (tests); signals do the same for a real process. */
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+function credentialsFromEnv(env: NodeJS.ProcessEnv): SimCredentials {
+  const accessKeyId = env.VOLC_ACCESSKEY;
+  const secretAccessKey = env.VOLC_SECRETKEY;
+  if (!accessKeyId && !secretAccessKey) return { ...DEMO_CREDENTIALS };
+  if (!accessKeyId || !secretAccessKey) throw new Error('set both VOLC_ACCESSKEY and VOLC_SECRETKEY, or neither');
+  return { accessKeyId, secretAccessKey };
+}
+
+export async function runSimulator(argv: string[], run: RunOptions = {}): Promise<void> {
+  const log = run.log ?? ((line: string) => console.log(line));
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8080' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return log(USAGE);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
+
+  const credentials = credentialsFromEnv(process.env);
+  const world = values.config ? loadSimConfig(values.config) : { rooms: demoRooms() };
+  const options: SimulatorOptions = { ...world, credentials, host: values.host, port };
+  const sim = new Simulator(options);
+  const url = await sim.start();
+  log(`rtc simulator listening on ${url} (${sim.world.roomCount} rooms, access key ${credentials.accessKeyId})`);
+  log(`control endpoints: ${url}/_sim/stats, ${url}/_sim/rooms, POST ${url}/_sim/faults, POST ${url}/_sim/churn`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      run.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    if (run.signal?.aborted) stop();
+    else run.signal?.addEventListener('abort', stop, { once: true });
+  });
+  await sim.stop();
+  log('rtc simulator stopped');
+}
+
+if (require.main === module) {
+  runSimulator(process.argv.slice(2)).catch((err: unknown) => {
+    const badArgs = (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ?? false;
+    console.error(err instanceof Error ? err.message : String(err));
+    if (badArgs) console.error(USAGE);
+    process.exitCode = badArgs ? 2 : 1;
+  });
+}

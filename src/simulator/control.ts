@@ -1,0 +1,83 @@
+import { ChurnSpec } from './churn';
+import { FaultSettings, FaultUpdate } from './faults';
+import { ControlReply } from './server';
+import { SimStats } from './stats';
+import { World } from './world';
+
+/**
+ * The unsigned /_sim/ endpoints, for the standalone simulator (demo, docker-compose, benchmarks):
+ *
+ *   GET  /_sim/stats                          traffic counters
+ *   GET  /_sim/faults                         current fault settings
+ *   POST /_sim/faults   {hang: 0.1, ...}      partial update
+ *   POST /_sim/churn    {appId?, roomId?, joinsPerMinute?, paused?, ...}   one room, or the default
+ *   GET  /_sim/rooms                          known rooms
+ *   GET  /_sim/rooms/:appId/:roomId           full current membership
+ *   POST /_sim/rooms/:appId/:roomId/close     close the room (members dropped)
+ *   POST /_sim/rooms/:appId/:roomId/open      reopen it, empty
+ */
+
+export interface ControlTarget {
+  readonly world: World;
+  stats(): SimStats;
+  faults(): FaultSettings;
+  /** Validates at run time (the body is untrusted JSON); throws RangeError on an invalid update. */
+  setFaults(update: FaultUpdate): FaultSettings;
+}
+
+function parseJsonObject(body: string): Record<string, unknown> {
+  const value: unknown = body.trim() === '' ? {} : JSON.parse(body);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new RangeError('body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function changeChurn(world: World, request: Record<string, unknown>): ControlReply {
+  const { appId, roomId, ...churn } = request;
+  if (appId === undefined && roomId === undefined) {
+    world.setChurn(churn as ChurnSpec);
+    return { status: 200, body: { ok: true } };
+  }
+  if (typeof appId !== 'string' || typeof roomId !== 'string') {
+    throw new RangeError('appId and roomId: give both as strings, or neither');
+  }
+  world.setChurn(churn as ChurnSpec, appId, roomId);
+  return { status: 200, body: { ok: true, churn: world.churnOf(appId, roomId) } };
+}
+
+export function handleControl(target: ControlTarget, method: string, path: string, body: string): ControlReply {
+  try {
+    return route(target, method, path, body);
+  } catch (err) {
+    // Bad input from the caller (JSON syntax, validation): the message says which field.
+    return { status: 400, body: { error: (err as Error).message } };
+  }
+}
+
+function route(target: ControlTarget, method: string, path: string, body: string): ControlReply {
+  const parts = path.split('/').slice(2).map(decodeURIComponent); // ['', '_sim', ...]
+  const [resource, appId, roomId, verb] = parts;
+  const key = `${method} ${resource ?? ''}`;
+  if (key === 'GET stats' && parts.length === 1) return { status: 200, body: target.stats() };
+  if (key === 'GET faults' && parts.length === 1) return { status: 200, body: target.faults() };
+  if (key === 'POST faults' && parts.length === 1) {
+    return { status: 200, body: target.setFaults(parseJsonObject(body) as FaultUpdate) };
+  }
+  if (key === 'POST churn' && parts.length === 1) return changeChurn(target.world, parseJsonObject(body));
+  if (resource === 'rooms' && parts.length === 1 && method === 'GET') {
+    return { status: 200, body: target.world.roomKeys() };
+  }
+  if (resource === 'rooms' && appId !== undefined && roomId !== undefined) {
+    if (parts.length === 3 && method === 'GET') {
+      const churn = target.world.churnOf(appId, roomId);
+      return { status: 200, body: { ...target.world.snapshot(appId, roomId), churn } };
+    }
+    if (parts.length === 4 && method === 'POST' && (verb === 'close' || verb === 'open')) {
+      if (verb === 'close') target.world.closeRoom(appId, roomId);
+      else target.world.openRoom(appId, roomId);
+      return { status: 200, body: target.world.snapshot(appId, roomId) };
+    }
+  }
+  return { status: 404, body: { error: `no control endpoint ${method} ${path}` } };
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { faultUpdateSchema } from './faults';
+import { SimulatorOptions } from './simulator';
+
+/**
+ * The standalone simulator's optional YAML file: the world and its behaviour. Where it listens and
+ * which key it accepts come from flags and the environment, not from here.
+ *
+ *   seed: 7
+ *   capQps: 40
+ *   defaultChurn: {joinsPerMinute: 6, leavesPerMinute: 6}
+ *   faults: {status500: 0.01, latencyMs: 20}
+ *   rooms:
+ *     - {appId: demo-app, roomId: lobby, visible: 20, invisible: 3}
+ */
+
+const rate = z.number().min(0);
+const probability = z.number().min(0).lt(1);
+const churnSchema = z
+  .object({
+    joinsPerMinute: rate,
+    leavesPerMinute: rate,
+    visibilityChangesPerMinute: rate,
+    invisibleJoinRatio: z.number().min(0).max(1),
+    closeProbabilityPerMinute: probability,
+    reopenProbabilityPerMinute: probability,
+    paused: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+const count = z.number().int().min(0).max(1_000_000);
+const id = z.string().min(1).max(128);
+
+const roomSchema = z
+  .object({
+    appId: id,
+    roomId: id,
+    exists: z.boolean().optional(),
+    visible: count.optional(),
+    invisible: count.optional(),
+    churn: churnSchema.optional(),
+  })
+  .strict();
+
+const fileSchema = z
+  .object({
+    seed: z.number().int().optional(),
+    region: z.string().min(1).optional(),
+    service: z.string().min(1).optional(),
+    capQps: z.number().positive().optional(),
+    maxInvisibleList: count.optional(),
+    recordServed: z.boolean().optional(),
+    defaultChurn: churnSchema.optional(),
+    faults: faultUpdateSchema.optional(),
+    rooms: z.array(roomSchema).min(1),
+  })
+  .strict();
+
+export type SimConfigFile = Omit<SimulatorOptions, 'credentials' | 'host' | 'port' | 'now'>;
+
+/** Parses and validates the YAML text; throws an Error listing `key.path: problem` lines. */
+export function parseSimConfig(text: string, file = '<simulator config>'): SimConfigFile {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new Error(`${file}: ${doc.errors.map((e) => e.message.split('\n')[0]).join('; ')}`);
+  }
+  const result = fileSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const path = i.path.join('.') || '(root)';
+      return i.code === 'unrecognized_keys' ? `${path}: unknown key(s) ${i.keys.join(', ')}` : `${path}: ${i.message}`;
+    });
+    throw new Error(`${file}:\n  ${lines.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export function loadSimConfig(file: string): SimConfigFile {
+  return parseSimConfig(readFileSync(file, 'utf8'), file);
+}

@@ -1,0 +1,129 @@
+import { ApiHandler, ApiOutcome } from './api-handler';
+import { ChurnSpec } from './churn';
+import { handleControl } from './control';
+import { FaultSettings, FaultUpdate, NO_FAULTS, mergeFaults } from './faults';
+import { FlowCap } from './flow-window';
+import { createRng, hashSeed } from './rng';
+import { ServedLog, ServedSnapshot } from './served-log';
+import { SimHttpServer } from './server';
+import { DEFAULT_MAX_SKEW_MS } from './signature-check';
+import { SimStats, StatsRecorder } from './stats';
+import { SimRoomSpec, World } from './world';
+
+/** The built-in stand-in for the vendor API: a loopback HTTP server over a simulated world. */
+
+export interface SimCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (an ephemeral port). */
+  port?: number;
+  /** The only key pair the simulator accepts. */
+  credentials: SimCredentials;
+  /** Default cn-north-1. */
+  region?: string;
+  /** Default rtc. */
+  service?: string;
+  /** Accepted requests per rolling second; default 40. */
+  capQps?: number;
+  rooms: SimRoomSpec[];
+  /** Churn of rooms without their own; default none. */
+  defaultChurn?: ChurnSpec;
+  /** Seeds the world and the fault draws; default 1. */
+  seed?: number;
+  /** The simulator clock (epoch ms), for churn, the rate window and X-Date checks; default Date.now. */
+  now?: () => number;
+  /** Longest InvisibleUserList served; default 10,000. */
+  maxInvisibleList?: number;
+  /** Keep every snapshot served in a 200 (see servedSnapshots); default false. */
+  recordServed?: boolean;
+  faults?: FaultUpdate;
+  /** Fixed delay before each API response; default 0. Same as faults.latencyMs. */
+  latencyMs?: number;
+  /** Largest accepted X-Date skew; default 15 minutes. */
+  maxSkewMs?: number;
+}
+
+export const DEFAULT_CAP_QPS = 40;
+export const DEFAULT_MAX_INVISIBLE_LIST = 10_000;
+
+export class Simulator {
+  readonly world: World;
+  private readonly statsRecorder = new StatsRecorder();
+  private readonly served?: ServedLog;
+  private readonly http: SimHttpServer;
+  private faultSettings: FaultSettings;
+  private started = false;
+
+  constructor(private readonly opts: SimulatorOptions) {
+    const now = opts.now ?? Date.now;
+    const seed = opts.seed ?? 1;
+    const region = opts.region ?? 'cn-north-1';
+    const service = opts.service ?? 'rtc';
+    this.world = new World({ now, seed, rooms: opts.rooms, defaultChurn: opts.defaultChurn });
+    this.faultSettings = mergeFaults(NO_FAULTS, { latencyMs: opts.latencyMs ?? 0, ...opts.faults });
+    if (opts.recordServed) this.served = new ServedLog();
+    const api = new ApiHandler({
+      world: this.world,
+      verifier: { ...opts.credentials, region, service, maxSkewMs: opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS },
+      cap: new FlowCap(opts.capQps ?? DEFAULT_CAP_QPS),
+      stats: this.statsRecorder,
+      faults: () => this.faultSettings,
+      faultRng: createRng(hashSeed(seed, 'faults')),
+      now,
+      maxInvisibleList: opts.maxInvisibleList ?? DEFAULT_MAX_INVISIBLE_LIST,
+      region,
+      service,
+    });
+    this.http = new SimHttpServer({
+      api: (req) => api.handle(req),
+      delivered: (outcome) => this.onDelivered(outcome),
+      control: (method, path, body) => handleControl(this, method, path, body),
+      latencyMs: () => this.faultSettings.latencyMs,
+    });
+  }
+
+  /** Listens and resolves with the base URL, e.g. http://127.0.0.1:41234. */
+  async start(): Promise<string> {
+    if (this.started) throw new Error('simulator already started');
+    this.started = true;
+    const host = this.opts.host ?? '127.0.0.1';
+    const address = await this.http.listen(host, this.opts.port ?? 0);
+    const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return `http://${shown}:${address.port}`;
+  }
+
+  /** Closes the listener and every open socket, including hung requests. */
+  async stop(): Promise<void> {
+    await this.http.close();
+  }
+
+  stats(): SimStats {
+    return this.statsRecorder.snapshot();
+  }
+
+  faults(): FaultSettings {
+    return { ...this.faultSettings };
+  }
+
+  /** Applies a partial update (unset kinds keep their value); throws RangeError when invalid. */
+  setFaults(update: FaultUpdate): FaultSettings {
+    this.faultSettings = mergeFaults(this.faultSettings, update);
+    return this.faults();
+  }
+
+  /** Snapshots served in 200 responses for the room, oldest first; empty unless recordServed. */
+  servedSnapshots(appId: string, roomId: string): ServedSnapshot[] {
+    return this.served?.list(appId, roomId) ?? [];
+  }
+
+  private onDelivered(outcome: ApiOutcome): void {
+    if (outcome.kind !== 'json' || !outcome.served) return;
+    this.statsRecorder.delivered();
+    this.served?.record(outcome.served.appId, outcome.served.roomId, outcome.served.snapshot);
+  }
+}

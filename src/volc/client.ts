@@ -1,0 +1,106 @@
+import axios, { AxiosInstance } from 'axios';
+import { AbortError } from '../clock';
+import { Credentials } from './credentials';
+import { ApiError, TransportError } from './errors';
+import { ACTION, parseRoomOnlineUsers, RoomSnapshot } from './room-online-users';
+import { sign } from './signer';
+
+export interface RoomRef {
+  appId: string;
+  roomId: string;
+}
+
+/** The narrow view of the vendor API the poller needs; tests pass fakes. */
+export interface RoomUsersApi {
+  getRoomOnlineUsers(room: RoomRef, signal?: AbortSignal): Promise<RoomSnapshot>;
+}
+
+export interface VolcClientOptions {
+  endpoint: string;
+  region: string;
+  service: string;
+  version: string;
+  timeoutMs: number;
+  credentials: Credentials;
+  now?: () => Date;
+}
+
+/** Observes each HTTP exchange (for rtc_api_* metrics) without the client knowing about Prometheus. */
+export interface RequestObserver {
+  requestDone(action: string, code: string, durationSeconds: number): void;
+}
+
+const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Signed GETs over axios; every request has a hard timeout, and the secret never appears in errors. */
+export class VolcClient implements RoomUsersApi {
+  private readonly http: AxiosInstance;
+  private readonly url: URL;
+
+  constructor(
+    private readonly opts: VolcClientOptions,
+    private readonly observer: RequestObserver = { requestDone: () => undefined },
+  ) {
+    this.url = new URL(opts.endpoint);
+    this.http = axios.create({
+      timeout: opts.timeoutMs,
+      // Parse ourselves: a half-written body must become MalformedResponse, not an axios guess.
+      responseType: 'text',
+      transformResponse: (d: unknown) => d,
+      validateStatus: () => true,
+      maxRedirects: 0,
+      proxy: false,
+    });
+  }
+
+  async getRoomOnlineUsers(room: RoomRef, signal?: AbortSignal): Promise<RoomSnapshot> {
+    const started = performance.now();
+    let code = 'Success';
+    try {
+      const query = { Action: ACTION, Version: this.opts.version, AppId: room.appId, RoomId: room.roomId };
+      const signed = sign({
+        method: 'GET',
+        host: this.url.host,
+        path: '/',
+        query,
+        accessKeyId: this.opts.credentials.accessKeyId,
+        secretAccessKey: this.opts.credentials.secretAccessKey(),
+        region: this.opts.region,
+        service: this.opts.service,
+        date: this.opts.now?.() ?? new Date(),
+      });
+      // axios' own `timeout` covers only the wait for the response to start; a server that sends headers
+      // and then stalls would hang a cycle. An AbortSignal bounds the whole exchange.
+      const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+      const res = await this.http
+        .get<string>(`${this.url.origin}/?${signed.queryString}`, {
+          headers: signed.headers,
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        })
+        .catch((err: unknown) => {
+          if (signal?.aborted) throw new AbortError('request cancelled by shutdown');
+          throw this.transportError(err);
+        });
+      return parseRoomOnlineUsers(res.status, typeof res.data === 'string' ? res.data : String(res.data));
+    } catch (err) {
+      if (err instanceof AbortError) {
+        code = '';
+      } else {
+        code = err instanceof ApiError ? err.code : 'ConnectionError';
+      }
+      throw err;
+    } finally {
+      // A request cancelled on purpose is not an API outcome; everything else is counted.
+      if (code !== '') this.observer.requestDone(ACTION, code, (performance.now() - started) / 1000);
+    }
+  }
+
+  private transportError(err: unknown): TransportError {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'ERR_CANCELED' || e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') {
+      return new TransportError('Timeout', `no complete response within ${this.opts.timeoutMs} ms`);
+    }
+    if (e.code && CONNECTION_CODES.has(e.code)) return new TransportError('ConnectionError', `connection failed: ${e.code}`);
+    return new TransportError('ConnectionError', `request failed: ${e.code ?? 'unknown error'}`);
+  }
+}

@@ -1,0 +1,68 @@
+import { TransportError, VendorError } from './errors';
+
+/** One successful GetRoomOnlineUsers answer, normalised. */
+export interface RoomSnapshot {
+  exists: boolean;
+  totalUsers: number;
+  totalInvisibleUsers: number;
+  visible: string[];
+  invisible: string[];
+}
+
+export const ACTION = 'GetRoomOnlineUsers';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function stringList(v: unknown, field: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+    throw new TransportError('MalformedResponse', `Result.${field} is not a list of strings`);
+  }
+  return v as string[];
+}
+
+function count(v: unknown, field: string, fallback: number): number {
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new TransportError('MalformedResponse', `Result.${field} is not a non-negative integer`);
+  }
+  return v;
+}
+
+/**
+ * Turn a response (status + raw text) into a snapshot, or throw the ApiError that explains it. Pure.
+ * An `Error` in ResponseMetadata wins even on HTTP 200; a 200 without `Result` is malformed, not empty.
+ */
+export function parseRoomOnlineUsers(status: number, body: string): RoomSnapshot {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    if (status >= 200 && status < 300) throw new TransportError('MalformedResponse', 'response is not JSON', status);
+    throw new TransportError('HttpError', `HTTP ${status} with a non-JSON body`, status);
+  }
+  const meta = isObject(json) ? json.ResponseMetadata : undefined;
+  const error = isObject(meta) ? meta.Error : undefined;
+  if (isObject(error) && typeof error.Code === 'string' && error.Code !== '') {
+    const message = typeof error.Message === 'string' ? error.Message : '';
+    throw new VendorError(error.Code, message, status);
+  }
+  if (status < 200 || status >= 300) throw new TransportError('HttpError', `HTTP ${status} without an error code`, status);
+  const result = isObject(json) ? json.Result : undefined;
+  if (!isObject(result)) throw new TransportError('MalformedResponse', 'response has no Result object', status);
+
+  // Volcengine spells it RoomExists; the BytePlus docs spell it RoomExist.
+  const exists = result.RoomExists ?? result.RoomExist;
+  if (typeof exists !== 'boolean') {
+    throw new TransportError('MalformedResponse', 'Result.RoomExists is missing or not a boolean', status);
+  }
+  if (!exists) return { exists: false, totalUsers: 0, totalInvisibleUsers: 0, visible: [], invisible: [] };
+
+  const visible = stringList(result.VisibleUserList, 'VisibleUserList');
+  const invisible = stringList(result.InvisibleUserList, 'InvisibleUserList');
+  const totalInvisibleUsers = count(result.TotalInvisibleUser, 'TotalInvisibleUser', invisible.length);
+  const totalUsers = count(result.TotalUser, 'TotalUser', visible.length + totalInvisibleUsers);
+  return { exists: true, totalUsers, totalInvisibleUsers, visible, invisible };
+}

@@ -1,0 +1,28 @@
+import type { RoomRef, RoomUsersApi } from '../../src/volc/client';
+import type { RoomSnapshot } from '../../src/volc/room-online-users';
+
+export type Scripted = RoomSnapshot | Error;
+
+/** Answers each room from a script, in order; the last entry repeats. Records every call. */
+export class FakeApi implements RoomUsersApi {
+  readonly calls: RoomRef[] = [];
+  private readonly scripts = new Map<string, Scripted[]>();
+
+  script(roomId: string, ...answers: Scripted[]): this {
+    this.scripts.set(roomId, answers);
+    return this;
+  }
+
+  async getRoomOnlineUsers(room: RoomRef): Promise<RoomSnapshot> {
+    this.calls.push(room);
+    const list = this.scripts.get(room.roomId);
+    if (!list || list.length === 0) throw new Error(`no script for ${room.roomId}`);
+    const next = list.length > 1 ? list.shift()! : list[0]!;
+    if (next instanceof Error) throw next;
+    return next;
+  }
+}
+
+export function snapshot(visible: string[], invisible: string[] = []): RoomSnapshot {
+  return { exists: true, totalUsers: visible.length + invisible.length, totalInvisibleUsers: invisible.length, visible, invisible };
+}

@@ -1,0 +1,95 @@
+import { RoomPoller } from '../../src/polling/room-poller';
+import { AdaptiveRate } from '../../src/ratelimit/adaptive-rate';
+import { SlidingWindowLimiter } from '../../src/ratelimit/limiter';
+import { RoomStore } from '../../src/rooms/room-store';
+import { TransportError, VendorError } from '../../src/volc/errors';
+import { FakeApi, snapshot } from '../fakes/fake-api';
+import { FakeClock } from '../fakes/fake-clock';
+import { memoryLogger, RecordingObserver, RecordingSink } from '../fakes/recorders';
+
+const room = { appId: 'app', roomId: 'r1' };
+
+function setup(maxRetries = 2) {
+  const clock = new FakeClock(1_700_000_000_000);
+  const api = new FakeApi();
+  const rate = new AdaptiveRate(10, 1);
+  const limiter = new SlidingWindowLimiter(clock, rate, 40);
+  const store = new RoomStore();
+  store.setRooms([room]);
+  const sink = new RecordingSink();
+  const observer = new RecordingObserver();
+  const log = memoryLogger();
+  const poller = new RoomPoller({
+    api,
+    limiter,
+    rate,
+    store,
+    sink,
+    observer,
+    clock,
+    logger: log.logger,
+    retry: { maxRetries, baseDelayMs: 100, maxDelayMs: 1000 },
+    random: () => 1,
+  });
+  const poll = async (): Promise<boolean> => {
+    const p = poller.poll(room);
+    await clock.advance(10_000);
+    return p;
+  };
+  return { clock, api, rate, store, sink, observer, log, poller, poll };
+}
+
+describe('RoomPoller', () => {
+  it('baselines, then emits the diff of consecutive successful polls', async () => {
+    const t = setup();
+    t.api.script('r1', snapshot(['a']), snapshot(['a', 'b']));
+    expect(await t.poll()).toBe(true);
+    expect(t.sink.events).toEqual([]);
+    expect(await t.poll()).toBe(true);
+    expect(t.sink.events.map((e) => `${e.type}:${e.userId}`)).toEqual(['join:b']);
+  });
+
+  it('retries a retryable error through the limiter with backoff, then succeeds', async () => {
+    const t = setup();
+    t.api.script('r1', new VendorError('InternalError', 'boom', 500), snapshot(['a']));
+    expect(await t.poll()).toBe(true);
+    expect(t.api.calls).toHaveLength(2);
+    expect(t.observer.retries).toBe(1);
+    expect(t.observer.waits).toHaveLength(2); // each attempt took a permit
+  });
+
+  it('does not retry a non-retryable error, and changes no state', async () => {
+    const t = setup();
+    t.api.script('r1', snapshot(['a']), new VendorError('SignatureDoesNotMatch', 'bad sig', 401));
+    await t.poll();
+    expect(await t.poll()).toBe(false);
+    expect(t.api.calls).toHaveLength(2);
+    expect(t.store.get('app', 'r1')).toMatchObject({ up: false, totalUsers: 1, pollFailures: 1 });
+    expect(t.sink.events).toEqual([]);
+  });
+
+  it('gives up after maxRetries and counts one failure', async () => {
+    const t = setup(2);
+    t.api.script('r1', new TransportError('Timeout', 'slow'));
+    expect(await t.poll()).toBe(false);
+    expect(t.api.calls).toHaveLength(3);
+    expect(t.observer.failures).toEqual(['Timeout']);
+  });
+
+  it('halves the shared rate when throttled', async () => {
+    const t = setup(0);
+    t.api.script('r1', new VendorError('FlowLimitExceeded', 'slow down', 429));
+    await t.poll();
+    expect(t.rate.current()).toBe(5);
+    expect(t.observer.throttles).toBe(1);
+  });
+
+  it('logs a persistent failure once per state change, and the recovery once', async () => {
+    const t = setup(0);
+    const denied = new VendorError('AccessDenied', 'no', 403);
+    t.api.script('r1', denied, denied, denied, new VendorError('InvalidParameter.NotExistAppId', 'x', 400), snapshot([]));
+    for (let i = 0; i < 5; i++) await t.poll();
+    const msgs = t.log.lines().filter((l) => l.level !== 20).map((l) => `${String(l.msg)}:${String(l.code ?? l.previousCode)}`);
+    expect(msgs).toEqual(['room poll failed:AccessDenied', 'room poll failed:InvalidParameter.NotExistAppId', 'room poll recovered:InvalidParameter.NotExistAppId']);
+  });
+});

@@ -1,0 +1,163 @@
+import fc from 'fast-check';
+import { Clock } from '../../src/clock';
+import { AdaptiveRate } from '../../src/ratelimit/adaptive-rate';
+import { SlidingWindowLimiter } from '../../src/ratelimit/limiter';
+import { StartWindow } from '../../src/ratelimit/start-window';
+import { FakeClock } from '../fakes/fake-clock';
+
+/** Most starts in any half-open window [t, t + 1000). */
+function maxInWindow(starts: number[]): number {
+  const s = [...starts].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < s.length; hi++) {
+    while (s[hi]! - s[lo]! >= 1000) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+/** A clock whose timers fire late by a random lag, like a busy event loop. */
+function laggy(clock: FakeClock, lags: number[]): Clock {
+  let i = 0;
+  return { now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms + (lags[i++ % lags.length] ?? 0), signal) };
+}
+
+async function run(qps: number, requests: number, clock: FakeClock, limiterClock: Clock = clock): Promise<number[]> {
+  const limiter = new SlidingWindowLimiter(limiterClock, { current: () => qps }, 40);
+  const starts: number[] = [];
+  const all = Array.from({ length: requests }, () => limiter.acquire().then(() => starts.push(clock.now())));
+  while (starts.length < requests) await clock.advance(7);
+  await Promise.all(all);
+  return starts;
+}
+
+describe('StartWindow', () => {
+  it('allows floor(qps) starts per rolling second and paces them 1000/qps apart', () => {
+    const w = new StartWindow(40);
+    expect(w.delay(0, 4)).toBe(0);
+    w.record(0, 4);
+    expect(w.delay(0, 4)).toBe(250);
+    w.record(250, 4);
+    w.record(500, 4);
+    w.record(750, 4);
+    expect(w.delay(999, 4)).toBe(1);
+    expect(w.delay(1000, 4)).toBe(0);
+  });
+
+  it('does not let a late start push the schedule back', () => {
+    const w = new StartWindow(40);
+    w.record(0, 10); // next slot 100
+    w.record(130, 10); // 30 ms late: next slot stays on the grid at 200
+    expect(w.delay(130, 10)).toBe(70);
+  });
+});
+
+describe('SlidingWindowLimiter (fake clock)', () => {
+  it.each([1, 2.5, 10, 35, 39])('never lets more than floor(%p) starts into any rolling second', async (qps) => {
+    const clock = new FakeClock(1_000_000);
+    const starts = await run(qps, Math.ceil(qps * 5) + 3, clock);
+    expect(maxInWindow(starts)).toBeLessThanOrEqual(Math.floor(qps));
+  });
+
+  it('keeps the limiter busy at its cap (throughput ~ qps)', async () => {
+    const clock = new FakeClock(0);
+    const starts = await run(35, 351, clock);
+    // 351 starts at 35 qps need 10 seconds: the first at 0, the 351st at ~10,000 ms.
+    expect(starts[350]! - starts[0]!).toBeGreaterThanOrEqual(10_000 - 1);
+    expect(starts[350]! - starts[0]!).toBeLessThanOrEqual(10_000 + 30);
+  });
+
+  it('property: with random timer lag and qps, no rolling second exceeds floor(qps)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.double({ min: 1, max: 39.99, noNaN: true }),
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 5, max: 120 }),
+        async (qps, lags, requests) => {
+          const clock = new FakeClock(5_000);
+          const starts = await run(qps, requests, clock, laggy(clock, lags));
+          expect(maxInWindow(starts)).toBeLessThanOrEqual(Math.floor(qps));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('serves callers in the order they asked', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new SlidingWindowLimiter(clock, { current: () => 5 }, 40);
+    const order: number[] = [];
+    const all = [0, 1, 2, 3, 4, 5, 6].map((i) => limiter.acquire().then(() => order.push(i)));
+    await clock.advance(3000);
+    await Promise.all(all);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('reports how long each caller waited', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new SlidingWindowLimiter(clock, { current: () => 2 }, 40);
+    const waits = Promise.all([limiter.acquire(), limiter.acquire(), limiter.acquire()]);
+    await clock.advance(2000);
+    expect(await waits).toEqual([0, 500, 1000]);
+  });
+
+  it('drops an aborted waiter and rejects everyone on close', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new SlidingWindowLimiter(clock, { current: () => 1 }, 40);
+    await limiter.acquire();
+    const ac = new AbortController();
+    const aborted = limiter.acquire(ac.signal);
+    const closed = limiter.acquire();
+    ac.abort();
+    await expect(aborted).rejects.toThrow('aborted');
+    expect(limiter.pending()).toBe(1);
+    limiter.close();
+    await expect(closed).rejects.toThrow('limiter closed');
+    await expect(limiter.acquire()).rejects.toThrow('limiter closed');
+  });
+
+  it('follows a lowered rate at once', async () => {
+    const clock = new FakeClock(0);
+    const rate = new AdaptiveRate(20, 1);
+    const limiter = new SlidingWindowLimiter(clock, rate, 40);
+    const starts: number[] = [];
+    rate.onThrottled(0); // 20 → 10
+    const all = Array.from({ length: 30 }, () => limiter.acquire().then(() => starts.push(clock.now())));
+    await clock.advance(3000);
+    await Promise.all(all);
+    expect(maxInWindow(starts)).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('AdaptiveRate', () => {
+  it('halves on throttling at most once a second, never below the floor', () => {
+    const r = new AdaptiveRate(32, 3);
+    r.onThrottled(0);
+    r.onThrottled(500);
+    expect(r.current()).toBe(16);
+    r.onThrottled(1000);
+    r.onThrottled(2000);
+    r.onThrottled(3000);
+    r.onThrottled(4000);
+    expect(r.current()).toBe(3);
+  });
+
+  it('recovers by about one request per second per second, up to the cap', () => {
+    const r = new AdaptiveRate(30, 1);
+    r.onThrottled(0); // 15
+    // One second at ~15 qps of accepted requests adds ~1 qps.
+    for (let i = 0; i < 15; i++) r.onAccepted(1000 + i * 66);
+    expect(r.current()).toBeGreaterThan(15.9);
+    expect(r.current()).toBeLessThan(16.1);
+    for (let i = 0; i < 10_000; i++) r.onAccepted(3000 + i);
+    expect(r.current()).toBe(30);
+  });
+
+  it('clamps to a lowered cap on reload', () => {
+    const r = new AdaptiveRate(30, 1);
+    r.setLimits(10, 2);
+    expect(r.current()).toBe(10);
+    expect(r.configuredCap()).toBe(10);
+  });
+});
