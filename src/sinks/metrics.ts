@@ -55,6 +55,9 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
     new Gauge({ name: 'rtc_monitor_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node_version'], registers: [r] }).set({ version: sources.version, node_version: process.version }, 1);
     for (const family of roomFamilies(sources.rooms)) r.registerMetric(family as unknown as Metric);
     collectDefaultMetrics({ register: r });
+    // prom-client exports these gauges with a `_total` suffix, which Prometheus reserves for counters
+    // (promtool check metrics flags them); the same values remain without the suffix.
+    for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(n);
     for (const type of ['join', 'leave', 'visibility_change']) this.events.inc({ type }, 0);
     this.apiRequests.inc({ action: 'GetRoomOnlineUsers', code: 'Success' }, 0);
     this.apiRetries.inc({ action: 'GetRoomOnlineUsers' }, 0);

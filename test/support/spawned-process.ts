@@ -46,6 +46,16 @@ export class SpawnedProcess {
     return this.exit === undefined;
   }
 
+  /** How the process ended; undefined while it runs. */
+  exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.exit;
+  }
+
+  /** Resolves when the process has exited. */
+  waitForExit(): Promise<void> {
+    return this.exited;
+  }
+
   output(): string {
     return this.tail;
   }

@@ -9,6 +9,7 @@ const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'grou
 export function metricNamesIn(expr: string): string[] {
   const stripped = expr
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""') // string literals
+    .replace(/\$\{[^}]*\}|\$\w+/g, ' ') // dashboard variables ($top_n, ${var})
     .replace(/\{[^}]*\}/g, ' ') // label matchers
     .replace(/\[[^\]]*\]/g, ' ') // range and subquery windows
     .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' '); // label lists
@@ -21,13 +22,4 @@ export function metricNamesIn(expr: string): string[] {
     names.add(word);
   }
   return [...names].sort();
-}
-
-/** The family a sample name belongs to in exposition format (histogram/summary suffixes removed). */
-export function familyCandidates(sampleName: string): string[] {
-  const out = [sampleName];
-  for (const suffix of ['_bucket', '_sum', '_count']) {
-    if (sampleName.endsWith(suffix)) out.push(sampleName.slice(0, -suffix.length));
-  }
-  return out;
 }

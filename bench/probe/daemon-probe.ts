@@ -1,0 +1,36 @@
+import { subscribe } from 'node:diagnostics_channel';
+import { renameSync, writeFileSync } from 'node:fs';
+
+/**
+ * Loaded into the daemon child with `node --require` (never by the daemon itself), so the benchmarks can
+ * see inside the process without touching src/:
+ *  - the start time of every outgoing HTTP request (the client side of the rate cap), taken from Node's
+ *    `http.client.request.start` diagnostics channel, which axios' http adapter goes through;
+ *  - on SIGUSR2: a forced GC when --expose-gc is on, then a dump of those times and memoryUsage() to the
+ *    file named by BENCH_PROBE_OUT, written under a temp name and renamed so a reader never sees half.
+ * Installing a SIGUSR2 handler also stops the signal's default action (terminate).
+ */
+
+export interface ProbeDump {
+  /** performance.timeOrigin + performance.now() at each request start, ms (sub-ms resolution). */
+  requestStarts: number[];
+  memory: NodeJS.MemoryUsage;
+  gcForced: boolean;
+}
+
+const out = process.env.BENCH_PROBE_OUT;
+const requestStarts: number[] = [];
+
+subscribe('http.client.request.start', () => {
+  requestStarts.push(performance.timeOrigin + performance.now());
+});
+
+process.on('SIGUSR2', () => {
+  if (!out) return;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const dump: ProbeDump = { requestStarts, memory: process.memoryUsage(), gcForced: gc !== undefined };
+  const tmp = `${out}.tmp`;
+  writeFileSync(tmp, JSON.stringify(dump));
+  renameSync(tmp, out);
+});

@@ -1,0 +1,96 @@
+/**
+ * How big and how long each scenario runs. `full` is what BENCHMARKS.md reports (a few minutes on a
+ * 2-core machine); `quick` is for checking a change; `smoke` only proves the harness works (npm test).
+ */
+
+export type ProfileName = 'full' | 'quick' | 'smoke';
+
+export interface SteadyParams {
+  /** More rooms than one schedule period can hold at `qps`, so the limiter is never idle. */
+  rooms: number;
+  qpsList: number[];
+  schedule: string;
+  /** Seconds after the daemon is up before the saturation window starts. */
+  warmupS: number;
+  /** Length of the saturation window. */
+  steadyS: number;
+}
+
+export interface FreshnessCase {
+  label: string;
+  rooms: number;
+  qps: number;
+  schedule: string;
+  /** The schedule's period, seconds (the cron expression above ticks this often). */
+  periodS: number;
+  durationS: number;
+}
+
+export interface CostParams {
+  qps: number;
+  /** Rooms per run; the same for every member count so per-room overhead cancels out of the slope. */
+  rooms: number;
+  memberCounts: number[];
+  /** Full poll cycles after the first before measuring, so every room has been diffed. */
+  settleCycles: number;
+  measureS: number;
+}
+
+export interface ScrapeParams {
+  roomCounts: number[];
+  qps: number;
+  warmupScrapes: number;
+  scrapes: number;
+}
+
+export interface DiffParams {
+  memberCounts: number[];
+  /** Minimum wall time per batch. */
+  batchMs: number;
+  batches: number;
+}
+
+export interface Profile {
+  name: ProfileName;
+  steady: SteadyParams;
+  freshness: FreshnessCase[];
+  cost: CostParams;
+  scrape: ScrapeParams;
+  diff: DiffParams;
+}
+
+const EVERY_SECOND = '* * * * * *';
+
+export const PROFILES: Record<ProfileName, Profile> = {
+  full: {
+    name: 'full',
+    steady: { rooms: 2000, qpsList: [35, 39], schedule: '*/15 * * * * *', warmupS: 3, steadyS: 60 },
+    freshness: [
+      { label: 'schedule-bound', rooms: 100, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 45 },
+      { label: 'balanced', rooms: 175, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 45 },
+      { label: 'rate-bound', rooms: 500, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 75 },
+    ],
+    cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30 },
+    scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 3, scrapes: 40 },
+    diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
+  },
+  quick: {
+    name: 'quick',
+    steady: { rooms: 2000, qpsList: [35, 39], schedule: '*/15 * * * * *', warmupS: 2, steadyS: 10 },
+    freshness: [
+      { label: 'schedule-bound', rooms: 50, qps: 35, schedule: '*/2 * * * * *', periodS: 2, durationS: 12 },
+      { label: 'rate-bound', rooms: 105, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 12 },
+    ],
+    cost: { qps: 35, rooms: 40, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 8 },
+    scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 2, scrapes: 15 },
+    diff: { memberCounts: [10, 1000, 10_000], batchMs: 150, batches: 3 },
+  },
+  smoke: {
+    name: 'smoke',
+    steady: { rooms: 100, qpsList: [35], schedule: '*/15 * * * * *', warmupS: 0.5, steadyS: 1.5 },
+    freshness: [{ label: 'rate-bound', rooms: 40, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 3 }],
+    cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 1, measureS: 1 },
+    scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
+    diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
+  },
+};

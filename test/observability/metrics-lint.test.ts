@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { DEMO_CREDENTIALS, Simulator, demoRooms } from '../../src/simulator';
+import { RunningDaemon, startDaemon } from '../support/daemon-process';
+import { describeWithRequirements, executable, fileRequirement } from '../support/required-tools';
+import { DAEMON_CLI, repoPath } from '../support/repo-paths';
+import { loadDashboards, queriesOf } from './helpers/dashboard-queries';
+import { monitorTestConfig } from './helpers/monitor-test-config';
+import { metricNamesIn } from './helpers/promql-names';
+import { allRules } from './helpers/rule-files';
+
+// The daemon's real /metrics (built daemon, simulator demo world, after its first full cycle):
+// `promtool check metrics` must find nothing, and every metric the dashboards and rules read must be
+// there, so a renamed metric breaks this test rather than a panel in production.
+
+describeWithRequirements(
+  'daemon /metrics',
+  [executable('promtool'), fileRequirement('dist/src/cli.js', existsSync(DAEMON_CLI), 'run npm run build')],
+  () => {
+    let sim: Simulator | undefined;
+    let daemon: RunningDaemon | undefined;
+    let exposition = '';
+
+    beforeAll(async () => {
+      sim = new Simulator({ credentials: { ...DEMO_CREDENTIALS }, rooms: demoRooms() });
+      const endpoint = await sim.start();
+      const config = monitorTestConfig(repoPath('config', 'compose', 'monitor-simulator.yaml'), { endpoint });
+      daemon = await startDaemon({ config: { ...config, events: { log: false } }, credentials: DEMO_CREDENTIALS });
+      const res = await fetch(`${daemon.url}/metrics`);
+      expect(res.status).toBe(200);
+      exposition = await res.text();
+    }, 30_000);
+
+    afterAll(async () => {
+      await daemon?.stop();
+      await sim?.stop();
+    });
+
+    it('passes promtool check metrics with no findings', () => {
+      const r = spawnSync('promtool', ['check', 'metrics'], { input: exposition, encoding: 'utf8', timeout: 20_000 });
+      expect({ status: r.status, findings: (r.stdout + r.stderr).trim() }).toEqual({ status: 0, findings: '' });
+    });
+
+    it('exports every metric the dashboards and rules read', () => {
+      const exported = new Set(
+        exposition
+          .split('\n')
+          .filter((l) => l !== '' && !l.startsWith('#'))
+          .map((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(l)?.[0] ?? ''),
+      );
+      const rules = allRules(repoPath('config', 'prometheus', 'rules'));
+      const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
+      const readers = [
+        ...rules.map((r) => ({ where: `rule ${r.alert ?? r.record}`, expr: r.expr })),
+        ...loadDashboards(repoPath('grafana', 'dashboards')).flatMap((d) => queriesOf(d)),
+      ];
+      const missing = readers.flatMap(({ where, expr }) =>
+        metricNamesIn(expr)
+          // `up` comes from Prometheus itself; rtc:* from our recording rules.
+          .filter((name) => name !== 'up' && !recorded.has(name))
+          .filter((name) => !exported.has(name))
+          .map((name) => `${where}: ${name}`),
+      );
+      expect(missing).toEqual([]);
+    });
+  },
+);
