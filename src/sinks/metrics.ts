@@ -61,7 +61,13 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
     for (const type of ['join', 'leave', 'visibility_change']) this.events.inc({ type }, 0);
     this.apiRequests.inc({ action: 'GetRoomOnlineUsers', code: 'Success' }, 0);
     this.apiRetries.inc({ action: 'GetRoomOnlineUsers' }, 0);
-    this.webhookDropped.inc({ reason: 'queue_full' }, 0);
+    // Known label values start at 0, so rate() and increase() work from the first scrape.
+    for (const reason of ['queue_full', 'gave_up']) this.webhookDropped.inc({ reason }, 0);
+    for (const result of ['success', 'failure']) {
+      this.webhookDeliveries.inc({ result }, 0);
+      this.stateSaves.inc({ result }, 0);
+    }
+    for (const sink of ['log', 'file', 'webhook']) this.sinkErrors.inc({ sink }, 0);
   }
 
   requestDone(action: string, code: string, durationSeconds: number): void {

@@ -19,14 +19,19 @@ interface FamilySpec {
   value: (r: RoomView) => number | undefined;
 }
 
+/** No sample until the room has been polled (or restored): an exporter must not invent a 0. */
+function known(r: RoomView, value: number): number | undefined {
+  return r.exists === undefined ? undefined : value;
+}
+
 const ROOM_FAMILIES: FamilySpec[] = [
-  { name: 'rtc_room_total_users', type: 'gauge', help: 'Users in the room (TotalUser) at the last successful poll.', value: (r) => r.totalUsers },
-  { name: 'rtc_room_total_invisible_users', type: 'gauge', help: 'Invisible users in the room (TotalInvisibleUser) at the last successful poll.', value: (r) => r.totalInvisibleUsers },
+  { name: 'rtc_room_total_users', type: 'gauge', help: 'Users in the room (TotalUser) at the last successful poll.', value: (r) => known(r, r.totalUsers) },
+  { name: 'rtc_room_total_invisible_users', type: 'gauge', help: 'Invisible users in the room (TotalInvisibleUser) at the last successful poll.', value: (r) => known(r, r.totalInvisibleUsers) },
   { name: 'rtc_room_exists', type: 'gauge', help: '1 if the room existed at the last successful poll, else 0.', value: (r) => (r.exists === undefined ? undefined : r.exists ? 1 : 0) },
   { name: 'rtc_room_up', type: 'gauge', help: '1 if the last poll of the room succeeded, else 0.', value: (r) => (r.up === undefined ? undefined : r.up ? 1 : 0) },
   { name: 'rtc_room_capacity', type: 'gauge', help: 'Configured capacity of the room (rooms[].capacity).', value: (r) => r.capacity },
   { name: 'rtc_room_last_success_timestamp_seconds', type: 'gauge', help: 'Unix time of the last successful poll of the room.', value: (r) => (r.lastSuccessMs === undefined ? undefined : r.lastSuccessMs / 1000) },
-  { name: 'rtc_room_invisible_list_truncated', type: 'gauge', help: '1 if the last InvisibleUserList was shorter than TotalInvisibleUser (invisible leaves withheld).', value: (r) => (r.invisibleTruncated ? 1 : 0) },
+  { name: 'rtc_room_invisible_list_truncated', type: 'gauge', help: '1 if the last InvisibleUserList was shorter than TotalInvisibleUser (invisible leaves withheld).', value: (r) => known(r, r.invisibleTruncated ? 1 : 0) },
   { name: 'rtc_room_user_joins_total', type: 'counter', help: 'Join events emitted for the room.', value: (r) => r.joins },
   { name: 'rtc_room_user_leaves_total', type: 'counter', help: 'Leave events emitted for the room.', value: (r) => r.leaves },
   { name: 'rtc_room_visibility_changes_total', type: 'counter', help: 'Visibility change events emitted for the room.', value: (r) => r.visibilityChanges },

@@ -87,8 +87,8 @@ describe('promtool rule tests', () => {
   });
 });
 
-describe('docs/observability.md', () => {
-  const doc = readFileSync(repoPath('docs', 'observability.md'), 'utf8');
+describe('README.md', () => {
+  const doc = readFileSync(repoPath('README.md'), 'utf8');
 
   it.each(alerts.map((a) => [a.alert as string]))('documents %s in the alerts table', (name) => {
     expect(doc).toMatch(new RegExp(`^\\|\\s*\`?${name}\`?\\s*\\|`, 'm'));

@@ -1,0 +1,37 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { DAEMON_CLI } from './support/repo-paths';
+
+const fixture = (name: string): string => join(__dirname, 'fixtures', 'config', name);
+const cli = (...args: string[]) => spawnSync(process.execPath, [DAEMON_CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+
+describe('rtc-room-monitor CLI (built)', () => {
+  it('check-config exits 0 on a valid file', () => {
+    const res = cli('check-config', '--config', fixture('valid-minimal.yaml'));
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain('OK (1 room(s), qps 30');
+  });
+
+  it('check-config exits non-zero with every problem on stderr, each naming its key', () => {
+    const res = cli('check-config', '--config', fixture('duplicate-room.yaml'));
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('rooms[2]: duplicate of rooms[0]');
+    const multi = cli('check-config', '--config', fixture('unknown-nested-key.yaml'));
+    expect(multi.status).toBe(1);
+    expect(multi.stderr).toContain('api.timeout: unknown key');
+  });
+
+  it('run exits 2 with the config problem when the config is invalid', () => {
+    const res = cli('--config', fixture('qps-too-high.yaml'));
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('rateLimit.qps: must be < 40');
+  });
+
+  it('rejects unknown flags with usage, and prints help and version', () => {
+    const bad = cli('--bogus');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('Usage:');
+    expect(cli('--help').stdout).toContain('check-config');
+    expect(cli('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
