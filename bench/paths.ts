@@ -19,4 +19,5 @@ function findRoot(from: string): string {
 export const REPO_ROOT = findRoot(resolve(__dirname));
 export const DAEMON_CLI = join(REPO_ROOT, 'dist', 'src', 'cli.js');
 export const DAEMON_PROBE = join(REPO_ROOT, 'dist', 'bench', 'probe', 'daemon-probe.js');
+export const REFERENCE_CLIENT = join(REPO_ROOT, 'dist', 'bench', 'reference-client.js');
 export const DEFAULT_REPORT = join(REPO_ROOT, 'BENCHMARKS.md');

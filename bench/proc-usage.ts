@@ -47,10 +47,10 @@ export function clockTicksPerSecond(): number {
   return ticksPerSecond;
 }
 
-/** CPU seconds the process has used so far (user + system). */
-export function cpuSeconds(pid: number): number {
+/** CPU seconds the process has used so far, in user space and in the kernel. */
+export function cpuSeconds(pid: number): { user: number; system: number } {
   const t = parseStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  return (t.user + t.system) / clockTicksPerSecond();
+  return { user: t.user / clockTicksPerSecond(), system: t.system / clockTicksPerSecond() };
 }
 
 /** Resident set size now, in bytes. */

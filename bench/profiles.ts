@@ -34,6 +34,8 @@ export interface CostParams {
   /** Full poll cycles after the first before measuring, so every room has been diffed. */
   settleCycles: number;
   measureS: number;
+  /** Also measure the reference client (bench/reference-client.ts) on rooms of this size. */
+  referenceMembers?: number;
 }
 
 export interface ScrapeParams {
@@ -70,7 +72,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       { label: 'balanced', rooms: 175, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 45 },
       { label: 'rate-bound', rooms: 500, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 75 },
     ],
-    cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30 },
+    cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30, referenceMembers: 1000 },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 3, scrapes: 40 },
     diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
   },
@@ -81,7 +83,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       { label: 'schedule-bound', rooms: 50, qps: 35, schedule: '*/2 * * * * *', periodS: 2, durationS: 12 },
       { label: 'rate-bound', rooms: 105, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 12 },
     ],
-    cost: { qps: 35, rooms: 40, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 8 },
+    cost: { qps: 35, rooms: 40, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 8, referenceMembers: 1000 },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 2, scrapes: 15 },
     diff: { memberCounts: [10, 1000, 10_000], batchMs: 150, batches: 3 },
   },
@@ -89,7 +91,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     name: 'smoke',
     steady: { rooms: 100, qpsList: [35], schedule: '*/15 * * * * *', warmupS: 0.5, steadyS: 1.5 },
     freshness: [{ label: 'rate-bound', rooms: 40, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 3 }],
-    cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 1, measureS: 1 },
+    cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 1, measureS: 1, referenceMembers: 1000 },
     scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
   },

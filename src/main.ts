@@ -136,7 +136,8 @@ function buildSinks(
     close: async (deadlineMs) => {
       file?.close();
       if (webhook) {
-        await webhook.flush(deadlineMs);
+        // The daemon's deadline is on the monotonic clock; the sink runs on the wall clock.
+        await webhook.flush(systemClock.now() + (deadlineMs - monotonicClock.now()));
         webhook.close();
       }
     },

@@ -1,9 +1,12 @@
+import { ChildProcess, spawn } from 'node:child_process';
 import type { ScenarioContext } from '../context';
 import { DaemonChild } from '../daemon-child';
+import { REFERENCE_CLIENT } from '../paths';
 import { cpuSeconds, rssBytes } from '../proc-usage';
 import type { CostParams } from '../profiles';
-import { SectionResult, fmt } from '../report';
-import { BENCH_CREDENTIALS, baseConfig, benchRooms, configRooms, startSimulator } from '../sim-world';
+import { SectionResult, Table, fmt } from '../report';
+import { BENCH_APP, BENCH_CREDENTIALS, baseConfig, benchRooms, configRooms, roomId, startSimulator } from '../sim-world';
+import type { Simulator } from '../../src/simulator';
 import { median, slope } from '../stats';
 import { sleep } from '../wait';
 
@@ -12,20 +15,59 @@ import { sleep } from '../wait';
  * for rooms of different sizes. The same number of rooms each time, so the RSS difference is what the
  * members cost; the slope of RSS over tracked members is the cost per member. CPU and RSS are read
  * from /proc/<pid> of the daemon process only (the simulator runs in the harness process).
+ *
+ * For scale, the same window is measured on bench/reference-client.ts: a bare signed node:http poller
+ * at the same rate, i.e. roughly the floor for any Node poller on this machine.
  */
 
-export interface CostRun {
-  members: number;
-  rooms: number;
-  trackedMembers: number;
+export interface Usage {
   measureSeconds: number;
   achievedQps: number;
   cpuPercent: number;
+  /** The kernel's share of cpuPercent (socket I/O). */
+  systemPercent: number;
   rssMedian: number;
   rssMax: number;
-  /** RSS right after a forced full GC (probe). */
+}
+
+export interface CostRun extends Usage {
+  members: number;
+  rooms: number;
+  trackedMembers: number;
+  /** RSS right after a full GC forced by the probe. */
   rssAfterGc: number;
   heapUsedAfterGc: number;
+  /** V8 heap committed after that GC (what the heap holds on to). */
+  heapTotalAfterGc: number;
+}
+
+export interface ReferenceRun extends Usage {
+  members: number;
+}
+
+/** CPU over the window and RSS sampled once a second, for process `pid`, while `sim` counts requests. */
+async function measureUsage(pid: number, sim: Simulator, seconds: number): Promise<Usage> {
+  const rss: number[] = [];
+  const r0 = sim.stats().requests;
+  const c0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  while (performance.now() < end) {
+    await sleep(Math.min(1000, end - performance.now()));
+    rss.push(rssBytes(pid));
+  }
+  const c1 = cpuSeconds(pid);
+  const r1 = sim.stats().requests;
+  const elapsed = (performance.now() - t0) / 1000;
+  const system = c1.system - c0.system;
+  return {
+    measureSeconds: elapsed,
+    achievedQps: (r1 - r0) / elapsed,
+    cpuPercent: ((c1.user - c0.user + system) / elapsed) * 100,
+    systemPercent: (system / elapsed) * 100,
+    rssMedian: median(rss),
+    rssMax: Math.max(...rss),
+  };
 }
 
 export async function measureCost(p: CostParams, members: number, ctx: ScenarioContext): Promise<CostRun> {
@@ -42,32 +84,16 @@ export async function measureCost(p: CostParams, members: number, ctx: ScenarioC
     });
     await daemon.waitFor('/-/ready', cycleS * 1000 + 60_000);
     await sleep(p.settleCycles * cycleS * 1000);
-
-    const pid = daemon.pid;
-    const rss: number[] = [];
-    const r0 = sim.stats().requests;
-    const c0 = cpuSeconds(pid);
-    const t0 = performance.now();
-    const end = t0 + p.measureS * 1000;
-    while (performance.now() < end) {
-      await sleep(Math.min(1000, end - performance.now()));
-      rss.push(rssBytes(pid));
-    }
-    const c1 = cpuSeconds(pid);
-    const r1 = sim.stats().requests;
-    const seconds = (performance.now() - t0) / 1000;
+    const usage = await measureUsage(daemon.pid, sim, p.measureS);
     const dump = await daemon.probe();
     return {
+      ...usage,
       members,
       rooms: p.rooms,
       trackedMembers: p.rooms * members,
-      measureSeconds: seconds,
-      achievedQps: (r1 - r0) / seconds,
-      cpuPercent: ((c1 - c0) / seconds) * 100,
-      rssMedian: median(rss),
-      rssMax: Math.max(...rss),
-      rssAfterGc: rssBytes(pid),
+      rssAfterGc: rssBytes(daemon.pid),
       heapUsedAfterGc: dump.memory.heapUsed,
+      heapTotalAfterGc: dump.memory.heapTotal,
     };
   } finally {
     await daemon?.stop();
@@ -75,11 +101,40 @@ export async function measureCost(p: CostParams, members: number, ctx: ScenarioC
   }
 }
 
+export async function measureReference(p: CostParams, members: number, ctx: ScenarioContext): Promise<ReferenceRun> {
+  ctx.log(`cost: reference client, rooms of ${members} members at ${p.qps} req/s, ${p.measureS} s`);
+  const { sim, endpoint } = await startSimulator(benchRooms(p.rooms, members));
+  let child: ChildProcess | undefined;
+  try {
+    child = spawn(process.execPath, [REFERENCE_CLIENT], {
+      stdio: 'ignore',
+      env: {
+        PATH: process.env.PATH ?? '',
+        BENCH_ENDPOINT: endpoint,
+        BENCH_QPS: String(p.qps),
+        BENCH_APP,
+        BENCH_ROOMS: Array.from({ length: p.rooms }, (_, i) => roomId(i)).join(','),
+        VOLC_ACCESSKEY: BENCH_CREDENTIALS.accessKeyId,
+        VOLC_SECRETKEY: BENCH_CREDENTIALS.secretAccessKey,
+      },
+    });
+    const pid = child.pid;
+    if (pid === undefined) throw new Error('reference client did not start');
+    // Past start-up and the first round of every room, like the daemon runs.
+    await sleep(1000 + (p.rooms / p.qps) * 1000);
+    return { ...(await measureUsage(pid, sim, p.measureS)), members };
+  } finally {
+    child?.kill('SIGKILL');
+    await sim.stop();
+  }
+}
+
 export interface MemberCost {
   /** Bytes per tracked member from the slope of steady RSS (median of 1 s samples). */
   rssSlope: number;
-  /** The same from RSS after a forced GC: what the members themselves retain. */
+  /** The same from RSS after a forced GC. */
   rssAfterGcSlope: number;
+  /** The same from the V8 heap in use after a forced GC: what the members themselves retain. */
   heapAfterGcSlope: number;
 }
 
@@ -92,40 +147,46 @@ export function memberCost(runs: readonly CostRun[]): MemberCost {
   };
 }
 
-export function costSection(runs: readonly CostRun[], p: CostParams): SectionResult {
+export function costSection(runs: readonly CostRun[], reference: ReferenceRun | undefined, p: CostParams): SectionResult {
   const perMember = memberCost(runs);
   const at1000 = runs.find((r) => r.members === 1000);
   const checks = [];
   if (at1000) checks.push({ what: 'CPU with 1,000-member rooms', target: '≤ 5 % of a core', measured: fmt.pct(at1000.cpuPercent), pass: at1000.cpuPercent <= 5 });
   checks.push({ what: 'bytes per tracked member (steady RSS slope)', target: '≤ 150', measured: fmt.n(perMember.rssSlope), pass: perMember.rssSlope <= 150 });
+  const usage: Table = {
+    headers: ['process', 'members / room', 'tracked members', 'achieved req/s', 'CPU (% of one core)', 'of which kernel', 'RSS median', 'RSS max', 'RSS after GC', 'heap used / committed after GC'],
+    rows: runs.map((r) => [
+      'daemon',
+      fmt.n(r.members),
+      fmt.n(r.trackedMembers),
+      fmt.n(r.achievedQps, 1),
+      fmt.pct(r.cpuPercent),
+      fmt.pct(r.systemPercent),
+      fmt.mib(r.rssMedian),
+      fmt.mib(r.rssMax),
+      fmt.mib(r.rssAfterGc),
+      `${fmt.mib(r.heapUsedAfterGc)} / ${fmt.mib(r.heapTotalAfterGc)}`,
+    ]),
+  };
+  if (reference) {
+    usage.rows.push(['reference client', fmt.n(reference.members), '-', fmt.n(reference.achievedQps, 1), fmt.pct(reference.cpuPercent), fmt.pct(reference.systemPercent), fmt.mib(reference.rssMedian), fmt.mib(reference.rssMax), '-', '-']);
+  }
   return {
     id: 'cost',
-    setup: `${p.rooms} static rooms per run (9 in 10 members visible), qps ${p.qps}, schedule every second (so the limiter sets the pace), measured over ${p.measureS} s after the first full cycle plus ${p.settleCycles} more. CPU = (utime + stime) of the daemon process from /proc/<pid>/stat over the window; RSS sampled once a second from /proc/<pid>/status; "after GC" = after a full GC forced by the bench probe.`,
+    setup: `${p.rooms} static rooms per run (9 in 10 members visible), qps ${p.qps}, schedule every second (so the limiter sets the pace), measured over ${p.measureS} s after the first full cycle plus ${p.settleCycles} more. CPU = utime + stime of the daemon process (all its threads, GC included) from /proc/<pid>/stat over the window; RSS sampled once a second from /proc/<pid>/status; "after GC" = after a full GC forced by the bench probe. The reference client (bench/reference-client.ts) signs, GETs over node:http keep-alive and parses at the same rate, and does nothing else: roughly the floor for a Node poller on this machine.`,
     tables: [
+      usage,
       {
-        headers: ['members / room', 'tracked members', 'achieved req/s', 'CPU (% of one core)', 'RSS median', 'RSS max', 'RSS after GC', 'heap used after GC'],
-        rows: runs.map((r) => [
-          fmt.n(r.members),
-          fmt.n(r.trackedMembers),
-          fmt.n(r.achievedQps, 1),
-          fmt.pct(r.cpuPercent),
-          fmt.mib(r.rssMedian),
-          fmt.mib(r.rssMax),
-          fmt.mib(r.rssAfterGc),
-          fmt.mib(r.heapUsedAfterGc),
-        ]),
-      },
-      {
-        headers: ['bytes per tracked member (least-squares slope)', 'value'],
+        headers: ['bytes per tracked member (least-squares slope over the runs)', 'value'],
         rows: [
-          ['steady RSS (median)', fmt.n(perMember.rssSlope)],
+          ['steady RSS (median of samples)', fmt.n(perMember.rssSlope)],
           ['RSS after forced GC', fmt.n(perMember.rssAfterGcSlope)],
-          ['V8 heap used after forced GC', fmt.n(perMember.heapAfterGcSlope)],
+          ['V8 heap used after forced GC (live data only)', fmt.n(perMember.heapAfterGcSlope)],
         ],
       },
     ],
     checks,
     notes: [],
-    data: { runs, perMember },
+    data: { runs, reference, perMember },
   };
 }

@@ -153,12 +153,15 @@ export class WebhookSink implements EventSink {
     this.inFlight?.abort();
     const left = this.queue.length;
     this.queue.length = 0;
-    if (left > 0) {
+    this.resolveDrainWaiters();
+    if (left === 0) return;
+    try {
       this.deps.observer.dropped('gave_up', left);
       this.deps.observer.queueLength(0);
       this.deps.logger.warn({ sink: 'webhook', url: this.target, events: left }, 'webhook sink closed with undelivered events; dropped');
+    } catch (err) {
+      this.deps.logger.error({ sink: 'webhook', err: describe(err) }, 'webhook close failed to report');
     }
-    this.resolveDrainWaiters();
   }
 
   private async run(): Promise<void> {

@@ -421,7 +421,7 @@ describe('WebhookSink flush and close (fake clock)', () => {
 
   test('the secret and URL query never reach the log', async () => {
     const { clock, scripted, log, sink } = fakeSink({ url: 'http://127.0.0.1:1/hook?token=abc123', maxRetries: 1, maxQueue: 2 }, () => 0);
-    scripted.fallback = new Error(`failed (sent with ${'X-RTC-Signature'})`);
+    scripted.fallback = new Error('connect ECONNREFUSED 127.0.0.1:1');
     sink.emit(events(5));
     await clock.advance(100_000);
     sink.emit(events(1));
@@ -469,10 +469,15 @@ async function startReceiver(secret: string, decide: (n: number) => Verdict): Pr
   return {
     url: `http://127.0.0.1:${port}/hook`,
     got,
+    // Resolves on the request that makes `pred` true. The timer is only a guard so a broken sink fails
+    // the test with a message instead of hanging it; nothing waits on it when things work.
     waitFor: (pred) =>
-      new Promise<void>((resolve) => {
+      new Promise<void>((resolve, reject) => {
+        const guard = setTimeout(() => reject(new Error(`receiver condition not met; got ${got.map((r) => r.status).join(',')}`)), 15_000);
         const check = (): void => {
-          if (pred()) resolve();
+          if (!pred()) return;
+          clearTimeout(guard);
+          resolve();
         };
         notify = check;
         check();
@@ -499,7 +504,7 @@ describe('WebhookSink against a real receiver on 127.0.0.1', () => {
   test('signed batches arrive in order and complete although the receiver fails some with 500', async () => {
     const failOn = new Set([0, 1, 3]);
     const rx = await startReceiver(SECRET, (n) => (failOn.has(n) ? 500 : 200));
-    const { sink, observer } = realSink(rx.url, { batchSize: 50 });
+    const { sink, observer } = realSink(rx.url, { batchSize: 50, maxQueue: 1000 });
     try {
       const sent: string[] = [];
       for (let i = 0; i < 10; i++) {
@@ -508,6 +513,8 @@ describe('WebhookSink against a real receiver on 127.0.0.1', () => {
         sink.emit(es);
       }
       await rx.waitFor(() => rx.got.filter((r) => r.status === 200).flatMap(bodyIds).length >= sent.length);
+      // The receiver has answered; let the sink see the last answer too.
+      await sink.flush(Date.now() + 5000);
       expect(rx.got.every((r) => r.signatureOk)).toBe(true);
       expect(rx.got.every((r) => r.headers['content-type'] === 'application/json' && /^\d+$/.test(String(r.headers['x-rtc-timestamp'])))).toBe(true);
       const accepted = rx.got.filter((r) => r.status === 200);
