@@ -89,9 +89,9 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   smoke: {
     name: 'smoke',
-    steady: { rooms: 100, qpsList: [35], schedule: '*/15 * * * * *', warmupS: 0.5, steadyS: 1.5 },
-    freshness: [{ label: 'rate-bound', rooms: 40, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 3 }],
-    cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 1, measureS: 1, referenceMembers: 1000 },
+    steady: { rooms: 100, qpsList: [35], schedule: '*/15 * * * * *', warmupS: 0.3, steadyS: 1 },
+    freshness: [{ label: 'rate-bound', rooms: 20, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 2.5 }],
+    cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 0, measureS: 0.5, referenceMembers: 1000 },
     scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
   },

@@ -70,16 +70,21 @@ export class VolcClient implements RoomUsersApi {
         date: this.opts.now?.() ?? new Date(),
       });
       // axios' own `timeout` covers only the wait for the response to start; a server that sends headers
-      // and then stalls would hang a cycle. An AbortSignal bounds the whole exchange.
-      const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+      // and then stalls would hang a cycle. One controller bounds the whole exchange. (Not AbortSignal.any:
+      // on Node 20 it keeps a reference per call on the long-lived shutdown signal.)
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs);
+      const onShutdown = (): void => controller.abort();
+      signal?.addEventListener('abort', onShutdown, { once: true });
       const res = await this.http
-        .get<string>(`${this.url.origin}/?${signed.queryString}`, {
-          headers: signed.headers,
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        })
+        .get<string>(`${this.url.origin}/?${signed.queryString}`, { headers: signed.headers, signal: controller.signal })
         .catch((err: unknown) => {
           if (signal?.aborted) throw new AbortError('request cancelled by shutdown');
           throw this.transportError(err);
+        })
+        .finally(() => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onShutdown);
         });
       return parseRoomOnlineUsers(res.status, typeof res.data === 'string' ? res.data : String(res.data));
     } catch (err) {

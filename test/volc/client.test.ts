@@ -1,0 +1,74 @@
+import { Simulator } from '../../src/simulator';
+import { VolcClient } from '../../src/volc/client';
+import { Credentials } from '../../src/volc/credentials';
+import { ApiError } from '../../src/volc/errors';
+
+const creds = { accessKeyId: 'AKLTclient', secretAccessKey: 'client-secret' };
+
+describe('VolcClient against the simulator', () => {
+  let sim: Simulator;
+  let endpoint: string;
+  const outcomes: string[] = [];
+
+  beforeAll(async () => {
+    sim = new Simulator({ credentials: creds, rooms: [{ appId: 'app', roomId: 'r', visible: 2, invisible: 1 }, { appId: 'app', roomId: 'none', exists: false }] });
+    endpoint = await sim.start();
+  });
+  afterAll(() => sim.stop());
+  beforeEach(() => {
+    outcomes.length = 0;
+    sim.setFaults({ hang: 0, connectionReset: 0 });
+  });
+
+  const client = (secret = creds.secretAccessKey, timeoutMs = 2000): VolcClient =>
+    new VolcClient(
+      { endpoint, region: 'cn-north-1', service: 'rtc', version: '2023-08-01', timeoutMs, credentials: new Credentials(creds.accessKeyId, secret) },
+      { requestDone: (_action, code) => outcomes.push(code) },
+    );
+
+  async function failure(p: Promise<unknown>): Promise<ApiError> {
+    try {
+      await p;
+    } catch (err) {
+      if (err instanceof ApiError) return err;
+      throw err;
+    }
+    throw new Error('request succeeded');
+  }
+
+  it('signs requests the server accepts (host with port) and parses the members', async () => {
+    const snap = await client().getRoomOnlineUsers({ appId: 'app', roomId: 'r' });
+    expect(snap).toMatchObject({ exists: true, totalUsers: 3, totalInvisibleUsers: 1 });
+    expect(snap.visible).toHaveLength(2);
+    expect(await client().getRoomOnlineUsers({ appId: 'app', roomId: 'none' })).toMatchObject({ exists: false });
+    expect(outcomes).toEqual(['Success', 'Success']);
+  });
+
+  it('maps a wrong secret to SignatureDoesNotMatch, not retryable, and never echoes the secret', async () => {
+    const err = await failure(client('wrong-secret').getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
+    expect([err.code, err.retryable, err.httpStatus]).toEqual(['SignatureDoesNotMatch', false, 401]);
+    expect(`${err.message} ${JSON.stringify(err)}`).not.toContain('wrong-secret');
+    expect(outcomes).toEqual(['SignatureDoesNotMatch']);
+  });
+
+  it('times out a hung request at timeoutMs', async () => {
+    sim.setFaults({ hang: 1 });
+    const err = await failure(client(undefined, 300).getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
+    expect([err.code, err.retryable]).toEqual(['Timeout', true]);
+  });
+
+  it('reports a reset connection as ConnectionError', async () => {
+    sim.setFaults({ connectionReset: 1 });
+    const err = await failure(client().getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
+    expect([err.code, err.retryable]).toEqual(['ConnectionError', true]);
+  });
+
+  it('turns a shutdown abort into an AbortError that is not counted as an API outcome', async () => {
+    sim.setFaults({ hang: 1 });
+    const ac = new AbortController();
+    const pending = client(undefined, 60_000).getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, ac.signal);
+    setTimeout(() => ac.abort(), 50);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    expect(outcomes).toEqual([]);
+  });
+});
