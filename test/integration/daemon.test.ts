@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Simulator } from '../../src/simulator';
-import type { ServedSnapshot } from '../../src/simulator';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
+import { actualRows, expectedRows, metricValue } from '../support/served-oracle';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -14,38 +14,6 @@ import { waitFor } from '../support/wait-for';
 
 const QPS = 6;
 const credentials = { accessKeyId: 'AKLTintegration', secretAccessKey: 'integration-secret-never-printed' };
-
-type Row = string;
-
-function expectedRows(roomId: string, served: ServedSnapshot[]): Row[] {
-  const rows: Row[] = [];
-  for (let i = 1; i < served.length; i++) {
-    const before = new Map<string, string>();
-    const after = new Map<string, string>();
-    const prev = served[i - 1]!;
-    const next = served[i]!;
-    if (prev.exists) {
-      prev.invisible.forEach((u) => before.set(u, 'invisible'));
-      prev.visible.forEach((u) => before.set(u, 'visible'));
-    }
-    if (next.exists) {
-      next.invisible.forEach((u) => after.set(u, 'invisible'));
-      next.visible.forEach((u) => after.set(u, 'visible'));
-    }
-    for (const [u, vis] of after) {
-      const was = before.get(u);
-      if (was === undefined) rows.push(`${roomId}|join|${u}|${vis}`);
-      else if (was !== vis) rows.push(`${roomId}|visibility_change|${u}|${vis}`);
-    }
-    for (const [u, vis] of before) if (!after.has(u)) rows.push(`${roomId}|leave|${u}|${vis}`);
-  }
-  return rows.sort();
-}
-
-function metricValue(text: string, name: string, roomId: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`room_id="${roomId}"`));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 async function metrics(daemon: RunningDaemon): Promise<string> {
   return (await fetch(`${daemon.url}/metrics`)).text();
@@ -159,8 +127,7 @@ describe('daemon against the simulator', () => {
       expect(new Date(e.time!).toISOString()).toBe(e.time);
     }
     for (const r of rooms) {
-      const actual = events.filter((e) => e.appId === r.appId && e.roomId === r.roomId).map((e) => `${e.roomId}|${e.type}|${e.userId}|${e.visibility}`).sort();
-      expect(actual).toEqual(expectedRows(r.roomId, sim.servedSnapshots(r.appId, r.roomId)));
+      expect(actualRows(events, r.roomId, r.appId)).toEqual(expectedRows(r.roomId, sim.servedSnapshots(r.appId, r.roomId)));
     }
     // The churny rooms really changed, so the comparison above was not of two empty lists.
     expect(events.filter((e) => e.roomId?.startsWith('churny')).length).toBeGreaterThan(10);

@@ -3,20 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Simulator } from '../../src/simulator';
-import type { ServedSnapshot, SimRoomSpec } from '../../src/simulator';
+import type { SimRoomSpec } from '../../src/simulator';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
+import { actualRows as rowsOf, expectedRows, metricValue as metric } from '../support/served-oracle';
 import { waitFor } from '../support/wait-for';
 
 /** Faults, restarts, reloads and shutdown, each against the built daemon and the simulator on loopback. */
 
 const credentials = { accessKeyId: 'AKLTresilience', secretAccessKey: 'resilience-secret-never-printed' };
-
-function metric(text: string, name: string, roomId?: string): number | undefined {
-  const line = text
-    .split('\n')
-    .find((l) => (roomId === undefined ? l.startsWith(`${name} `) : l.startsWith(`${name}{`) && l.includes(`room_id="${roomId}"`)));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 const scrape = async (d: RunningDaemon): Promise<string> => (await fetch(`${d.url}/metrics`)).text();
 
@@ -32,32 +26,6 @@ function readEvents(file: string): Record<string, string>[] {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, string>);
 }
-
-/** Independent oracle: the union diff of consecutive served snapshots. */
-function expectedRows(roomId: string, served: ServedSnapshot[]): string[] {
-  const rows: string[] = [];
-  const members = (s: ServedSnapshot): Map<string, string> => {
-    const m = new Map<string, string>();
-    if (!s.exists) return m;
-    s.invisible.forEach((u) => m.set(u, 'invisible'));
-    s.visible.forEach((u) => m.set(u, 'visible'));
-    return m;
-  };
-  for (let i = 1; i < served.length; i++) {
-    const before = members(served[i - 1]!);
-    const after = members(served[i]!);
-    for (const [u, v] of after) {
-      const was = before.get(u);
-      if (was === undefined) rows.push(`${roomId}|join|${u}|${v}`);
-      else if (was !== v) rows.push(`${roomId}|visibility_change|${u}|${v}`);
-    }
-    for (const [u, v] of before) if (!after.has(u)) rows.push(`${roomId}|leave|${u}|${v}`);
-  }
-  return rows.sort();
-}
-
-const rowsOf = (events: Record<string, string>[], roomId: string): string[] =>
-  events.filter((e) => e.roomId === roomId).map((e) => `${e.roomId}|${e.type}|${e.userId}|${e.visibility}`).sort();
 
 describe('resilience', () => {
   let dir: string;

@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SCENARIO_IDS } from '../../bench/report';
+import type { CostRun, MemberCost, ReferenceRun } from '../../bench/scenarios/cost';
+import type { DiffRun } from '../../bench/scenarios/diff';
+import type { FreshnessRun } from '../../bench/scenarios/freshness';
+import type { ScrapeRun } from '../../bench/scenarios/scrape';
+import type { SteadyRun } from '../../bench/scenarios/steady-rate';
+
+/**
+ * The whole harness end to end at smoke size: the built runner (dist/bench/run.js, so `npm run build`
+ * first, as `npm test` does) spawns the built daemon against the simulator for every scenario. The
+ * numbers mean nothing at this size and on a shared machine, so only their shape and sanity are checked.
+ */
+
+const RUNNER = resolve(__dirname, '..', '..', 'dist', 'bench', 'run.js');
+
+function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('exit', (code) => done({ code, output }));
+  });
+}
+
+/** The `data` of each section in --json output. */
+interface SectionData {
+  cap: SteadyRun[];
+  saturation: Pick<SteadyRun, 'qps' | 'achievedQps'>[];
+  freshness: FreshnessRun[];
+  cost: { runs: CostRun[]; reference?: ReferenceRun; perMember: MemberCost };
+  scrape: ScrapeRun[];
+  diff: DiffRun[];
+}
+
+interface JsonReport {
+  sections: { id: keyof SectionData; data: unknown }[];
+}
+
+describe('bench harness (smoke)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rtc-bench-smoke-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every scenario, prints and updates the report around hand-written text', async () => {
+    const out = join(dir, 'BENCHMARKS.md');
+    const json = join(dir, 'results.json');
+    writeFileSync(out, '# Benchmarks\n\nHand-written analysis that must survive.\n');
+
+    const { code, output } = await runBench(['--smoke', '--out', out, '--json', json]);
+    expect({ code, output }).toMatchObject({ code: 0 });
+
+    const doc = readFileSync(out, 'utf8');
+    expect(doc).toContain('Hand-written analysis that must survive.');
+    for (const id of ['run', ...SCENARIO_IDS]) {
+      expect(doc).toContain(`<!-- bench:${id}:begin -->`);
+      expect(doc).toContain(`<!-- bench:${id}:end -->`);
+    }
+    expect(doc).toContain(`Node ${process.version}`);
+
+    const report = JSON.parse(readFileSync(json, 'utf8')) as JsonReport;
+    expect(report.sections.map((s) => s.id)).toEqual([...SCENARIO_IDS]);
+    const data = Object.fromEntries(report.sections.map((s) => [s.id, s.data])) as unknown as SectionData;
+
+    const steady = data.cap[0]!;
+    expect(steady.totalRequests).toBeGreaterThan(0);
+    expect(steady.serverMaxWindow).toBeGreaterThan(0);
+    expect(steady.clientMaxWindow).toBeGreaterThan(0);
+    expect(data.saturation[0]!.achievedQps).toBeGreaterThan(0);
+
+    expect(data.freshness[0]!.samples).toBeGreaterThan(0);
+    expect(data.freshness[0]!.p50).toBeGreaterThan(0.5);
+
+    for (const run of data.cost.runs) {
+      expect(run.cpuPercent).toBeGreaterThanOrEqual(0);
+      expect(run.rssMedian).toBeGreaterThan(10 * 2 ** 20);
+      expect(run.heapUsedAfterGc).toBeGreaterThan(0);
+    }
+    expect(data.cost.reference?.achievedQps).toBeGreaterThan(0);
+
+    expect(data.scrape[0]!.bytes).toBeGreaterThan(1000);
+    expect(data.scrape[0]!.samples).toBeGreaterThan(100 * 8);
+
+    expect(data.diff.length).toBeGreaterThan(0);
+    for (const d of data.diff) expect(d.membersPerSecond).toBeGreaterThan(0);
+  }, 60_000);
+});
