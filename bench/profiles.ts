@@ -36,6 +36,11 @@ export interface CostParams {
   measureS: number;
   /** Also measure the reference client (bench/reference-client.ts) on rooms of this size. */
   referenceMembers?: number;
+  /**
+   * Bytes per tracked member: rooms of `members` each at these room counts, so only the number of tracked
+   * members changes between runs, not the size of each response.
+   */
+  perMember: { members: number; roomCounts: number[] };
 }
 
 export interface ScrapeParams {
@@ -72,7 +77,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       { label: 'balanced', rooms: 175, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 45 },
       { label: 'rate-bound', rooms: 500, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 75 },
     ],
-    cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30, referenceMembers: 1000 },
+    cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [50, 100, 500] } },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 3, scrapes: 40 },
     diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
   },
@@ -83,7 +88,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       { label: 'schedule-bound', rooms: 50, qps: 35, schedule: '*/2 * * * * *', periodS: 2, durationS: 12 },
       { label: 'rate-bound', rooms: 105, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 12 },
     ],
-    cost: { qps: 35, rooms: 40, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 8, referenceMembers: 1000 },
+    cost: { qps: 35, rooms: 40, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 8, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [40, 200] } },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 2, scrapes: 15 },
     diff: { memberCounts: [10, 1000, 10_000], batchMs: 150, batches: 3 },
   },
@@ -91,7 +96,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     name: 'smoke',
     steady: { rooms: 100, qpsList: [35], schedule: '*/15 * * * * *', warmupS: 0.3, steadyS: 1 },
     freshness: [{ label: 'rate-bound', rooms: 20, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 2.5 }],
-    cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 0, measureS: 0.5, referenceMembers: 1000 },
+    cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 0, measureS: 0.5, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [5, 10] } },
     scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
   },

@@ -42,6 +42,8 @@ export interface SectionResult {
 
 export interface RunInfo {
   command: string;
+  /** The commit measured (see machine.ts). */
+  revision: string;
   date: string;
   profile: string;
   node: string;
@@ -76,7 +78,7 @@ export function renderSectionText(s: SectionResult): string {
 
 export function renderSectionMarkdown(s: SectionResult, run: RunInfo): string {
   const parts = [
-    `_Measured ${run.date} (${run.profile} profile, \`${run.command}\`, Node ${run.node}, ${run.cpus}, load average at start ${run.loadAverage})._`,
+    `_Measured ${run.date} at ${run.revision} (${run.profile} profile, \`${run.command}\`, Node ${run.node}, ${run.cpus}, load average at start ${run.loadAverage})._`,
     s.setup,
     ...s.tables.map(markdownTable),
   ];
@@ -89,6 +91,7 @@ export function renderRunMarkdown(run: RunInfo): string {
   return [
     `Last run: \`${run.command}\` on ${run.date} (${run.profile} profile).`,
     '',
+    `- Code: ${run.revision}`,
     `- Node ${run.node}`,
     `- CPU: ${run.cpus}`,
     `- Memory: ${run.memory}`,

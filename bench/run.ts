@@ -6,7 +6,7 @@ import { runInfo } from './machine';
 import { DEFAULT_REPORT } from './paths';
 import { PROFILES } from './profiles';
 import { renderSectionText, SectionResult, updateReport } from './report';
-import { costSection, CostRun, measureCost, measureReference } from './scenarios/cost';
+import { costSection, measureAllCosts } from './scenarios/cost';
 import { diffSection, measureDiff } from './scenarios/diff';
 import { freshnessSection, FreshnessRun, measureFreshness } from './scenarios/freshness';
 import { measureScrape, scrapeSection, ScrapeRun } from './scenarios/scrape';
@@ -40,11 +40,7 @@ export async function runBenchmarks(opts: RunOptions, ctx: ScenarioContext): Pro
     emit(freshnessSection(runs));
   }
   if (has('cost')) {
-    const runs: CostRun[] = [];
-    for (const members of profile.cost.memberCounts) runs.push(await measureCost(profile.cost, members, ctx));
-    const refMembers = profile.cost.referenceMembers;
-    const reference = refMembers === undefined ? undefined : await measureReference(profile.cost, refMembers, ctx);
-    emit(costSection(runs, reference, profile.cost));
+    emit(costSection(await measureAllCosts(profile.cost, ctx), profile.cost));
   }
   if (has('scrape')) {
     const runs: ScrapeRun[] = [];

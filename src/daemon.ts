@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Clock, systemClock } from './clock';
 import type { Config } from './config/schema';
@@ -61,6 +62,8 @@ export class Daemon {
     private readonly deps: DaemonDeps,
   ) {
     this.config = config;
+    // Every in-flight request and backoff sleep listens on this one signal; more than 10 is normal here.
+    setMaxListeners(0, this.inFlight.signal);
     this.periodSeconds = schedulePeriodSeconds(config.schedule);
     this.rate = new AdaptiveRate(config.rateLimit.qps, config.rateLimit.minQps);
     this.limiter = new SlidingWindowLimiter(deps.monotonic, this.rate, MAX_QPS);
@@ -72,11 +75,24 @@ export class Daemon {
       sink: deps.sink,
       observer: deps.metrics,
       clock: deps.clock,
+      monotonic: deps.monotonic,
       logger: deps.logger,
       retry: retryPolicy(config),
     });
     this.setRooms(config);
-    this.scheduler = new CycleScheduler(deps.makeTicker(config.schedule), () => this.runCycle(), deps.metrics, deps.monotonic, deps.logger);
+    this.scheduler = new CycleScheduler(
+      deps.makeTicker(config.schedule),
+      () => this.runCycle(),
+      {
+        cycleDone: (seconds) => {
+          deps.metrics.cycleDone(seconds);
+          deps.metrics.cycleCompletedAt(deps.clock.now());
+        },
+        overrun: (n) => deps.metrics.overrun(n),
+      },
+      deps.monotonic,
+      deps.logger,
+    );
     this.server = new HttpServer(
       {
         metrics: async () => ({ contentType: deps.metrics.contentType(), body: await deps.metrics.render() }),
@@ -194,7 +210,8 @@ export class Daemon {
 
   private async runCycle(): Promise<void> {
     const rooms = this.rooms;
-    await Promise.all(rooms.map((r) => this.poller.poll(r, this.inFlight.signal)));
+    // allSettled: even if a poll broke its never-reject promise, the cycle ends only when every poll has.
+    await Promise.allSettled(rooms.map((r) => this.poller.poll(r, this.inFlight.signal)));
     if (!this.ready && !this.stopping) {
       this.ready = true;
       this.deps.logger.info({ rooms: rooms.length }, 'first poll cycle complete; ready');

@@ -48,7 +48,13 @@ export async function runDaemon(configPath: string): Promise<number> {
     version,
   });
 
-  const sinks = buildSinks(config, logger, metrics);
+  let sinks: ReturnType<typeof buildSinks>;
+  try {
+    sinks = buildSinks(config, logger, metrics);
+  } catch (err) {
+    process.stderr.write(`events.file: cannot open ${config.events.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    return 2;
+  }
   const daemon: Daemon = new Daemon(config, {
     logger,
     clock: systemClock,
@@ -75,7 +81,11 @@ export async function runDaemon(configPath: string): Promise<number> {
   });
 
   const stopped = new Promise<number>((resolve) => {
+    let stopping = false;
     const stop = (signal: string): void => {
+      // A second Ctrl-C must not kill the process halfway through flushing events and saving state.
+      if (stopping) return void logger.warn({ signal }, 'already shutting down');
+      stopping = true;
       logger.info({ signal }, 'signal received');
       daemon.shutdown().then(
         () => resolve(0),
@@ -85,8 +95,8 @@ export async function runDaemon(configPath: string): Promise<number> {
         },
       );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
   process.on('SIGHUP', () => void daemon.reload());
 

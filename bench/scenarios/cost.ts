@@ -70,15 +70,15 @@ async function measureUsage(pid: number, sim: Simulator, seconds: number): Promi
   };
 }
 
-export async function measureCost(p: CostParams, members: number, ctx: ScenarioContext): Promise<CostRun> {
-  const cycleS = p.rooms / p.qps;
-  ctx.log(`cost: ${p.rooms} rooms of ${members} members at qps ${p.qps}, ${p.measureS} s`);
-  const { sim, endpoint } = await startSimulator(benchRooms(p.rooms, members));
+export async function measureCost(p: CostParams, rooms: number, members: number, ctx: ScenarioContext): Promise<CostRun> {
+  const cycleS = rooms / p.qps;
+  ctx.log(`cost: ${rooms} rooms of ${members} members at qps ${p.qps}, ${p.measureS} s`);
+  const { sim, endpoint } = await startSimulator(benchRooms(rooms, members));
   let daemon: DaemonChild | undefined;
   try {
-    // Every second: the limiter, not the schedule, sets the pace, so the daemon works at `qps` throughout.
+    // Every second: with more rooms than qps the limiter, not the schedule, sets the pace.
     daemon = await DaemonChild.start({
-      config: baseConfig(endpoint, p.qps, '* * * * * *', configRooms(p.rooms)),
+      config: baseConfig(endpoint, p.qps, '* * * * * *', configRooms(rooms)),
       credentials: BENCH_CREDENTIALS,
       cpuProfileDir: ctx.cpuProfileDir,
     });
@@ -89,8 +89,8 @@ export async function measureCost(p: CostParams, members: number, ctx: ScenarioC
     return {
       ...usage,
       members,
-      rooms: p.rooms,
-      trackedMembers: p.rooms * members,
+      rooms,
+      trackedMembers: rooms * members,
       rssAfterGc: rssBytes(daemon.pid),
       heapUsedAfterGc: dump.memory.heapUsed,
       heapTotalAfterGc: dump.memory.heapTotal,
@@ -99,6 +99,25 @@ export async function measureCost(p: CostParams, members: number, ctx: ScenarioC
     await daemon?.stop();
     await sim.stop();
   }
+}
+
+/** The size series (fixed room count), the room-count series (fixed room size) and the reference client. */
+export interface CostResults {
+  bySize: CostRun[];
+  byCount: CostRun[];
+  reference?: ReferenceRun;
+}
+
+export async function measureAllCosts(p: CostParams, ctx: ScenarioContext): Promise<CostResults> {
+  const bySize: CostRun[] = [];
+  for (const members of p.memberCounts) bySize.push(await measureCost(p, p.rooms, members, ctx));
+  const byCount: CostRun[] = [];
+  for (const rooms of p.perMember.roomCounts) {
+    const done = bySize.find((r) => r.rooms === rooms && r.members === p.perMember.members);
+    byCount.push(done ?? (await measureCost(p, rooms, p.perMember.members, ctx)));
+  }
+  const reference = p.referenceMembers === undefined ? undefined : await measureReference(p, p.referenceMembers, ctx);
+  return { bySize, byCount, reference };
 }
 
 export async function measureReference(p: CostParams, members: number, ctx: ScenarioContext): Promise<ReferenceRun> {
@@ -147,46 +166,54 @@ export function memberCost(runs: readonly CostRun[]): MemberCost {
   };
 }
 
-export function costSection(runs: readonly CostRun[], reference: ReferenceRun | undefined, p: CostParams): SectionResult {
-  const perMember = memberCost(runs);
-  const at1000 = runs.find((r) => r.members === 1000);
+function usageRow(r: CostRun): string[] {
+  return [
+    fmt.n(r.rooms),
+    fmt.n(r.members),
+    fmt.n(r.trackedMembers),
+    fmt.n(r.achievedQps, 1),
+    fmt.pct(r.cpuPercent),
+    fmt.pct(r.systemPercent),
+    fmt.mib(r.rssMedian),
+    fmt.mib(r.rssMax),
+    fmt.mib(r.rssAfterGc),
+    `${fmt.mib(r.heapUsedAfterGc)} / ${fmt.mib(r.heapTotalAfterGc)}`,
+  ];
+}
+
+const USAGE_HEADERS = ['rooms', 'members / room', 'tracked members', 'achieved req/s', 'CPU (% of one core)', 'of which kernel', 'RSS median', 'RSS max', 'RSS after GC', 'heap used / committed after GC'];
+
+export function costSection(results: CostResults, p: CostParams): SectionResult {
+  const { bySize, byCount, reference } = results;
+  const perMember = memberCost(byCount);
+  const bySizeSlope = memberCost(bySize);
+  const at1000 = bySize.find((r) => r.members === 1000);
   const checks = [];
   if (at1000) checks.push({ what: 'CPU with 1,000-member rooms', target: '≤ 5 % of a core', measured: fmt.pct(at1000.cpuPercent), pass: at1000.cpuPercent <= 5 });
-  checks.push({ what: 'bytes per tracked member (steady RSS slope)', target: '≤ 150', measured: fmt.n(perMember.rssSlope), pass: perMember.rssSlope <= 150 });
-  const usage: Table = {
-    headers: ['process', 'members / room', 'tracked members', 'achieved req/s', 'CPU (% of one core)', 'of which kernel', 'RSS median', 'RSS max', 'RSS after GC', 'heap used / committed after GC'],
-    rows: runs.map((r) => [
-      'daemon',
-      fmt.n(r.members),
-      fmt.n(r.trackedMembers),
-      fmt.n(r.achievedQps, 1),
-      fmt.pct(r.cpuPercent),
-      fmt.pct(r.systemPercent),
-      fmt.mib(r.rssMedian),
-      fmt.mib(r.rssMax),
-      fmt.mib(r.rssAfterGc),
-      `${fmt.mib(r.heapUsedAfterGc)} / ${fmt.mib(r.heapTotalAfterGc)}`,
-    ]),
-  };
+  checks.push({ what: 'bytes per tracked member (steady RSS slope over tracked members)', target: '≤ 150', measured: fmt.n(perMember.rssSlope), pass: perMember.rssSlope <= 150 });
+  const bySizeTable: Table = { headers: ['process', ...USAGE_HEADERS], rows: bySize.map((r) => ['daemon', ...usageRow(r)]) };
   if (reference) {
-    usage.rows.push(['reference client', fmt.n(reference.members), '-', fmt.n(reference.achievedQps, 1), fmt.pct(reference.cpuPercent), fmt.pct(reference.systemPercent), fmt.mib(reference.rssMedian), fmt.mib(reference.rssMax), '-', '-']);
+    bySizeTable.rows.push(['reference client', fmt.n(p.rooms), fmt.n(reference.members), '-', fmt.n(reference.achievedQps, 1), fmt.pct(reference.cpuPercent), fmt.pct(reference.systemPercent), fmt.mib(reference.rssMedian), fmt.mib(reference.rssMax), '-', '-']);
   }
   return {
     id: 'cost',
-    setup: `${p.rooms} static rooms per run (9 in 10 members visible), qps ${p.qps}, schedule every second (so the limiter sets the pace), measured over ${p.measureS} s after the first full cycle plus ${p.settleCycles} more. CPU = utime + stime of the daemon process (all its threads, GC included) from /proc/<pid>/stat over the window; RSS sampled once a second from /proc/<pid>/status; "after GC" = after a full GC forced by the bench probe. The reference client (bench/reference-client.ts) signs, GETs over node:http keep-alive and parses at the same rate, and does nothing else: roughly the floor for a Node poller on this machine.`,
+    setup: `Static rooms (9 in 10 members visible), qps ${p.qps}, schedule every second (with more rooms than qps, the limiter sets the pace), measured over ${p.measureS} s after the first full cycle plus ${p.settleCycles} more. CPU = utime + stime of the daemon process (all its threads, GC included) from /proc/<pid>/stat over the window; RSS sampled once a second from /proc/<pid>/status; "after GC" = after a full GC forced by the bench probe. The reference client (bench/reference-client.ts) signs, GETs over node:http keep-alive and parses at the same rate and does nothing else: roughly the floor for a Node poller on this machine.`,
     tables: [
-      usage,
+      bySizeTable,
+      { headers: USAGE_HEADERS, rows: byCount.map(usageRow) },
       {
-        headers: ['bytes per tracked member (least-squares slope over the runs)', 'value'],
+        headers: ['bytes per tracked member (least-squares slope)', `over room count (${fmt.n(p.perMember.members)}-member rooms)`, `over room size (${fmt.n(p.rooms)} rooms)`],
         rows: [
-          ['steady RSS (median of samples)', fmt.n(perMember.rssSlope)],
-          ['RSS after forced GC', fmt.n(perMember.rssAfterGcSlope)],
-          ['V8 heap used after forced GC (live data only)', fmt.n(perMember.heapAfterGcSlope)],
+          ['steady RSS (median of samples)', fmt.n(perMember.rssSlope), fmt.n(bySizeSlope.rssSlope)],
+          ['RSS after forced GC', fmt.n(perMember.rssAfterGcSlope), fmt.n(bySizeSlope.rssAfterGcSlope)],
+          ['V8 heap used after forced GC (live data only)', fmt.n(perMember.heapAfterGcSlope), fmt.n(bySizeSlope.heapAfterGcSlope)],
         ],
       },
     ],
     checks,
-    notes: [],
-    data: { runs, reference, perMember },
+    notes: [
+      'The first table varies room size at a fixed room count (CPU and RSS per room size); the second varies the room count at a fixed room size, so only the number of tracked members changes. The target is checked on the second: over room size, the slope also counts the garbage of each larger response between major GCs, which grows with the size of one room, not with the members tracked.',
+    ],
+    data: results,
   };
 }

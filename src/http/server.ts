@@ -30,6 +30,10 @@ export class HttpServer {
       });
     });
     this.server.keepAliveTimeout = 65_000;
+    // After listen() succeeds, a server error (e.g. EMFILE on accept) must be logged, not crash the daemon.
+    this.server.on('error', (err) => {
+      if (this.server.listening) this.logger.error({ err }, 'HTTP server error');
+    });
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

@@ -7,6 +7,7 @@ import type { RoomEvent } from '../rooms/room-event';
 import type { ApplyResult, RoomStore } from '../rooms/room-store';
 import type { RoomRef, RoomUsersApi } from '../volc/client';
 import { ApiError, TransportError } from '../volc/errors';
+import type { RoomSnapshot } from '../volc/room-online-users';
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -35,7 +36,10 @@ export interface RoomPollerDeps {
   store: RoomStore;
   sink: EventSink;
   observer: PollObserver;
+  /** Wall clock, for event and success timestamps. */
   clock: Clock;
+  /** Monotonic clock, for the adaptive rate's one-second windows. */
+  monotonic: Clock;
   logger: Logger;
   retry: RetryPolicy;
   /** Jitter source; injected so tests are deterministic. */
@@ -71,42 +75,49 @@ export class RoomPoller {
   }
 
   async poll(ref: RoomRef, signal?: AbortSignal): Promise<boolean> {
-    const { clock } = this.deps;
+    const { monotonic, observer } = this.deps;
     for (let attempt = 0; ; attempt++) {
+      let snapshot: RoomSnapshot;
       try {
-        const waitedMs = await this.deps.limiter.acquire(signal);
-        this.deps.observer.permitWaited(waitedMs / 1000);
-        const snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal);
-        this.deps.rate.onAccepted(clock.now());
-        const result = this.deps.store.applySuccess(ref, snapshot, clock.now());
-        this.deps.observer.polled(ref, result);
-        if (result.events.length > 0) this.deps.sink.emit(result.events);
-        this.noteRecovered(ref);
-        return true;
+        // Shutdown closes the limiter, which rejects every waiter; no per-waiter abort listener needed.
+        const waitedMs = await this.deps.limiter.acquire();
+        observer.permitWaited(waitedMs / 1000);
+        snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal);
       } catch (err) {
         if (isAbortError(err)) return false; // shutdown: not a failure of the room
         const apiErr = err instanceof ApiError ? err : new TransportError('ConnectionError', describe(err));
         if (apiErr.throttled) {
-          this.deps.observer.throttled();
-          this.deps.rate.onThrottled(clock.now());
+          observer.throttled();
+          this.deps.rate.onThrottled(monotonic.now());
         } else {
-          this.deps.rate.onAccepted(clock.now());
+          this.deps.rate.onAccepted(monotonic.now());
         }
         if (apiErr.retryable && attempt < this.retry.maxRetries) {
-          this.deps.observer.retried();
+          observer.retried();
           this.deps.logger.debug({ appId: ref.appId, roomId: ref.roomId, code: apiErr.code, attempt }, 'retrying poll');
           try {
-            await clock.sleep(this.backoffMs(attempt), signal);
+            await this.deps.clock.sleep(this.backoffMs(attempt), signal);
           } catch {
             return false;
           }
           continue;
         }
         this.deps.store.applyFailure(ref);
-        this.deps.observer.failed(ref, apiErr);
+        observer.failed(ref, apiErr);
         this.noteFailure(ref, apiErr);
         return false;
       }
+      this.deps.rate.onAccepted(monotonic.now());
+      // Outside the request's try: a bug in processing must not be retried as an API failure.
+      try {
+        const result = this.deps.store.applySuccess(ref, snapshot, this.deps.clock.now());
+        observer.polled(ref, result);
+        if (result.events.length > 0) this.deps.sink.emit(result.events);
+        this.noteRecovered(ref);
+      } catch (err) {
+        this.deps.logger.error({ appId: ref.appId, roomId: ref.roomId, err }, 'processing a poll result failed');
+      }
+      return true;
     }
   }
 

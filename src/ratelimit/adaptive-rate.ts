@@ -24,9 +24,11 @@ export class AdaptiveRate {
 
   /** A config reload changed the cap: never exceed the new one, and recover towards it from here. */
   setLimits(cap: number, floor: number): void {
+    // Not backing off: run at the new cap straight away. Backing off: keep recovering from where we are.
+    const atCap = this.rate >= this.cap;
     this.cap = cap;
     this.floor = Math.min(floor, cap);
-    this.rate = Math.min(Math.max(this.rate, this.floor), cap);
+    this.rate = atCap ? cap : Math.min(Math.max(this.rate, this.floor), cap);
   }
 
   /**

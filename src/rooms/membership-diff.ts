@@ -24,11 +24,15 @@ export interface DiffResult {
   changes: MemberChange[];
   /**
    * The membership to remember. Equal to `next` except when the invisible list was truncated: then
-   * invisible members that merely fell off the list are kept, since their absence proves nothing.
+   * invisible members that merely fell off the list are kept (up to the server's own invisible count),
+   * since their absence proves nothing.
    */
   membership: Membership;
-  /** Invisible members whose leave was withheld because the list was truncated. */
-  withheldLeaves: number;
+}
+
+/** The server counted more invisible users than it listed. */
+export interface Truncation {
+  totalInvisible: number;
 }
 
 export const EMPTY_MEMBERSHIP: Membership = { visible: new Set(), invisible: new Set() };
@@ -42,10 +46,12 @@ export function membershipOf(visible: readonly string[], invisible: readonly str
 }
 
 /**
- * @param invisibleTruncated the server listed fewer invisible users than it counted, so an invisible
- *   member missing from `next` may still be there: no invisible leave is emitted for this pair of polls.
+ * @param truncation set when the server listed fewer invisible users than it counted: an invisible member
+ *   missing from `next` may still be there, so no invisible leave is emitted for this pair of polls. At most
+ *   `totalInvisible - listed` such members are remembered (earliest seen first), so a long truncated spell
+ *   cannot grow the remembered set beyond the room's real size.
  */
-export function diffMembership(prev: Membership, next: Membership, invisibleTruncated = false): DiffResult {
+export function diffMembership(prev: Membership, next: Membership, truncation?: Truncation): DiffResult {
   const changes: MemberChange[] = [];
   for (const id of next.visible) {
     if (prev.visible.has(id)) continue;
@@ -60,14 +66,15 @@ export function diffMembership(prev: Membership, next: Membership, invisibleTrun
   }
 
   let membership = next;
-  let withheldLeaves = 0;
-  if (invisibleTruncated) {
+  if (truncation) {
+    let room = truncation.totalInvisible - next.invisible.size;
     let kept: Set<string> | undefined;
     for (const id of prev.invisible) {
+      if (room <= 0) break;
       if (next.invisible.has(id) || next.visible.has(id)) continue;
       kept ??= new Set(next.invisible);
       kept.add(id);
-      withheldLeaves++;
+      room--;
     }
     if (kept) membership = { visible: next.visible, invisible: kept };
   } else {
@@ -75,7 +82,7 @@ export function diffMembership(prev: Membership, next: Membership, invisibleTrun
       if (!next.invisible.has(id) && !next.visible.has(id)) changes.push({ type: 'leave', userId: id, visibility: 'invisible' });
     }
   }
-  return { changes, membership, withheldLeaves };
+  return { changes, membership };
 }
 
 /** Apply changes to a membership (the inverse check used by property tests and state replay). */

@@ -46,8 +46,8 @@ export interface SavedRoom {
 
 export interface ApplyResult {
   events: RoomEvent[];
-  /** Invisible leaves withheld because the list was truncated. */
-  withheldLeaves: number;
+  /** The invisible list was shorter than TotalInvisibleUser (invisible leaves withheld). */
+  truncated: boolean;
 }
 
 /**
@@ -95,15 +95,13 @@ export class RoomStore {
 
   applySuccess(ref: { appId: string; roomId: string }, snap: RoomSnapshot, nowMs: number): ApplyResult {
     const room = this.rooms.get(roomKey(ref.appId, ref.roomId));
-    if (!room) return { events: [], withheldLeaves: 0 };
+    if (!room) return { events: [], truncated: false };
     const truncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
     const next = snap.exists ? membershipOf(snap.visible, snap.invisible) : EMPTY_MEMBERSHIP;
 
     let events: RoomEvent[] = [];
-    let withheldLeaves = 0;
     if (room.baselined) {
-      const diff = diffMembership(room.membership, next, truncated);
-      withheldLeaves = diff.withheldLeaves;
+      const diff = diffMembership(room.membership, next, truncated ? { totalInvisible: snap.totalInvisibleUsers } : undefined);
       room.membership = diff.membership;
       const time = new Date(nowMs).toISOString();
       events = diff.changes.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility }));
@@ -122,7 +120,7 @@ export class RoomStore {
     room.invisibleTruncated = truncated;
     room.up = true;
     room.lastSuccessMs = nowMs;
-    return { events, withheldLeaves };
+    return { events, truncated };
   }
 
   /** A failed poll changes nothing but the room's health. */

@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import type { Ticker } from './ticker';
 
 export interface CycleObserver {
-  cycleDone(durationSeconds: number, endMs: number): void;
+  cycleDone(durationSeconds: number): void;
   /** Ticks that arrived while a cycle was running; they coalesce into one immediate next cycle. */
   overrun(missedTicks: number): void;
 }
@@ -18,6 +18,7 @@ export class CycleScheduler {
   private running?: Promise<void>;
   private pending = false;
   private stopped = false;
+  private started = false;
 
   constructor(
     private ticker: Ticker,
@@ -29,6 +30,7 @@ export class CycleScheduler {
 
   /** Start ticking; with `runNow` a first cycle starts immediately rather than at the first tick. */
   start(runNow = true): void {
+    this.started = true;
     this.ticker.start(() => this.tick());
     if (runNow) this.tick();
   }
@@ -37,7 +39,7 @@ export class CycleScheduler {
   replaceTicker(ticker: Ticker): void {
     this.ticker.stop();
     this.ticker = ticker;
-    if (!this.stopped) this.ticker.start(() => this.tick());
+    if (this.started && !this.stopped) this.ticker.start(() => this.tick());
   }
 
   tick(): void {
@@ -74,7 +76,7 @@ export class CycleScheduler {
         this.logger.error({ err }, 'poll cycle failed unexpectedly');
       }
       const ended = this.clock.now();
-      this.observer.cycleDone((ended - started) / 1000, ended);
+      this.observer.cycleDone((ended - started) / 1000);
     } while (this.pending && !this.stopped);
   }
 }

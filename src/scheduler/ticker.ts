@@ -17,6 +17,7 @@ export class CronTicker implements Ticker {
   ) {}
 
   start(onTick: () => void): void {
+    this.stop(); // never two cron tasks for one ticker
     this.task = createTask(this.expression, () => onTick(), {
       name: 'rtc-poll-cycle',
       // Our scheduler coalesces missed ticks itself and counts them in a metric.

@@ -37,7 +37,6 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
   private readonly lastCycle = new Gauge({ name: 'rtc_poll_cycle_last_completed_timestamp_seconds', help: 'Unix time the last poll cycle completed.', registers: [this.registry] });
   private readonly events = new Counter({ name: 'rtc_events_total', help: 'Member events emitted, by type.', labelNames: ['type'], registers: [this.registry] });
   private readonly sinkErrors = new Counter({ name: 'rtc_event_sink_errors_total', help: 'Errors writing events to a sink.', labelNames: ['sink'], registers: [this.registry] });
-  private readonly withheld = new Counter({ name: 'rtc_invisible_leaves_withheld_total', help: 'Invisible leaves not emitted because InvisibleUserList was truncated (TotalInvisibleUser larger than the list).', registers: [this.registry] });
   readonly reloadOk = new Gauge({ name: 'rtc_config_last_reload_successful', help: '1 if the last config (re)load succeeded, 0 if it was rejected and the previous config kept.', registers: [this.registry] });
   readonly reloadTime = new Gauge({ name: 'rtc_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful config load.', registers: [this.registry] });
   readonly stateSaves = new Counter({ name: 'rtc_state_saves_total', help: 'State file saves by result.', labelNames: ['result'], registers: [this.registry] });
@@ -88,17 +87,21 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
     this.throttledTotal.inc();
   }
 
-  polled(_ref: RoomRef, result: ApplyResult): void {
-    if (result.withheldLeaves > 0) this.withheld.inc(result.withheldLeaves);
+  polled(_ref: RoomRef, _result: ApplyResult): void {
+    // Per-room outcomes live in the room state (rtc_room_* families).
   }
 
   failed(_ref: RoomRef, _err: ApiError): void {
     // Per-room failures are counted in the room state (rtc_room_poll_failures_total).
   }
 
-  cycleDone(durationSeconds: number, endMs: number): void {
+  cycleDone(durationSeconds: number): void {
     this.cycles.inc();
     this.cycleDuration.observe(durationSeconds);
+  }
+
+  /** Wall-clock end of the last cycle (the scheduler only knows monotonic time). */
+  cycleCompletedAt(endMs: number): void {
     this.lastCycle.set(endMs / 1000);
   }
 

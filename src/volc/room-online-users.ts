@@ -15,18 +15,22 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function stringList(v: unknown, field: string): string[] {
-  if (v === undefined || v === null) return [];
+function stringList(v: unknown, field: string, expected: number): string[] {
+  if (v === undefined || v === null) {
+    // A missing list is only "nobody" when the count agrees; otherwise a partial body would read as a
+    // mass leave.
+    if (expected === 0) return [];
+    throw new TransportError('MalformedResponse', `Result.${field} is missing although the count is ${expected}`);
+  }
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
     throw new TransportError('MalformedResponse', `Result.${field} is not a list of strings`);
   }
   return v as string[];
 }
 
-function count(v: unknown, field: string, fallback: number): number {
-  if (v === undefined || v === null) return fallback;
+function count(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new TransportError('MalformedResponse', `Result.${field} is not a non-negative integer`);
+    throw new TransportError('MalformedResponse', `Result.${field} is missing or not a non-negative integer`);
   }
   return v;
 }
@@ -60,9 +64,9 @@ export function parseRoomOnlineUsers(status: number, body: string): RoomSnapshot
   }
   if (!exists) return { exists: false, totalUsers: 0, totalInvisibleUsers: 0, visible: [], invisible: [] };
 
-  const visible = stringList(result.VisibleUserList, 'VisibleUserList');
-  const invisible = stringList(result.InvisibleUserList, 'InvisibleUserList');
-  const totalInvisibleUsers = count(result.TotalInvisibleUser, 'TotalInvisibleUser', invisible.length);
-  const totalUsers = count(result.TotalUser, 'TotalUser', visible.length + totalInvisibleUsers);
+  const totalUsers = count(result.TotalUser, 'TotalUser');
+  const totalInvisibleUsers = count(result.TotalInvisibleUser, 'TotalInvisibleUser');
+  const visible = stringList(result.VisibleUserList, 'VisibleUserList', Math.max(0, totalUsers - totalInvisibleUsers));
+  const invisible = stringList(result.InvisibleUserList, 'InvisibleUserList', totalInvisibleUsers);
   return { exists: true, totalUsers, totalInvisibleUsers, visible, invisible };
 }

@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PROFILES } from '../../bench/profiles';
 import { SCENARIO_IDS } from '../../bench/report';
-import type { CostRun, MemberCost, ReferenceRun } from '../../bench/scenarios/cost';
+import type { CostResults } from '../../bench/scenarios/cost';
 import type { DiffRun } from '../../bench/scenarios/diff';
 import type { FreshnessRun } from '../../bench/scenarios/freshness';
 import type { ScrapeRun } from '../../bench/scenarios/scrape';
@@ -32,7 +33,7 @@ interface SectionData {
   cap: SteadyRun[];
   saturation: Pick<SteadyRun, 'qps' | 'achievedQps'>[];
   freshness: FreshnessRun[];
-  cost: { runs: CostRun[]; reference?: ReferenceRun; perMember: MemberCost };
+  cost: CostResults;
   scrape: ScrapeRun[];
   diff: DiffRun[];
 }
@@ -74,7 +75,8 @@ describe('bench harness (smoke)', () => {
     expect(data.freshness[0]!.samples).toBeGreaterThan(0);
     expect(data.freshness[0]!.p50).toBeGreaterThan(0.5);
 
-    for (const run of data.cost.runs) {
+    expect(data.cost.byCount.map((r) => r.rooms)).toEqual(PROFILES.smoke.cost.perMember.roomCounts);
+    for (const run of [...data.cost.bySize, ...data.cost.byCount]) {
       expect(run.cpuPercent).toBeGreaterThanOrEqual(0);
       expect(run.rssMedian).toBeGreaterThan(10 * 2 ** 20);
       expect(run.heapUsedAfterGc).toBeGreaterThan(0);

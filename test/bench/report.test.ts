@@ -2,6 +2,7 @@ import { markdownTable, replaceRegion, RunInfo, SectionResult, textTable, update
 
 const run: RunInfo = {
   command: 'npm run bench -- --scenario diff',
+  revision: 'abc1234',
   date: '2030-01-02T03:04:05Z',
   profile: 'full',
   node: 'v20.0.0',
@@ -34,6 +35,7 @@ describe('updateReport', () => {
     expect(doc).toContain('## 6. Diff throughput\n\n<!-- bench:diff:begin -->');
     expect(doc).toContain('| x | ≤ 1 | 0.5 | PASS |');
     expect(doc).toContain('`npm run bench -- --scenario diff`');
+    expect(doc).toContain('at abc1234');
   });
 
   it('replaces only the regions it ran, keeping hand-written text and other sections', () => {

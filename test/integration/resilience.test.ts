@@ -162,15 +162,22 @@ describe('resilience', () => {
       server: { host: '127.0.0.1', port: Number(new URL(daemon.url).port) },
       events: { file: eventsFile, log: false },
     };
-    writeFileSync(daemon.configFile, stringify({ ...base, rateLimit: { qps: 7 }, rooms: [{ appId: 'app', roomId: 'keep' }, { appId: 'app', roomId: 'add', capacity: 9 }] }));
+    writeFileSync(daemon.configFile, stringify({ ...base, schedule: '*/2 * * * * *', rateLimit: { qps: 7 }, rooms: [{ appId: 'app', roomId: 'keep' }, { appId: 'app', roomId: 'add', capacity: 9 }] }));
     process.kill(daemon.process.pid!, 'SIGHUP');
     await waitFor('the reload to apply', async () => (metric(await scrape(daemon), 'rtc_ratelimit_qps') === 7 ? true : undefined));
+    const reloaded = await scrape(daemon);
+    expect(metric(reloaded, 'rtc_ratelimit_effective_qps')).toBe(7);
+    expect(metric(reloaded, 'rtc_poll_interval_seconds')).toBe(2);
     await waitForPolls(2, ['keep', 'add']);
     let text = await scrape(daemon);
     expect(text).not.toContain('room_id="drop"');
     expect(metric(text, 'rtc_room_capacity', 'add')).toBe(9);
     expect(metric(text, 'rtc_room_total_users', 'add')).toBe(4);
     expect(metric(text, 'rtc_config_last_reload_successful')).toBe(1);
+
+    // The new schedule is in force: polls of one room are now about 2 s apart.
+    const at = sim!.servedSnapshots('app', 'keep').slice(-2).map((x) => x.at);
+    expect(at[1]! - at[0]!).toBeGreaterThan(1500);
 
     writeFileSync(daemon.configFile, stringify({ ...base, rateLimit: { qps: 45 }, rooms: [] }));
     const res = await fetch(`${daemon.url}/-/reload`, { method: 'POST' });

@@ -27,16 +27,19 @@ function setup(maxRetries = 2) {
     sink,
     observer,
     clock,
+    monotonic: clock,
     logger: log.logger,
     retry: { maxRetries, baseDelayMs: 100, maxDelayMs: 1000 },
     random: () => 1,
   });
+  const throwingSink = { emit: () => { throw new Error('sink bug'); } };
+  const pollerWithBrokenSink = new RoomPoller({ api, limiter, rate, store, sink: throwingSink, observer, clock, monotonic: clock, logger: log.logger, retry: { maxRetries, baseDelayMs: 100, maxDelayMs: 1000 } });
   const poll = async (): Promise<boolean> => {
     const p = poller.poll(room);
     await clock.advance(10_000);
     return p;
   };
-  return { clock, api, rate, store, sink, observer, log, poller, poll };
+  return { clock, api, rate, store, sink, observer, log, poller, poll, pollerWithBrokenSink };
 }
 
 describe('RoomPoller', () => {
@@ -82,6 +85,19 @@ describe('RoomPoller', () => {
     await t.poll();
     expect(t.rate.current()).toBe(5);
     expect(t.observer.throttles).toBe(1);
+  });
+
+  it('does not retry or count as an API failure a fault in processing a good response', async () => {
+    const t = setup();
+    t.api.script('r1', snapshot(['a']), snapshot(['a', 'b']));
+    await t.poll();
+    const p = t.pollerWithBrokenSink.poll(room);
+    await t.clock.advance(10_000);
+    expect(await p).toBe(true);
+    expect(t.api.calls).toHaveLength(2);
+    expect(t.observer.retries).toBe(0);
+    expect(t.store.get('app', 'r1')).toMatchObject({ totalUsers: 2, up: true, pollFailures: 0 });
+    expect(t.log.lines().some((l) => l.msg === 'processing a poll result failed')).toBe(true);
   });
 
   it('logs a persistent failure once per state change, and the recovery once', async () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Clock } from '../../src/clock';
 import { AdaptiveRate } from '../../src/ratelimit/adaptive-rate';
 import { SlidingWindowLimiter } from '../../src/ratelimit/limiter';
-import { StartWindow } from '../../src/ratelimit/start-window';
+import { GUARD_MS, StartWindow } from '../../src/ratelimit/start-window';
 import { FakeClock } from '../fakes/fake-clock';
 
 /** Most starts in any half-open window [t, t + 1000). */
@@ -33,23 +33,40 @@ async function run(qps: number, requests: number, clock: FakeClock, limiterClock
 }
 
 describe('StartWindow', () => {
-  it('allows floor(qps) starts per rolling second and paces them 1000/qps apart', () => {
+  it('allows floor(qps) starts per rolling second plus the guard, paced (1000 + guard)/qps apart', () => {
     const w = new StartWindow(40);
+    const gap = (1000 + GUARD_MS) / 4;
     expect(w.delay(0, 4)).toBe(0);
     w.record(0, 4);
-    expect(w.delay(0, 4)).toBe(250);
-    w.record(250, 4);
-    w.record(500, 4);
-    w.record(750, 4);
-    expect(w.delay(999, 4)).toBe(1);
-    expect(w.delay(1000, 4)).toBe(0);
+    expect(w.delay(0, 4)).toBe(gap);
+    // Starts that came early on the pacing grid (as after an idle spell) still meet the hard window.
+    w.record(10, 4);
+    w.record(20, 4);
+    w.record(30, 4);
+    expect(w.delay(999, 4)).toBe(1000 + GUARD_MS - 999);
+    expect(w.delay(1000 + GUARD_MS, 4)).toBe(0);
   });
 
   it('does not let a late start push the schedule back', () => {
     const w = new StartWindow(40);
-    w.record(0, 10); // next slot 100
-    w.record(130, 10); // 30 ms late: next slot stays on the grid at 200
-    expect(w.delay(130, 10)).toBe(70);
+    const gap = (1000 + GUARD_MS) / 10;
+    w.record(0, 10); // next slot at one gap
+    w.record(gap + 30, 10); // 30 ms late: the next slot stays on the grid at two gaps
+    expect(w.delay(gap + 30, 10)).toBeCloseTo(gap - 30, 9);
+  });
+
+  it('keeps a start delayed by up to the guard inside the cap as seen on the wire', () => {
+    // Permits on time, but the first of a window leaves the process 9 ms late: still floor(qps) per second.
+    const w = new StartWindow(40);
+    const permits: number[] = [];
+    for (let now = 0; permits.length < 36; now++) {
+      if (w.delay(now, 35) === 0) {
+        w.record(now, 35);
+        permits.push(now);
+      }
+    }
+    const wire = permits.map((t, i) => (i === 0 ? t + 9 : t));
+    expect(maxInWindow(wire)).toBeLessThanOrEqual(35);
   });
 });
 
@@ -63,9 +80,10 @@ describe('SlidingWindowLimiter (fake clock)', () => {
   it('keeps the limiter busy at its cap (throughput ~ qps)', async () => {
     const clock = new FakeClock(0);
     const starts = await run(35, 351, clock);
-    // 351 starts at 35 qps need 10 seconds: the first at 0, the 351st at ~10,000 ms.
-    expect(starts[350]! - starts[0]!).toBeGreaterThanOrEqual(10_000 - 1);
-    expect(starts[350]! - starts[0]!).toBeLessThanOrEqual(10_000 + 30);
+    // 351 starts at 35 per (1 s + guard) need 10 spans: the first at 0, the 351st at ~10,100 ms.
+    const span = 10 * (1000 + GUARD_MS);
+    expect(starts[350]! - starts[0]!).toBeGreaterThanOrEqual(span - 1);
+    expect(starts[350]! - starts[0]!).toBeLessThanOrEqual(span + 30);
   });
 
   it('property: with random timer lag and qps, no rolling second exceeds floor(qps)', async () => {
@@ -99,7 +117,8 @@ describe('SlidingWindowLimiter (fake clock)', () => {
     const limiter = new SlidingWindowLimiter(clock, { current: () => 2 }, 40);
     const waits = Promise.all([limiter.acquire(), limiter.acquire(), limiter.acquire()]);
     await clock.advance(2000);
-    expect(await waits).toEqual([0, 500, 1000]);
+    const gap = (1000 + GUARD_MS) / 2;
+    expect(await waits).toEqual([0, Math.ceil(gap), Math.ceil(2 * gap)]);
   });
 
   it('drops an aborted waiter and rejects everyone on close', async () => {
@@ -159,5 +178,14 @@ describe('AdaptiveRate', () => {
     r.setLimits(10, 2);
     expect(r.current()).toBe(10);
     expect(r.configuredCap()).toBe(10);
+  });
+
+  it('runs at a raised cap at once unless it is backing off', () => {
+    const r = new AdaptiveRate(10, 1);
+    r.setLimits(30, 1);
+    expect(r.current()).toBe(30);
+    r.onThrottled(0); // 15
+    r.setLimits(35, 1);
+    expect(r.current()).toBe(15);
   });
 });

@@ -29,18 +29,28 @@ describe('diffMembership', () => {
   it('withholds invisible leaves when the invisible list is truncated, but still reports joins', () => {
     const prev = m(['v'], ['i1', 'i2', 'i3']);
     const next = m(['v'], ['i1', 'i4']);
-    const result = diffMembership(prev, next, true);
+    const result = diffMembership(prev, next, { totalInvisible: 4 });
     expect(sorted(result.changes)).toEqual(['join:i4:invisible']);
-    expect(result.withheldLeaves).toBe(2);
     // The withheld members stay remembered, so a later full list can still report their leave.
     expect([...result.membership.invisible].sort()).toEqual(['i1', 'i2', 'i3', 'i4']);
-    const later = diffMembership(result.membership, m(['v'], ['i1']), false);
+    const later = diffMembership(result.membership, m(['v'], ['i1']));
     expect(sorted(later.changes)).toEqual(['leave:i2:invisible', 'leave:i3:invisible', 'leave:i4:invisible']);
   });
 
   it('still reports visible leaves and visibility changes when the invisible list is truncated', () => {
-    const result = diffMembership(m(['a', 'b'], ['c']), m(['c'], ['b']), true);
+    const result = diffMembership(m(['a', 'b'], ['c']), m(['c'], ['b']), { totalInvisible: 5 });
     expect(sorted(result.changes)).toEqual(['leave:a:visible', 'visibility_change:b:invisible', 'visibility_change:c:visible']);
+  });
+
+  it('never remembers more invisible members than the server counts, however long the truncation lasts', () => {
+    let mem = m([], ['a', 'b', 'c']);
+    for (const listed of [['d'], ['e'], ['f'], ['g'], ['h']]) {
+      mem = diffMembership(mem, m([], listed), { totalInvisible: 3 }).membership;
+      expect(mem.invisible.size).toBeLessThanOrEqual(3);
+    }
+    // Once the list is complete again, only members really gone are reported as leaving.
+    const full = diffMembership(mem, m([], ['h', 'x', 'y']));
+    expect(full.changes.filter((c) => c.type === 'leave')).toHaveLength(mem.invisible.size - 1);
   });
 
   const ids = fc.uniqueArray(fc.constantFrom(...'abcdefghijklmnop'.split('')), { maxLength: 16 });
@@ -69,12 +79,19 @@ describe('diffMembership', () => {
     );
   });
 
-  it('property: with truncation, applying the events gives the remembered membership and no invisible leave', () => {
+  it('property: with truncation, no invisible leave; the remembered membership is what the events give, less unlisted members over the cap', () => {
     fc.assert(
-      fc.property(membership, membership, (prev, next) => {
-        const result = diffMembership(prev, next, true);
+      fc.property(membership, membership, fc.integer({ min: 0, max: 5 }), (prev, next, unlisted) => {
+        const result = diffMembership(prev, next, { totalInvisible: next.invisible.size + unlisted });
         expect(result.changes.some((c) => c.type === 'leave' && c.visibility === 'invisible')).toBe(false);
-        expect(asSorted(applyChanges(prev, result.changes))).toEqual(asSorted(result.membership));
+        const applied = applyChanges(prev, result.changes);
+        expect([...result.membership.visible].sort()).toEqual([...applied.visible].sort());
+        for (const id of result.membership.invisible) expect(applied.invisible.has(id)).toBe(true);
+        for (const id of applied.invisible) {
+          if (!result.membership.invisible.has(id)) expect(prev.invisible.has(id) && !next.invisible.has(id)).toBe(true);
+        }
+        for (const id of next.invisible) expect(result.membership.invisible.has(id)).toBe(true);
+        expect(result.membership.invisible.size).toBeLessThanOrEqual(next.invisible.size + unlisted);
       }),
     );
   });

@@ -62,7 +62,7 @@ describe('RoomStore', () => {
     s.applySuccess(ref, snap([], ['a', 'b']), 1000);
     const result = s.applySuccess(ref, snap([], ['c'], { totalInvisibleUsers: 3, totalUsers: 3 }), 2000);
     expect(result.events.map((e) => `${e.type}:${e.userId}`)).toEqual(['join:c']);
-    expect(result.withheldLeaves).toBe(2);
+    expect(result.truncated).toBe(true);
     expect(s.get('app', 'r1')).toMatchObject({ invisibleTruncated: true, totalInvisibleUsers: 3 });
   });
 

@@ -32,7 +32,8 @@ function build(): { metrics: Metrics; store: RoomStore } {
   metrics.requestDone('GetRoomOnlineUsers', 'Success', 0.02);
   metrics.requestDone('GetRoomOnlineUsers', 'FlowLimitExceeded', 0.01);
   metrics.throttled();
-  metrics.cycleDone(1.5, 1_015_500);
+  metrics.cycleDone(1.5);
+  metrics.cycleCompletedAt(1_015_500);
   metrics.overrun(2);
   return { metrics, store };
 }

@@ -23,7 +23,7 @@ describe('parseRoomOnlineUsers', () => {
 
   it('accepts the BytePlus spelling RoomExist and a room that does not exist', () => {
     expect(parseRoomOnlineUsers(200, ok({ RoomExist: false }))).toEqual({ exists: false, totalUsers: 0, totalInvisibleUsers: 0, visible: [], invisible: [] });
-    expect(parseRoomOnlineUsers(200, ok({ RoomExist: true, TotalUser: 0, TotalInvisibleUser: 0 })).exists).toBe(true);
+    expect(parseRoomOnlineUsers(200, ok({ RoomExist: true, TotalUser: 0, TotalInvisibleUser: 0 }))).toEqual({ exists: true, totalUsers: 0, totalInvisibleUsers: 0, visible: [], invisible: [] });
   });
 
   it.each([
@@ -48,8 +48,11 @@ describe('parseRoomOnlineUsers', () => {
     ['not JSON on 200', 200, '{"ResponseMetadata":', 'MalformedResponse'],
     ['200 without Result', 200, JSON.stringify({ ResponseMetadata: meta }), 'MalformedResponse'],
     ['RoomExists missing', 200, ok({ TotalUser: 1 }), 'MalformedResponse'],
-    ['list of numbers', 200, ok({ RoomExists: true, VisibleUserList: [1, 2] }), 'MalformedResponse'],
-    ['negative count', 200, ok({ RoomExists: true, TotalUser: -1 }), 'MalformedResponse'],
+    ['list of numbers', 200, ok({ RoomExists: true, TotalUser: 2, TotalInvisibleUser: 0, VisibleUserList: [1, 2] }), 'MalformedResponse'],
+    ['negative count', 200, ok({ RoomExists: true, TotalUser: -1, TotalInvisibleUser: 0 }), 'MalformedResponse'],
+    ['counts missing', 200, ok({ RoomExists: true, VisibleUserList: ['a'], InvisibleUserList: [] }), 'MalformedResponse'],
+    ['visible list missing while users are counted', 200, ok({ RoomExists: true, TotalUser: 3, TotalInvisibleUser: 1, InvisibleUserList: ['i'] }), 'MalformedResponse'],
+    ['invisible list null while invisible users are counted', 200, ok({ RoomExists: true, TotalUser: 2, TotalInvisibleUser: 2, VisibleUserList: [], InvisibleUserList: null }), 'MalformedResponse'],
     ['502 from a proxy', 502, '<html>bad gateway</html>', 'HttpError'],
     ['500 JSON without Error', 500, ok({ RoomExists: true }), 'HttpError'],
   ])('%s → %s', (_name, status, body, code) => {
