@@ -2,6 +2,7 @@ import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http
 import { AddressInfo, Socket } from 'node:net';
 import { ApiOutcome } from './api-handler';
 import { RequestView } from './signature-check';
+import { listen } from '../http/listen';
 
 /**
  * The simulator's socket layer: reads requests, routes /_sim/ to the control handler and everything
@@ -56,13 +57,7 @@ export class SimHttpServer {
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listen(this.server, host, port);
   }
 
   /** Stops listening and destroys every connection, hung or idle, so close() never waits on a client. */

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from './free-port';
 import { DAEMON_CLI } from './repo-paths';
-import { SpawnedProcess } from './spawned-process';
-import { waitFor } from './wait-for';
+import { SpawnedProcess, waitUntilReady } from './spawned-process';
 
 /**
  * The built daemon (`node dist/src/cli.js --config <tmp yaml>`) as a child process on loopback, for
@@ -58,20 +57,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  try {
-    await waitFor(
-      `${url}/-/ready`,
-      async () => {
-        proc.assertRunning();
-        const res = await fetch(`${url}/-/ready`);
-        return res.status === 200 ? true : undefined;
-      },
-      { timeoutMs: opts.readyTimeoutMs ?? 15_000, intervalMs: 100 },
-    );
-  } catch (err) {
-    const failure = proc.describeFailure(err);
-    await stop();
-    throw failure;
-  }
+  await waitUntilReady(proc, `${url}/-/ready`, opts.readyTimeoutMs ?? 15_000, stop);
   return { url, target: `${String(server.host)}:${String(server.port)}`, configFile, process: proc, stop };
 }

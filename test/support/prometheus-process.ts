@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SpawnedProcess } from './spawned-process';
-import { waitFor } from './wait-for';
+import { SpawnedProcess, waitUntilReady } from './spawned-process';
 
 /**
  * A real `prometheus` binary on a loopback port with a throw-away TSDB, plus the few HTTP API calls the
@@ -70,20 +69,6 @@ export async function startPrometheus(opts: { configYaml: string; port: number; 
     return { ok: true, resultType, series };
   };
 
-  try {
-    await waitFor(
-      `${url}/-/ready`,
-      async () => {
-        proc.assertRunning();
-        const res = await fetch(`${url}/-/ready`);
-        return res.status === 200 ? true : undefined;
-      },
-      { timeoutMs: opts.readyTimeoutMs ?? 20_000, intervalMs: 100 },
-    );
-  } catch (err) {
-    const failure = proc.describeFailure(err);
-    await stop();
-    throw failure;
-  }
+  await waitUntilReady(proc, `${url}/-/ready`, opts.readyTimeoutMs ?? 20_000, stop);
   return { url, process: proc, query, api, stop };
 }

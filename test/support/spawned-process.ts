@@ -1,4 +1,5 @@
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
+import { waitFor } from './wait-for';
 
 /**
  * A child process for integration tests: keeps the tail of its output for failure messages, notices
@@ -86,5 +87,27 @@ export class SpawnedProcess {
     await Promise.race([this.exited, killed]);
     clearTimeout(timer);
     await this.exited;
+  }
+}
+
+/**
+ * Wait until `url` answers 200 while `proc` keeps running; on failure run `cleanup` and throw with the
+ * process output, so a test shows why a child never became ready.
+ */
+export async function waitUntilReady(proc: SpawnedProcess, url: string, timeoutMs: number, cleanup: () => Promise<void>): Promise<void> {
+  try {
+    await waitFor(
+      url,
+      async () => {
+        proc.assertRunning();
+        const res = await fetch(url);
+        return res.status === 200 ? true : undefined;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  } catch (err) {
+    const failure = proc.describeFailure(err);
+    await cleanup();
+    throw failure;
   }
 }
