@@ -46,6 +46,7 @@ export class DaemonChild {
       cwd: dir,
       env: {
         PATH: process.env.PATH ?? '',
+        // Quiet by default; BENCH_DAEMON_LOG_LEVEL=debug shows the daemon's own view when a run misbehaves.
         LOG_LEVEL: process.env.BENCH_DAEMON_LOG_LEVEL ?? 'warn',
         VOLC_ACCESSKEY: opts.credentials.accessKeyId,
         VOLC_SECRETKEY: opts.credentials.secretAccessKey,

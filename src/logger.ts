@@ -21,7 +21,16 @@ const REDACT = [
   '*.webhook.secret',
 ];
 
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The pino level from LOG_LEVEL; an unknown value is an error that names the variable. */
+export function logLevelFromEnv(env: NodeJS.ProcessEnv): string {
+  const level = (env.LOG_LEVEL ?? 'info').trim().toLowerCase() || 'info';
+  if (!LOG_LEVELS.includes(level)) throw new Error(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`);
+  return level;
+}
+
+export function createLogger(level = 'info'): Logger {
   return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } });
 }
 

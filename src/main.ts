@@ -3,7 +3,7 @@ import { monotonicClock, systemClock } from './clock';
 import { ConfigError, loadConfigFile } from './config/load';
 import type { Config } from './config/schema';
 import { Daemon } from './daemon';
-import { createEventLogger, createLogger, Logger } from './logger';
+import { createEventLogger, createLogger, Logger, logLevelFromEnv } from './logger';
 import type { EventSink } from './polling/room-poller';
 import { CronTicker } from './scheduler/ticker';
 import { EventFanout } from './sinks/event-fanout';
@@ -25,11 +25,12 @@ export const ENV_WEBHOOK_SECRET = 'RTC_WEBHOOK_SECRET';
 export async function runDaemon(configPath: string): Promise<number> {
   // Real environment wins over .env (dotenv never overrides a variable that is already set).
   loadDotenv({ quiet: true });
-  const logger = createLogger();
 
   let config: Config;
   let credentials: Credentials;
+  let logger: Logger;
   try {
+    logger = createLogger(logLevelFromEnv(process.env));
     config = loadConfigFile(configPath);
     credentials = credentialsFromEnv(process.env);
   } catch (err) {

@@ -27,6 +27,15 @@ describe('rtc-room-monitor CLI (built)', () => {
     expect(res.stderr).toContain('rateLimit.qps: must be < 40');
   });
 
+  it('run exits 2 naming LOG_LEVEL when it is not a pino level', () => {
+    const res = spawnSync(process.execPath, [DAEMON_CLI, '--config', fixture('valid-minimal.yaml')], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'verbose', VOLC_ACCESSKEY: 'AK', VOLC_SECRETKEY: 'SK' },
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('LOG_LEVEL: must be one of');
+  });
+
   it('rejects unknown flags with usage, and prints help and version', () => {
     const bad = cli('--bogus');
     expect(bad.status).toBe(2);
