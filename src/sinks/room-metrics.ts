@@ -4,11 +4,10 @@ import type { RoomView } from '../rooms/room-store';
  * Per-room metric families read from the room state at scrape time, so a scrape never calls the vendor API
  * and a room removed by a reload disappears at once.
  *
- * They implement prom-client's metric shape (`name`, `get()`) directly instead of a Gauge with labels: a
- * labelled Gauge re-hashes every label set on each `set()`, which at 10,000 rooms x 11 families dominated
- * the scrape (see BENCHMARKS.md). Pure apart from reading the views it is given.
+ * Rendered to exposition text here rather than through prom-client: at 10,000 rooms x 11 families,
+ * prom-client's per-sample label objects, label formatting and the garbage they leave took ~325 ms a
+ * scrape, during which no API request could start (BENCHMARKS.md, scrape cost).
  */
-
 type Kind = 'gauge' | 'counter';
 
 interface FamilySpec {
@@ -40,36 +39,46 @@ const ROOM_FAMILIES: FamilySpec[] = [
 
 export const ROOM_METRIC_NAMES = ROOM_FAMILIES.map((f) => f.name);
 
-interface Sample {
-  labels: { app_id: string; room_id: string };
-  value: number;
+/** Label value escaping of the Prometheus text format: backslash, double quote, newline. */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
 
-export class RoomFamily {
-  readonly name: string;
-  readonly help: string;
-  readonly type: Kind;
-  readonly aggregator = 'omit';
+/** HELP text escaping: backslash and newline. */
+function escapeHelp(text: string): string {
+  return text.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\'));
+}
 
-  constructor(
-    private readonly spec: FamilySpec,
-    private readonly rooms: () => Iterable<RoomView>,
-  ) {
-    this.name = spec.name;
-    this.help = spec.help;
-    this.type = spec.type;
+/**
+ * Renders the room families as Prometheus text (format 0.0.4), each block separated by a blank line.
+ * Building `name{app_id="…",room_id="…"} ` for 110,000 samples was most of a 10,000-room scrape, so each
+ * room's series prefixes are built once and kept for as long as the room's state object lives.
+ */
+export class RoomFamiliesRenderer {
+  private readonly prefixes = new WeakMap<RoomView, string[]>();
+
+  render(rooms: Iterable<RoomView>): string {
+    const views = [...rooms];
+    const prefixes = views.map((r) => this.prefixesOf(r));
+    let out = '';
+    ROOM_FAMILIES.forEach((spec, k) => {
+      if (k > 0) out += '\n';
+      out += `# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n`;
+      for (let i = 0; i < views.length; i++) {
+        const value = spec.value(views[i]!);
+        if (value !== undefined) out += prefixes[i]![k]! + value + '\n';
+      }
+    });
+    return out;
   }
 
-  get(): { name: string; help: string; type: Kind; aggregator: string; values: Sample[] } {
-    const values: Sample[] = [];
-    for (const r of this.rooms()) {
-      const value = this.spec.value(r);
-      if (value !== undefined) values.push({ labels: { app_id: r.appId, room_id: r.roomId }, value });
+  private prefixesOf(room: RoomView): string[] {
+    let p = this.prefixes.get(room);
+    if (!p) {
+      const labels = `{app_id="${escapeLabelValue(room.appId)}",room_id="${escapeLabelValue(room.roomId)}"} `;
+      p = ROOM_FAMILIES.map((f) => f.name + labels);
+      this.prefixes.set(room, p);
     }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+    return p;
   }
-}
-
-export function roomFamilies(rooms: () => Iterable<RoomView>): RoomFamily[] {
-  return ROOM_FAMILIES.map((spec) => new RoomFamily(spec, rooms));
 }

@@ -122,7 +122,10 @@ describe('resilience', () => {
     const eventsFile = join(dir, 'events.ndjson');
     const config = { state: { file: stateFile, saveIntervalMs: 200 }, events: { file: eventsFile, log: false } };
     const { endpoint, daemon } = await start(rooms, config);
-    await waitFor('a state save', async () => ((metric(await scrape(daemon), 'rtc_state_saves_total{result="success"}') ?? 0) > 0 ? true : undefined));
+    // startDaemon returned after the first full cycle; the second save after that (the first may have
+    // taken its snapshot just before) holds every room's baseline.
+    const savesAtReady = metric(await scrape(daemon), 'rtc_state_saves_total{result="success"}') ?? 0;
+    await waitFor('a state save after the first cycle', async () => ((metric(await scrape(daemon), 'rtc_state_saves_total{result="success"}') ?? 0) > savesAtReady + 1 ? true : undefined));
     process.kill(daemon.process.pid!, 'SIGKILL');
     await daemon.process.waitForExit();
 
@@ -132,8 +135,11 @@ describe('resilience', () => {
     sim!.world.addMember('app', 'r2', 'late-joiner', 'invisible');
 
     await launch(endpoint, rooms, config);
-    await waitForPolls(2, ['r1', 'r2']);
-    expect(rowsOf(readEvents(eventsFile), 'r1').concat(rowsOf(readEvents(eventsFile), 'r2'))).toEqual([
+    // The file is written asynchronously: wait for the lines, then one more poll each to see no more come.
+    const rows = (): string[] => rowsOf(readEvents(eventsFile), 'r1').concat(rowsOf(readEvents(eventsFile), 'r2'));
+    await waitFor('the downtime events in the file', () => (rows().length >= 3 ? true : undefined));
+    await waitForPolls(1, ['r1', 'r2']);
+    expect(rows()).toEqual([
       `r1|leave|${r1.visible[0]!}|visible`,
       `r1|visibility_change|${r1.invisible[0]!}|visible`,
       'r2|join|late-joiner|invisible',
@@ -165,9 +171,9 @@ describe('resilience', () => {
     writeFileSync(daemon.configFile, stringify({ ...base, schedule: '*/2 * * * * *', rateLimit: { qps: 7 }, rooms: [{ appId: 'app', roomId: 'keep' }, { appId: 'app', roomId: 'add', capacity: 9 }] }));
     process.kill(daemon.process.pid!, 'SIGHUP');
     await waitFor('the reload to apply', async () => (metric(await scrape(daemon), 'rtc_ratelimit_qps') === 7 ? true : undefined));
-    const reloaded = await scrape(daemon);
-    expect(metric(reloaded, 'rtc_ratelimit_effective_qps')).toBe(7);
-    expect(metric(reloaded, 'rtc_poll_interval_seconds')).toBe(2);
+    // The limiter follows the new cap (after its start-up ramp, if that is still running).
+    await waitFor('the limiter at the new cap', async () => (metric(await scrape(daemon), 'rtc_ratelimit_effective_qps') === 7 ? true : undefined));
+    expect(metric(await scrape(daemon), 'rtc_poll_interval_seconds')).toBe(2);
     await waitForPolls(2, ['keep', 'add']);
     let text = await scrape(daemon);
     expect(text).not.toContain('room_id="drop"');
