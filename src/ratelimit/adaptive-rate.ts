@@ -1,24 +1,21 @@
 /**
- * The rate the limiter runs at. It starts at a quarter of the cap and doubles each second until it reaches
- * the cap (slow start: the first requests of a process leave late and unevenly while sockets open and code
- * warms up, which bunched them on the wire; measured in bench/ cap fidelity). It is halved when the vendor
- * says we are throttled (other clients may share the account's quota), then raised again by about one
- * request per second each second (AIMD, as TCP does). Pure apart from the times it is given.
+ * The rate the limiter runs at: the configured cap, halved when the vendor says we are throttled (other
+ * clients may share the account's quota), then raised again by about one request per second each second
+ * (AIMD, as TCP does). Pure apart from the times it is given.
+ *
+ * (A slow start, a quarter of the cap doubling each second, was tried against start-up bunching on the
+ * wire: it did not change the measured cap fidelity and cost freshness in the first cycle; see
+ * BENCHMARKS.md.)
  */
 export class AdaptiveRate {
   private rate: number;
   private lastDecrease = Number.NEGATIVE_INFINITY;
-  private ramping: boolean;
-  private rampStep?: number;
 
   constructor(
     private cap: number,
     private floor: number,
-    opts: { slowStart?: boolean } = {},
   ) {
-    this.ramping = opts.slowStart ?? true;
-    this.rate = this.ramping ? Math.min(cap, Math.max(floor, cap / 4)) : cap;
-    if (this.rate >= cap) this.ramping = false;
+    this.rate = cap;
   }
 
   current(): number {
@@ -36,7 +33,6 @@ export class AdaptiveRate {
     this.cap = cap;
     this.floor = Math.min(floor, cap);
     this.rate = atCap ? cap : Math.min(Math.max(this.rate, this.floor), cap);
-    if (this.rate >= cap) this.ramping = false;
   }
 
   /**
@@ -44,26 +40,13 @@ export class AdaptiveRate {
    * once per second.
    */
   onThrottled(nowMs: number): void {
-    this.ramping = false;
     if (nowMs - this.lastDecrease < 1000) return;
     this.lastDecrease = nowMs;
     this.rate = Math.max(this.floor, this.rate / 2);
   }
 
-  /**
-   * A request that was not throttled. While starting: double once a second. After a back-off: +1/rate per
-   * success is about +1 qps per second at full use.
-   */
+  /** A request that was not throttled: +1/rate per success is about +1 qps per second at full use. */
   onAccepted(nowMs: number): void {
-    if (this.ramping) {
-      this.rampStep ??= nowMs;
-      if (nowMs - this.rampStep >= 1000) {
-        this.rampStep = nowMs;
-        this.rate = Math.min(this.cap, this.rate * 2);
-        if (this.rate >= this.cap) this.ramping = false;
-      }
-      return;
-    }
     if (this.rate >= this.cap || nowMs - this.lastDecrease < 1000) return;
     this.rate = Math.min(this.cap, this.rate + 1 / this.rate);
   }

@@ -171,7 +171,7 @@ describe('resilience', () => {
     writeFileSync(daemon.configFile, stringify({ ...base, schedule: '*/2 * * * * *', rateLimit: { qps: 7 }, rooms: [{ appId: 'app', roomId: 'keep' }, { appId: 'app', roomId: 'add', capacity: 9 }] }));
     process.kill(daemon.process.pid!, 'SIGHUP');
     await waitFor('the reload to apply', async () => (metric(await scrape(daemon), 'rtc_ratelimit_qps') === 7 ? true : undefined));
-    // The limiter follows the new cap (after its start-up ramp, if that is still running).
+    // The limiter follows the new cap.
     await waitFor('the limiter at the new cap', async () => (metric(await scrape(daemon), 'rtc_ratelimit_effective_qps') === 7 ? true : undefined));
     expect(metric(await scrape(daemon), 'rtc_poll_interval_seconds')).toBe(2);
     await waitForPolls(2, ['keep', 'add']);

@@ -12,7 +12,7 @@ const room = { appId: 'app', roomId: 'r1' };
 function setup(maxRetries = 2) {
   const clock = new FakeClock(1_700_000_000_000);
   const api = new FakeApi();
-  const rate = new AdaptiveRate(10, 1, { slowStart: false });
+  const rate = new AdaptiveRate(10, 1);
   const limiter = new SlidingWindowLimiter(clock, rate, 40);
   const store = new RoomStore();
   store.setRooms([room]);

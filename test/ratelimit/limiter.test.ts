@@ -138,7 +138,7 @@ describe('SlidingWindowLimiter (fake clock)', () => {
 
   it('follows a lowered rate at once', async () => {
     const clock = new FakeClock(0);
-    const rate = new AdaptiveRate(20, 1, { slowStart: false });
+    const rate = new AdaptiveRate(20, 1);
     const limiter = new SlidingWindowLimiter(clock, rate, 40);
     const starts: number[] = [];
     rate.onThrottled(0); // 20 → 10
@@ -151,7 +151,7 @@ describe('SlidingWindowLimiter (fake clock)', () => {
 
 describe('AdaptiveRate', () => {
   it('halves on throttling at most once a second, never below the floor', () => {
-    const r = new AdaptiveRate(32, 3, { slowStart: false });
+    const r = new AdaptiveRate(32, 3);
     r.onThrottled(0);
     r.onThrottled(500);
     expect(r.current()).toBe(16);
@@ -163,7 +163,7 @@ describe('AdaptiveRate', () => {
   });
 
   it('recovers by about one request per second per second, up to the cap', () => {
-    const r = new AdaptiveRate(30, 1, { slowStart: false });
+    const r = new AdaptiveRate(30, 1);
     r.onThrottled(0); // 15
     // One second at ~15 qps of accepted requests adds ~1 qps.
     for (let i = 0; i < 15; i++) r.onAccepted(1000 + i * 66);
@@ -173,34 +173,15 @@ describe('AdaptiveRate', () => {
     expect(r.current()).toBe(30);
   });
 
-  it('starts at a quarter of the cap and doubles each second up to it; throttling ends the ramp', () => {
-    const r = new AdaptiveRate(36, 1);
-    expect(r.current()).toBe(9);
-    r.onAccepted(0);
-    r.onAccepted(999);
-    expect(r.current()).toBe(9);
-    r.onAccepted(1000);
-    expect(r.current()).toBe(18);
-    r.onAccepted(2000);
-    expect(r.current()).toBe(36);
-    r.onAccepted(3000);
-    expect(r.current()).toBe(36);
-    const t = new AdaptiveRate(36, 1);
-    t.onThrottled(0);
-    expect(t.current()).toBe(4.5);
-    t.onAccepted(1000);
-    expect(t.current()).toBeLessThan(5); // additive increase now, not doubling
-  });
-
   it('clamps to a lowered cap on reload', () => {
-    const r = new AdaptiveRate(30, 1, { slowStart: false });
+    const r = new AdaptiveRate(30, 1);
     r.setLimits(10, 2);
     expect(r.current()).toBe(10);
     expect(r.configuredCap()).toBe(10);
   });
 
   it('runs at a raised cap at once unless it is backing off', () => {
-    const r = new AdaptiveRate(10, 1, { slowStart: false });
+    const r = new AdaptiveRate(10, 1);
     r.setLimits(30, 1);
     expect(r.current()).toBe(30);
     r.onThrottled(0); // 15
