@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Clock } from '../../src/clock';
 import { AdaptiveRate } from '../../src/ratelimit/adaptive-rate';
 import { SlidingWindowLimiter } from '../../src/ratelimit/limiter';
-import { GUARD_MS, StartWindow } from '../../src/ratelimit/start-window';
+import { COLD_GUARD_MS, GUARD_MS, StartWindow } from '../../src/ratelimit/start-window';
 import { FakeClock } from '../fakes/fake-clock';
 
 /** Most starts in any half-open window [t, t + 1000). */
@@ -34,7 +34,8 @@ async function run(qps: number, requests: number, clock: FakeClock, limiterClock
 
 describe('StartWindow', () => {
   it('allows floor(qps) starts per rolling second plus the guard, paced (1000 + guard)/qps apart', () => {
-    const w = new StartWindow(40);
+    const w = new StartWindow(4);
+    for (let t = -10_000; t < -5000; t += 1000) w.record(t, 4); // past the cold first window
     const gap = (1000 + GUARD_MS) / 4;
     expect(w.delay(0, 4)).toBe(0);
     w.record(0, 4);
@@ -45,6 +46,13 @@ describe('StartWindow', () => {
     w.record(30, 4);
     expect(w.delay(999, 4)).toBe(1000 + GUARD_MS - 999);
     expect(w.delay(1000 + GUARD_MS, 4)).toBe(0);
+  });
+
+  it('holds the first window of a process with the wider cold-start guard', () => {
+    const w = new StartWindow(4);
+    for (const t of [0, 253, 505, 758]) w.record(t, 4);
+    expect(w.delay(1010, 4)).toBe(COLD_GUARD_MS - GUARD_MS);
+    expect(w.delay(1000 + COLD_GUARD_MS, 4)).toBe(0);
   });
 
   it('does not let a late start push the schedule back', () => {
@@ -58,6 +66,7 @@ describe('StartWindow', () => {
   it('keeps a start delayed by up to the guard inside the cap as seen on the wire', () => {
     // Permits on time, but the first of a window leaves the process 9 ms late: still floor(qps) per second.
     const w = new StartWindow(40);
+    for (let t = -10_000; t < -9000; t += 10) w.record(t, 35); // past the cold first window
     const permits: number[] = [];
     for (let now = 0; permits.length < 36; now++) {
       if (w.delay(now, 35) === 0) {
@@ -80,10 +89,10 @@ describe('SlidingWindowLimiter (fake clock)', () => {
   it('keeps the limiter busy at its cap (throughput ~ qps)', async () => {
     const clock = new FakeClock(0);
     const starts = await run(35, 351, clock);
-    // 351 starts at 35 per (1 s + guard) need 10 spans: the first at 0, the 351st at ~10,100 ms.
+    // 351 starts at 35 per (1 s + guard) need 10 spans, ~10,100 ms (the cold first window shifts the grid once).
     const span = 10 * (1000 + GUARD_MS);
     expect(starts[350]! - starts[0]!).toBeGreaterThanOrEqual(span - 1);
-    expect(starts[350]! - starts[0]!).toBeLessThanOrEqual(span + 30);
+    expect(starts[350]! - starts[0]!).toBeLessThanOrEqual(span + COLD_GUARD_MS);
   });
 
   it('property: with random timer lag and qps, no rolling second exceeds floor(qps)', async () => {
@@ -118,7 +127,8 @@ describe('SlidingWindowLimiter (fake clock)', () => {
     const waits = Promise.all([limiter.acquire(), limiter.acquire(), limiter.acquire()]);
     await clock.advance(2000);
     const gap = (1000 + GUARD_MS) / 2;
-    expect(await waits).toEqual([0, Math.ceil(gap), Math.ceil(2 * gap)]);
+    // The third start closes the first window, which holds the cold-start guard.
+    expect(await waits).toEqual([0, Math.ceil(gap), 1000 + COLD_GUARD_MS]);
   });
 
   it('drops an aborted waiter and rejects everyone on close', async () => {
