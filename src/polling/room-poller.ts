@@ -4,7 +4,7 @@ import type { AdaptiveRate } from '../ratelimit/adaptive-rate';
 import type { RateLimiter } from '../ratelimit/limiter';
 import { roomKey } from '../rooms/room-event';
 import type { RoomEvent } from '../rooms/room-event';
-import type { ApplyResult, RoomStore } from '../rooms/room-store';
+import type { RoomStore } from '../rooms/room-store';
 import type { RoomRef, RoomUsersApi } from '../volc/client';
 import { ApiError, TransportError } from '../volc/errors';
 import type { RoomSnapshot } from '../volc/room-online-users';
@@ -25,7 +25,6 @@ export interface PollObserver {
   permitWaited(seconds: number): void;
   retried(): void;
   throttled(): void;
-  polled(ref: RoomRef, result: ApplyResult): void;
   failed(ref: RoomRef, err: ApiError): void;
 }
 
@@ -111,7 +110,6 @@ export class RoomPoller {
       // Outside the request's try: a bug in processing must not be retried as an API failure.
       try {
         const result = this.deps.store.applySuccess(ref, snapshot, this.deps.clock.now());
-        observer.polled(ref, result);
         if (result.events.length > 0) this.deps.sink.emit(result.events);
         this.noteRecovered(ref);
       } catch (err) {

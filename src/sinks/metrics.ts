@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { CycleObserver } from '../scheduler/cycle-scheduler';
 import type { PollObserver } from '../polling/room-poller';
 import type { RoomEvent } from '../rooms/room-event';
-import type { ApplyResult, RoomView } from '../rooms/room-store';
+import type { RoomView } from '../rooms/room-store';
 import type { RoomRef, RequestObserver } from '../volc/client';
 import type { ApiError } from '../volc/errors';
 import { RoomFamiliesRenderer } from './room-metrics';
@@ -86,10 +86,6 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
 
   throttled(): void {
     this.throttledTotal.inc();
-  }
-
-  polled(_ref: RoomRef, _result: ApplyResult): void {
-    // Per-room outcomes live in the room state (rtc_room_* families).
   }
 
   failed(_ref: RoomRef, _err: ApiError): void {

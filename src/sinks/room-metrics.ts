@@ -37,8 +37,6 @@ const ROOM_FAMILIES: FamilySpec[] = [
   { name: 'rtc_room_poll_failures_total', type: 'counter', help: 'Polls of the room that failed after retries.', value: (r) => r.pollFailures },
 ];
 
-export const ROOM_METRIC_NAMES = ROOM_FAMILIES.map((f) => f.name);
-
 /** Label value escaping of the Prometheus text format: backslash, double quote, newline. */
 export function escapeLabelValue(value: string): string {
   return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));

@@ -14,7 +14,6 @@ export class RecordingObserver implements PollObserver {
   waits: number[] = [];
   retries = 0;
   throttles = 0;
-  polls = 0;
   failures: string[] = [];
   permitWaited(seconds: number): void {
     this.waits.push(seconds);
@@ -24,9 +23,6 @@ export class RecordingObserver implements PollObserver {
   }
   throttled(): void {
     this.throttles++;
-  }
-  polled(): void {
-    this.polls++;
   }
   failed(_ref: unknown, err: ApiError): void {
     this.failures.push(err.code);
