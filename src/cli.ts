@@ -6,8 +6,10 @@ import { packageVersion } from './version';
 export const DEFAULT_CONFIG = 'config/monitor.yaml';
 
 const USAGE = `Usage:
-  rtc-room-monitor [run] [--config FILE]          run the daemon (default config: ${DEFAULT_CONFIG})
-  rtc-room-monitor check-config [--config FILE]   validate the config and exit (0 = valid)
+  rtc-room-monitor [run] [--config FILE] [--web.config.file=FILE] [--web.enable-lifecycle]
+                                                  run the daemon (default config: ${DEFAULT_CONFIG})
+  rtc-room-monitor check-config [--config FILE] [--web.config.file=FILE]
+                                                  validate the config (and web config) and exit (0 = valid)
   rtc-room-monitor simulator [--host H] [--port P] [--config FILE]
                                                   run the built-in API simulator
   rtc-room-monitor --version | --help
@@ -26,12 +28,15 @@ export async function main(argv: string[]): Promise<number> {
   const command = first === 'run' || first === 'check-config' ? first : 'run';
   const args = command === first ? rest : argv;
 
-  let values: { config?: string; help?: boolean; version?: boolean };
+  let values: { config?: string; help?: boolean; version?: boolean; 'web.config.file'?: string; 'web.enable-lifecycle'?: boolean };
   try {
     ({ values } = parseArgs({
       args,
       options: {
         config: { type: 'string', short: 'c' },
+        // Prometheus' flag names, dots included: --web.config.file=FILE or --web.config.file FILE.
+        'web.config.file': { type: 'string' },
+        'web.enable-lifecycle': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -51,19 +56,35 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const configPath = values.config ?? DEFAULT_CONFIG;
+  const webConfigFile = values['web.config.file'];
+  if (webConfigFile === '') {
+    process.stderr.write(`--web.config.file: must name a file\n\n${USAGE}`);
+    return 2;
+  }
 
   if (command === 'check-config') {
+    let failed = false;
     try {
       const cfg = loadConfigFile(configPath);
       process.stdout.write(`${configPath}: OK (${cfg.rooms.length} room(s), qps ${cfg.rateLimit.qps}, schedule "${cfg.schedule}")\n`);
-      return 0;
     } catch (err) {
       process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
-      return 1;
+      failed = true;
     }
+    if (webConfigFile !== undefined) {
+      try {
+        const { loadWebConfigFile } = await import('./http/web-config-file');
+        const web = loadWebConfigFile(webConfigFile).config;
+        process.stdout.write(`${webConfigFile}: OK (${web.tls ? `TLS, client_auth_type ${web.tls.clientAuthType}` : 'no TLS'}, ${Object.keys(web.users).length} basic auth user(s))\n`);
+      } catch (err) {
+        process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+        failed = true;
+      }
+    }
+    return failed ? 1 : 0;
   }
   const { runDaemon } = await import('./main');
-  return runDaemon(configPath);
+  return runDaemon(configPath, { webConfigFile, enableLifecycle: values['web.enable-lifecycle'] === true });
 }
 
 if (require.main === module) {

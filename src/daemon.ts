@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Clock, systemClock } from './clock';
 import type { Config } from './config/schema';
 import { landingPage } from './http/landing-page';
-import { HttpServer } from './http/server';
+import { HttpServer, HttpServerOptions } from './http/server';
 import type { Logger } from './logger';
 import { EventSink, RoomPoller } from './polling/room-poller';
 import { AdaptiveRate } from './ratelimit/adaptive-rate';
@@ -35,6 +35,8 @@ export interface DaemonDeps {
   /** Flush/close the event sinks within a deadline at shutdown. */
   closeSinks(deadlineMs: number): Promise<void>;
   version: string;
+  /** TLS / auth endpoint and the lifecycle flag from the command line (limits come from config.server). */
+  http?: Omit<HttpServerOptions, 'limits'>;
 }
 
 /**
@@ -101,6 +103,7 @@ export class Daemon {
         landing: () => landingPage({ version: deps.version, rooms: this.rooms.length, ready: this.ready }),
       },
       deps.logger,
+      { ...deps.http, limits: config.server },
     );
   }
 

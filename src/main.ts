@@ -3,6 +3,9 @@ import { monotonicClock, systemClock } from './clock';
 import { ConfigError, loadConfigFile } from './config/load';
 import type { Config } from './config/schema';
 import { Daemon } from './daemon';
+import { SecureEndpoint } from './http/secure-server';
+import { LoadedWebConfig, loadWebConfigFile } from './http/web-config-file';
+import { WebConfigWatcher } from './http/web-config-watcher';
 import { createEventLogger, createLogger, Logger, logLevelFromEnv } from './logger';
 import type { EventSink } from './polling/room-poller';
 import { CronTicker } from './scheduler/ticker';
@@ -18,20 +21,33 @@ import { Credentials, credentialsFromEnv } from './volc/credentials';
 
 export const ENV_WEBHOOK_SECRET = 'RTC_WEBHOOK_SECRET';
 
+/** Command-line options of `run` beyond the config file. */
+export interface RunOptions {
+  /** --web.config.file: TLS, basic auth and headers for the endpoint. */
+  webConfigFile?: string;
+  /** --web.enable-lifecycle: allow POST /-/reload. */
+  enableLifecycle?: boolean;
+}
+
+/** How often the web config and the certificates it names are re-read, besides watching its directory. */
+const WEB_CONFIG_RECHECK_MS = 10_000;
+
 /**
  * Wiring only: load the environment and config, build the real objects, connect them, handle signals.
  * Resolves with the process exit code once the daemon has stopped (or failed to start).
  */
-export async function runDaemon(configPath: string): Promise<number> {
+export async function runDaemon(configPath: string, options: RunOptions = {}): Promise<number> {
   // Real environment wins over .env (dotenv never overrides a variable that is already set).
   loadDotenv({ quiet: true });
 
   let config: Config;
   let credentials: Credentials;
   let logger: Logger;
+  let web: LoadedWebConfig | undefined;
   try {
     logger = createLogger(logLevelFromEnv(process.env));
     config = loadConfigFile(configPath);
+    web = options.webConfigFile ? loadWebConfigFile(options.webConfigFile) : undefined;
     credentials = credentialsFromEnv(process.env);
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`);
@@ -48,6 +64,24 @@ export async function runDaemon(configPath: string): Promise<number> {
     pollIntervalSeconds: () => daemon.pollIntervalSeconds(),
     version,
   });
+
+  const endpoint = new SecureEndpoint(web, { logger, clock: monotonicClock, observer: { refused: (reason) => metrics.httpRefused.inc({ reason }) } });
+  metrics.webConfigOk.set(1);
+  metrics.webConfigTime.set(systemClock.now() / 1000);
+  const webWatcher =
+    web &&
+    new WebConfigWatcher(web.file, web, {
+      load: loadWebConfigFile,
+      apply: (next) => endpoint.apply(next),
+      observer: {
+        reloaded: (ok) => {
+          metrics.webConfigOk.set(ok ? 1 : 0);
+          if (ok) metrics.webConfigTime.set(systemClock.now() / 1000);
+        },
+      },
+      logger,
+      intervalMs: WEB_CONFIG_RECHECK_MS,
+    });
 
   let sinks: ReturnType<typeof buildSinks>;
   try {
@@ -79,6 +113,7 @@ export async function runDaemon(configPath: string): Promise<number> {
     state: config.state.file ? stateHooks(config.state.file, logger, metrics) : undefined,
     closeSinks: sinks.close,
     version,
+    http: { endpoint, enableLifecycle: options.enableLifecycle === true },
   });
 
   const stopped = new Promise<number>((resolve) => {
@@ -88,6 +123,7 @@ export async function runDaemon(configPath: string): Promise<number> {
       if (stopping) return void logger.warn({ signal }, 'already shutting down');
       stopping = true;
       logger.info({ signal }, 'signal received');
+      webWatcher?.close();
       daemon.shutdown().then(
         () => resolve(0),
         (err: unknown) => {
@@ -99,10 +135,15 @@ export async function runDaemon(configPath: string): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
-  process.on('SIGHUP', () => void daemon.reload());
+  process.on('SIGHUP', () => {
+    webWatcher?.check();
+    void daemon.reload();
+  });
 
   try {
     await daemon.start();
+    logger.info(endpoint.describe(), endpoint.tlsEnabled ? 'serving HTTPS' : 'serving HTTP');
+    webWatcher?.start();
   } catch (err) {
     logger.error({ err, host: config.server.host, port: config.server.port }, 'cannot start');
     return 1;

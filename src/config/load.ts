@@ -32,7 +32,7 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
+export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => `${path === '(root)' ? k : `${path}.${k}`}: unknown key`);

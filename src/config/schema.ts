@@ -44,8 +44,19 @@ const server = z
   .strictObject({
     host: nonEmpty.default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(9479),
+    /** Open connections at most (scrapers, browsers, keep-alive); beyond it new ones are closed at once. */
+    maxConnections: positiveInt.default(256),
+    /** A client must send the complete request headers within this time. */
+    headersTimeoutMs: positiveInt.max(600_000).default(10_000),
+    /** ... and the whole request within this time (responses, e.g. event streams, are not limited). */
+    requestTimeoutMs: positiveInt.max(600_000).default(30_000),
+    /** An idle keep-alive connection is closed after this time. */
+    keepAliveTimeoutMs: positiveInt.max(600_000).default(65_000),
   })
-  .prefault({});
+  .prefault({})
+  .superRefine((v, ctx) => {
+    if (v.headersTimeoutMs > v.requestTimeoutMs) ctx.addIssue({ code: 'custom', path: ['headersTimeoutMs'], message: 'must be <= server.requestTimeoutMs' });
+  });
 
 const webhook = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),

@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 
 /** Start listening; rejects with the bind error (EADDRINUSE, EACCES) instead of emitting it. */
 export function listen(server: Server, host: string, port: number): Promise<AddressInfo> {

@@ -1,7 +1,10 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock } from '../clock';
 import type { Logger } from '../logger';
+import { lifecycleRefusal } from './lifecycle-guard';
 import { listen } from './listen';
+import { EndpointServer, SecureEndpoint, ServerLimits } from './secure-server';
 
 /** What the HTTP surface needs; main supplies it. */
 export interface HttpHandlers {
@@ -12,25 +15,38 @@ export interface HttpHandlers {
   landing(): string;
 }
 
+/** How the endpoint is exposed; main supplies it from the command line and the config. */
+export interface HttpServerOptions {
+  /** TLS, basic auth and headers from --web.config.file; without one, plain open HTTP. */
+  endpoint?: SecureEndpoint;
+  /** --web.enable-lifecycle: without it POST /-/reload is refused (SIGHUP still reloads). */
+  enableLifecycle?: boolean;
+  limits?: ServerLimits;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = { maxConnections: 256, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 };
+
 /**
  * /metrics, /-/healthy, /-/ready, /-/reload and a landing page, on node:http: five fixed routes do not
  * justify a framework.
  */
 export class HttpServer {
-  private readonly server: Server;
+  private readonly server: EndpointServer;
 
   constructor(
     private readonly handlers: HttpHandlers,
     private readonly logger: Logger,
+    private readonly options: HttpServerOptions = {},
   ) {
-    this.server = createServer((req, res) => {
+    // Every route sits behind the endpoint's guard (auth, headers, TLS), including routes added later.
+    const endpoint = options.endpoint ?? new SecureEndpoint(undefined, { logger, clock: systemClock });
+    this.server = endpoint.createServer((req, res) => {
       this.route(req, res).catch((err: unknown) => {
         this.logger.error({ err, url: req.url }, 'HTTP handler failed');
         if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
         else res.destroy();
       });
-    });
-    this.server.keepAliveTimeout = 65_000;
+    }, options.limits ?? DEFAULT_LIMITS);
     // After listen() succeeds, a server error (e.g. EMFILE on accept) must be logged, not crash the daemon.
     this.server.on('error', (err) => {
       if (this.server.listening) this.logger.error({ err }, 'HTTP server error');
@@ -70,6 +86,8 @@ export class HttpServer {
       }
       case '/-/reload': {
         if (method !== 'POST' && method !== 'PUT') return methodNotAllowed(res, 'POST, PUT');
+        const refused = lifecycleRefusal(this.options.enableLifecycle === true, req.headers);
+        if (refused) return send(res, refused.status, 'text/plain; charset=utf-8', `${refused.message}\n`);
         const error = await this.handlers.reload();
         return error === undefined
           ? send(res, 200, 'text/plain; charset=utf-8', 'Config reloaded.\n')

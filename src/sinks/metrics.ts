@@ -40,6 +40,9 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
   private readonly sinkErrors = new Counter({ name: 'rtc_event_sink_errors_total', help: 'Errors writing events to a sink.', labelNames: ['sink'], registers: [this.registry] });
   readonly reloadOk = new Gauge({ name: 'rtc_config_last_reload_successful', help: '1 if the last config (re)load succeeded, 0 if it was rejected and the previous config kept.', registers: [this.registry] });
   readonly reloadTime = new Gauge({ name: 'rtc_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful config load.', registers: [this.registry] });
+  readonly webConfigOk = new Gauge({ name: 'rtc_web_config_last_reload_successful', help: '1 if the last (re)load of --web.config.file succeeded (also 1 without one), 0 if it was rejected and the previous web config kept.', registers: [this.registry] });
+  readonly webConfigTime = new Gauge({ name: 'rtc_web_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful load of --web.config.file (the start time without one).', registers: [this.registry] });
+  readonly httpRefused = new Counter({ name: 'rtc_http_refused_total', help: 'Requests and connections the endpoint refused, by reason (unauthorized, auth_busy, client_certificate, tls_handshake).', labelNames: ['reason'], registers: [this.registry] });
   readonly stateSaves = new Counter({ name: 'rtc_state_saves_total', help: 'State file saves by result.', labelNames: ['result'], registers: [this.registry] });
   readonly stateSaveTime = new Gauge({ name: 'rtc_state_last_save_timestamp_seconds', help: 'Unix time of the last successful state file save.', registers: [this.registry] });
   readonly webhookQueue = new Gauge({ name: 'rtc_webhook_queue_events', help: 'Events waiting for webhook delivery.', registers: [this.registry] });
@@ -68,6 +71,7 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
       this.stateSaves.inc({ result }, 0);
     }
     for (const sink of ['log', 'file', 'webhook']) this.sinkErrors.inc({ sink }, 0);
+    for (const reason of ['unauthorized', 'auth_busy', 'client_certificate', 'tls_handshake']) this.httpRefused.inc({ reason }, 0);
   }
 
   requestDone(action: string, code: string, durationSeconds: number): void {

@@ -1,0 +1,156 @@
+import { createServer as createHttpServer, IncomingMessage, RequestListener, Server as PlainServer, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, Server as TlsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import { BasicAuth } from './basic-auth';
+import { TlsServerSettings, tlsServerSettings } from './tls-options';
+import type { LoadedWebConfig } from './web-config-file';
+
+/**
+ * The daemon's listening server with the web config applied around the router: TLS (and client
+ * certificates), basic auth and extra headers for every request, so every route, present or future, is
+ * protected the same way. Swapping in a re-read web config changes users, headers and the certificate
+ * without a restart; switching TLS on or off needs one. Also sets the timeouts and the connection limit
+ * that keep slow or numerous clients from exhausting the server.
+ */
+
+export type EndpointServer = PlainServer | TlsServer;
+
+export interface ServerLimits {
+  maxConnections: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+export type RefusalReason = 'unauthorized' | 'auth_busy' | 'client_certificate' | 'tls_handshake';
+
+export interface EndpointObserver {
+  refused(reason: RefusalReason): void;
+}
+
+/** A TLS handshake has this long to complete (Node's default is 120 s). */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+const REALM = 'Basic realm="rtc-room-monitor", charset="UTF-8"';
+
+export class SecureEndpoint {
+  private auth?: BasicAuth;
+  private headers: [string, string][] = [];
+  private tls?: TlsServerSettings;
+  private server?: EndpointServer;
+  private loaded?: LoadedWebConfig;
+
+  constructor(
+    initial: LoadedWebConfig | undefined,
+    private readonly deps: { logger: Logger; clock: Pick<Clock, 'now'>; observer?: EndpointObserver },
+  ) {
+    if (initial) this.apply(initial);
+  }
+
+  get tlsEnabled(): boolean {
+    return this.tls !== undefined;
+  }
+
+  /** For the startup log: what is protected, never the secrets. */
+  describe(): Record<string, unknown> {
+    const c = this.loaded?.config;
+    if (!c) return { webConfig: false };
+    return {
+      webConfig: this.loaded?.file,
+      tls: c.tls ? { clientAuthType: c.tls.clientAuthType, minVersion: c.tls.minVersion, certValidTo: this.loaded?.tls?.notAfter } : false,
+      basicAuthUsers: Object.keys(c.users).length,
+      headers: Object.keys(c.headers),
+    };
+  }
+
+  /** The server for `listener`, guarded and with the limits applied. Call once. */
+  createServer(listener: RequestListener, limits: ServerLimits): EndpointServer {
+    const guarded: RequestListener = (req, res) => {
+      this.guard(req, res).then(
+        (pass) => {
+          if (pass) listener(req, res);
+        },
+        (err: unknown) => {
+          this.deps.logger.error({ err, url: req.url }, 'HTTP auth failed');
+          if (!res.headersSent) res.writeHead(500).end('internal error\n');
+        },
+      );
+    };
+    let server: EndpointServer;
+    const tls = this.tls;
+    if (tls) {
+      const https = createHttpsServer({ ...tls.context, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, guarded);
+      // Before the HTTP layer sees the socket: drop peers the client-auth policy refuses.
+      https.prependListener('secureConnection', (socket: TLSSocket) => this.checkPeer(socket));
+      https.on('tlsClientError', (err) => {
+        this.deps.observer?.refused('tls_handshake');
+        this.deps.logger.debug({ err: err.message }, 'TLS handshake failed');
+      });
+      server = https;
+    } else {
+      server = createHttpServer(guarded);
+    }
+    server.headersTimeout = limits.headersTimeoutMs;
+    server.requestTimeout = limits.requestTimeoutMs;
+    server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+    server.maxConnections = limits.maxConnections;
+    this.server = server;
+    return server;
+  }
+
+  /** Swap in a re-read web config; throws (and keeps the current one) when it cannot be applied. */
+  apply(next: LoadedWebConfig): void {
+    if (this.loaded && Boolean(next.tls) !== Boolean(this.loaded.tls)) {
+      throw new Error(`tls_server_config: turning TLS ${next.tls ? 'on' : 'off'} takes effect on restart; the previous web config stays in force`);
+    }
+    const tls = next.config.tls && next.tls ? tlsServerSettings(next.config.tls, next.tls) : undefined;
+    if (tls && this.server instanceof TlsServer) {
+      this.server.setSecureContext(tls.context); // throws on material OpenSSL refuses: nothing swapped yet
+      // Node reads these two per connection from the server object; setSecureContext does not cover them.
+      const s = this.server as unknown as { requestCert: boolean; rejectUnauthorized: boolean };
+      s.requestCert = tls.requestCert;
+      s.rejectUnauthorized = tls.rejectUnauthorized;
+    }
+    this.tls = tls;
+    const users = next.config.users;
+    this.auth = Object.keys(users).length > 0 ? new BasicAuth(users, { clock: this.deps.clock }) : undefined;
+    this.headers = Object.entries(next.config.headers);
+    this.loaded = next;
+  }
+
+  private async guard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    for (const [name, value] of this.headers) res.setHeader(name, value);
+    const auth = this.auth;
+    if (!auth) return true;
+    const result = await auth.check(req.headers.authorization);
+    if (result === 'ok') return true;
+    const busy = result === 'busy';
+    this.deps.observer?.refused(busy ? 'auth_busy' : 'unauthorized');
+    const body = busy ? 'Too many authentication attempts at once; retry shortly.\n' : 'Unauthorized.\n';
+    res.writeHead(busy ? 429 : 401, {
+      ...(busy ? { 'Retry-After': '1' } : { 'WWW-Authenticate': REALM }),
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return false;
+  }
+
+  private checkPeer(socket: TLSSocket): void {
+    const settings = this.tls;
+    if (!settings) return;
+    const cert = socket.getPeerCertificate();
+    const hasCertificate = cert !== null && typeof cert === 'object' && Object.keys(cert).length > 0;
+    const reason = settings.peerRefusal({
+      hasCertificate,
+      authorized: socket.authorized,
+      authorizationError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+      subjectAltName: hasCertificate ? cert.subjectaltname : undefined,
+    });
+    if (reason === undefined) return;
+    this.deps.observer?.refused('client_certificate');
+    this.deps.logger.debug({ remote: socket.remoteAddress, reason }, 'TLS client refused');
+    socket.destroy();
+  }
+}
