@@ -63,9 +63,12 @@ export interface WebConfig {
 }
 
 const unsupported = (why: string) =>
-  z.unknown().superRefine((v, ctx) => {
-    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) ctx.addIssue({ code: 'custom', message: `not supported by rtc-room-monitor: ${why}` });
-  });
+  z
+    .unknown()
+    .superRefine((v, ctx) => {
+      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) ctx.addIssue({ code: 'custom', message: `not supported by rtc-room-monitor: ${why}` });
+    })
+    .optional();
 
 const nonEmpty = z.string().trim().min(1, 'must be a non-empty string');
 const version = z.enum(Object.keys(TLS_VERSIONS) as [TlsVersionName, ...TlsVersionName[]], { error: `must be one of ${Object.keys(TLS_VERSIONS).join(', ')}` });

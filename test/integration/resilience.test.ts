@@ -53,6 +53,8 @@ describe('resilience', () => {
     const daemon = await startDaemon({
       credentials,
       env: { LOG_LEVEL: 'info' },
+      // The reload test uses POST /-/reload, which is off without the flag.
+      args: ['--web.enable-lifecycle'],
       config: {
         rateLimit: { qps: 10 },
         schedule: '*/1 * * * * *',

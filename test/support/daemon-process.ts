@@ -18,6 +18,12 @@ export interface DaemonOptions {
   /** Extra environment; LOG_LEVEL defaults to "warn" so member events do not flood the test output. */
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** Extra command-line arguments, e.g. --web.enable-lifecycle or --web.config.file=FILE. */
+  args?: string[];
+  /** URL scheme the daemon serves (https with a TLS web config). */
+  scheme?: 'http' | 'https';
+  /** Status of a GET of the URL, for a daemon that needs TLS options or credentials; plain fetch by default. */
+  status?: (url: string) => Promise<number>;
 }
 
 export interface RunningDaemon {
@@ -41,7 +47,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const configFile = join(dir, 'monitor.yaml');
   writeFileSync(configFile, stringify({ ...opts.config, server }));
 
-  const proc = new SpawnedProcess('rtc-room-monitor', process.execPath, [DAEMON_CLI, '--config', configFile], {
+  const proc = new SpawnedProcess('rtc-room-monitor', process.execPath, [DAEMON_CLI, '--config', configFile, ...(opts.args ?? [])], {
     // A scratch cwd, so a developer's .env in the repo cannot leak real credentials into the test.
     cwd: dir,
     env: {
@@ -52,11 +58,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       VOLC_SECRETKEY: opts.credentials.secretAccessKey,
     },
   });
-  const url = `http://${String(server.host)}:${String(server.port)}`;
+  const url = `${opts.scheme ?? 'http'}://${String(server.host)}:${String(server.port)}`;
   const stop = async (): Promise<void> => {
     await proc.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  await waitUntilReady(proc, `${url}/-/ready`, opts.readyTimeoutMs ?? 15_000, stop);
+  await waitUntilReady(proc, `${url}/-/ready`, opts.readyTimeoutMs ?? 15_000, stop, opts.status);
   return { url, target: `${String(server.host)}:${String(server.port)}`, configFile, process: proc, stop };
 }

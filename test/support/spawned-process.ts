@@ -91,17 +91,22 @@ export class SpawnedProcess {
 }
 
 /**
- * Wait until `url` answers 200 while `proc` keeps running; on failure run `cleanup` and throw with the
+ * Wait until `url` answers 200 (asked with `status`, plain fetch by default) while `proc` keeps running; on failure run `cleanup` and throw with the
  * process output, so a test shows why a child never became ready.
  */
-export async function waitUntilReady(proc: SpawnedProcess, url: string, timeoutMs: number, cleanup: () => Promise<void>): Promise<void> {
+export async function waitUntilReady(
+  proc: SpawnedProcess,
+  url: string,
+  timeoutMs: number,
+  cleanup: () => Promise<void>,
+  status: (url: string) => Promise<number> = async (u) => (await fetch(u)).status,
+): Promise<void> {
   try {
     await waitFor(
       url,
       async () => {
         proc.assertRunning();
-        const res = await fetch(url);
-        return res.status === 200 ? true : undefined;
+        return (await status(url)) === 200 ? true : undefined;
       },
       { timeoutMs, intervalMs: 100 },
     );
