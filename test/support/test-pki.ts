@@ -14,6 +14,9 @@ export interface TestPki {
   caCert: string;
   serverCert: string;
   serverKey: string;
+  /** A second server certificate (same names, new key), for renewal tests. */
+  renewedCert: string;
+  renewedKey: string;
   clientCert: string;
   clientKey: string;
   /** Signed by another CA: the server must not trust it. */
@@ -41,6 +44,7 @@ export function makeTestPki(): TestPki {
   ca('ca', 'rtc-test-ca');
   ca('other-ca', 'rtc-other-ca');
   leaf('server', 'ca', 'rtc-room-monitor', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  leaf('renewed', 'ca', 'rtc-room-monitor', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   leaf('client', 'ca', 'prometheus', 'subjectAltName=DNS:prometheus.test\nextendedKeyUsage=clientAuth\n');
   leaf('stranger', 'other-ca', 'stranger', 'subjectAltName=DNS:stranger.test\nextendedKeyUsage=clientAuth\n');
   return {
@@ -48,6 +52,8 @@ export function makeTestPki(): TestPki {
     caCert: p('ca.crt'),
     serverCert: p('server.crt'),
     serverKey: p('server.key'),
+    renewedCert: p('renewed.crt'),
+    renewedKey: p('renewed.key'),
     clientCert: p('client.crt'),
     clientKey: p('client.key'),
     strangerCert: p('stranger.crt'),
