@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DAEMON_CLI } from './support/repo-paths';
 
 const fixture = (name: string): string => join(__dirname, 'fixtures', 'config', name);
+const webFixture = (name: string): string => join(__dirname, 'fixtures', 'web', name);
 const cli = (...args: string[]) => spawnSync(process.execPath, [DAEMON_CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
 
 describe('rtc-room-monitor CLI (built)', () => {
@@ -34,6 +35,26 @@ describe('rtc-room-monitor CLI (built)', () => {
     });
     expect(res.status).toBe(2);
     expect(res.stderr).toContain('LOG_LEVEL: must be one of');
+  });
+
+  it('check-config also validates --web.config.file, in either flag form', () => {
+    const ok = cli('check-config', '--config', fixture('valid-minimal.yaml'), '--web.config.file', webFixture('basic-auth.yml'));
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('basic-auth.yml: OK (no TLS, 1 basic auth user(s))');
+    const bad = cli('check-config', '--config', fixture('valid-minimal.yaml'), `--web.config.file=${webFixture('bad.yml')}`);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('tls_server_config.client_ca_file: is required when client_auth_type is RequireAndVerifyClientCert');
+    expect(bad.stderr).toContain('basic_auth_users.prometheus: must be a bcrypt hash');
+    expect(bad.stderr).not.toContain('plain-text-password');
+  });
+
+  it('run exits 2 naming the key when the web config is invalid', () => {
+    const res = spawnSync(process.execPath, [DAEMON_CLI, '--config', fixture('valid-minimal.yaml'), `--web.config.file=${webFixture('bad.yml')}`], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', VOLC_ACCESSKEY: 'AK', VOLC_SECRETKEY: 'SK' },
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('tls_server_config.client_ca_file: is required');
   });
 
   it('rejects unknown flags with usage, and prints help and version', () => {

@@ -11,7 +11,7 @@ export function landingPage(info: { version: string; rooms: number; ready: boole
 <li><a href="-/healthy">health</a></li>
 <li><a href="-/ready">readiness</a></li>
 </ul>
-<p>Reload the configuration with <code>POST /-/reload</code> or SIGHUP.</p>
+<p>Reload the configuration with SIGHUP, or <code>POST /-/reload</code> when started with <code>--web.enable-lifecycle</code>.</p>
 </body></html>
 `;
 }

@@ -134,12 +134,11 @@ export function parseWebConfig(text: string, file: string): WebConfig {
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, ['(root): must be a YAML mapping']);
   const result = webConfigSchema.safeParse(raw);
-  if (!result.success) {
-    throw new ConfigError(file, result.error.issues.flatMap((i) => describeIssue(i, raw)));
-  }
-  const problems: string[] = [];
-  const tls = result.data.tls_server_config ? tlsConfig(result.data.tls_server_config, dirname(resolve(file)), problems) : undefined;
-  if (problems.length > 0) throw new ConfigError(file, problems);
+  const problems = result.success ? [] : result.error.issues.flatMap((i) => describeIssue(i, raw));
+  // The TLS rules run whenever its section has the right shape, so one run lists every problem.
+  const rawTls = tlsServerConfig.nullish().safeParse((raw as Record<string, unknown>).tls_server_config);
+  const tls = rawTls.success && rawTls.data ? tlsConfig(rawTls.data, dirname(resolve(file)), problems) : undefined;
+  if (!result.success || problems.length > 0) throw new ConfigError(file, problems);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(result.data.http_server_config?.headers ?? {})) if (value) headers[name] = value; // blank = unset
   return { tls, headers, users: { ...(result.data.basic_auth_users ?? {}) } };
