@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
@@ -95,6 +95,13 @@ describe('parseWebConfig', () => {
     ['broken YAML', 'tls_server_config: [\n', [expect.stringMatching(/^\(yaml\): /)]],
   ])('rejects %s, naming the key', (_name, text, expected) => {
     expect(problems(text)).toEqual(expected);
+  });
+
+  it('accepts the shipped example (config/web-config.example.yml)', () => {
+    const file = join(__dirname, '..', '..', 'config', 'web-config.example.yml');
+    const cfg = parseWebConfig(readFileSync(file, 'utf8'), file);
+    expect(cfg.tls?.clientAuthType).toBe('RequireAndVerifyClientCert');
+    expect(Object.keys(cfg.users)).toEqual(['prometheus']);
   });
 
   it('never echoes a bad hash (it is a secret)', () => {
