@@ -1,4 +1,5 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
@@ -14,6 +15,30 @@ import { tlsRequest } from '../support/tls-request';
 
 const logger = pino({ level: 'silent' });
 const hash = (password: string): string => hashSync(password, 4).replace(/^\$2b\$/, '$2y$');
+
+describe('SecureEndpoint server limits', () => {
+  it('sets the timeouts and closes connections beyond maxConnections', async () => {
+    const endpoint = new SecureEndpoint(undefined, { logger, clock: { now: () => 0 } });
+    const server = endpoint.createServer((_req, res) => res.end('ok'), { maxConnections: 1, headersTimeoutMs: 1000, requestTimeoutMs: 2000, keepAliveTimeoutMs: 3000 });
+    expect([server.headersTimeout, server.requestTimeout, server.keepAliveTimeout, server.maxConnections]).toEqual([1000, 2000, 3000, 1]);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const open = (): Promise<Socket> => new Promise((resolve, reject) => { const s = connect(port, '127.0.0.1', () => resolve(s)); s.on('error', reject); });
+    const accepted = new Promise((r) => server.once('connection', r));
+    const first = await open();
+    await accepted;
+    const second = await open();
+    const closed = await new Promise<boolean>((resolve) => {
+      second.on('data', () => resolve(false));
+      second.on('close', () => resolve(true));
+      second.on('error', () => resolve(true));
+      second.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+    expect(closed).toBe(true);
+    first.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
 
 describe('HttpServer behind a web config', () => {
   let pki: TestPki;
