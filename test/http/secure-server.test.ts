@@ -10,6 +10,7 @@ import { loadWebConfigFile } from '../../src/http/web-config-file';
 import { WebConfigWatcher } from '../../src/http/web-config-watcher';
 import { makeTestPki, TestPki } from '../support/test-pki';
 import { tlsRequest } from '../support/tls-request';
+import { waitFor } from '../support/wait-for';
 
 /** The HTTP server in-process with a web config: every route behind TLS, client certs and basic auth. */
 
@@ -132,6 +133,27 @@ describe('HttpServer behind a web config', () => {
     const ok = await tlsRequest(`${url}/metrics`, { ca, cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) });
     expect(ok.status).toBe(200);
     expect(ok.peer?.subject.CN).toBe('rtc-room-monitor');
+  });
+
+  it('drops a client without a certificate after the handshake under RequireAnyClientCert, and counts it', async () => {
+    const { url } = await start('tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAnyClientCert\n');
+    const ca = pki.read(pki.caCert);
+    await expect(tlsRequest(`${url}/metrics`, { ca })).rejects.toThrow();
+    expect(refused).toEqual(['client_certificate']);
+    // Any certificate will do, even one from an unknown CA: it is required, not verified.
+    expect((await tlsRequest(`${url}/metrics`, { ca, cert: pki.read(pki.strangerCert), key: pki.read(pki.strangerKey) })).status).toBe(200);
+  });
+
+  it('picks up an edit through the directory watch, without an explicit check', async () => {
+    const { url, endpoint, file } = await start(`basic_auth_users:\n  alice: '${hash('a')}'\n`);
+    const watcher = new WebConfigWatcher(file!, loadWebConfigFile(file!), { load: loadWebConfigFile, apply: (next) => endpoint.apply(next), observer: { reloaded: () => undefined }, logger, intervalMs: 0 });
+    watcher.start();
+    try {
+      writeWeb(`basic_auth_users:\n  alice: '${hash('a')}'\n  bob: '${hash('b')}'\n`);
+      await waitFor('bob to be accepted', async () => ((await tlsRequest(`${url}/metrics`, { auth: { user: 'bob', password: 'b' } })).status === 200 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+    } finally {
+      watcher.close();
+    }
   });
 
   it('applies a re-read web config: new users at once, a renewed certificate on the next connection, a bad file kept out', async () => {
