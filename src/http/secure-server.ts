@@ -32,6 +32,8 @@ export interface EndpointObserver {
 
 /** A TLS handshake has this long to complete (Node's default is 120 s). */
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How often request timeouts are checked; a slow client is cut at most this long after its deadline. */
+const CONNECTION_SWEEP_MS = 1000;
 const REALM = 'Basic realm="rtc-room-monitor", charset="UTF-8"';
 
 export class SecureEndpoint {
@@ -78,9 +80,11 @@ export class SecureEndpoint {
       );
     };
     let server: EndpointServer;
+    // Node enforces headersTimeout / requestTimeout only when it sweeps connections (30 s by default).
+    const http = { connectionsCheckingInterval: CONNECTION_SWEEP_MS };
     const tls = this.tls;
     if (tls) {
-      const https = createHttpsServer({ ...tls.context, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, guarded);
+      const https = createHttpsServer({ ...http, ...tls.context, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, guarded);
       // Before the HTTP layer sees the socket: drop peers the client-auth policy refuses.
       https.prependListener('secureConnection', (socket: TLSSocket) => this.checkPeer(socket));
       https.on('tlsClientError', (err) => {
@@ -89,7 +93,7 @@ export class SecureEndpoint {
       });
       server = https;
     } else {
-      server = createHttpServer(guarded);
+      server = createHttpServer(http, guarded);
     }
     server.headersTimeout = limits.headersTimeoutMs;
     server.requestTimeout = limits.requestTimeoutMs;

@@ -41,6 +41,24 @@ describe('SecureEndpoint server limits', () => {
   });
 });
 
+describe('SecureEndpoint against a slow client', () => {
+  it('answers 408 and closes a connection whose headers do not arrive within headersTimeoutMs', async () => {
+    const endpoint = new SecureEndpoint(undefined, { logger, clock: { now: () => 0 } });
+    const server = endpoint.createServer((_req, res) => res.end('ok'), { maxConnections: 10, headersTimeoutMs: 200, requestTimeoutMs: 300, keepAliveTimeoutMs: 1000 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const reply = await new Promise<string>((resolve, reject) => {
+      let got = '';
+      const s = connect(port, '127.0.0.1', () => s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n')); // never finishes its headers
+      s.on('data', (c: Buffer) => (got += c.toString()));
+      s.on('close', () => resolve(got));
+      s.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
+
 describe('HttpServer behind a web config', () => {
   let pki: TestPki;
   let dir: string;
