@@ -75,22 +75,26 @@ describeWithRequirements(
       });
 
       const port = await freePort();
+      const job = (name: string, opts: { password?: string; clientCert: boolean }): string[] => [
+        `  - job_name: ${name}`,
+        '    scheme: https',
+        ...(opts.password === undefined ? [] : ['    basic_auth:', '      username: prometheus', `      password: '${opts.password}'`]),
+        '    tls_config:',
+        `      ca_file: ${pki.caCert}`,
+        ...(opts.clientCert ? [`      cert_file: ${pki.clientCert}`, `      key_file: ${pki.clientKey}`] : []),
+        '    static_configs:',
+        `      - targets: ['${daemon!.target}']`,
+      ];
       const configYaml = [
         'global:',
         '  scrape_interval: 1s',
         '  scrape_timeout: 1s',
         'scrape_configs:',
-        `  - job_name: ${JOB}`,
-        '    scheme: https',
-        '    basic_auth:',
-        '      username: prometheus',
-        `      password: '${PASSWORD}'`,
-        '    tls_config:',
-        `      ca_file: ${pki.caCert}`,
-        `      cert_file: ${pki.clientCert}`,
-        `      key_file: ${pki.clientKey}`,
-        '    static_configs:',
-        `      - targets: ['${daemon.target}']`,
+        ...job(JOB, { password: PASSWORD, clientCert: true }),
+        // The same Prometheus, misconfigured three ways: each target must be down.
+        ...job('no-credentials', { clientCert: true }),
+        ...job('wrong-password', { password: 'not the password', clientCert: true }),
+        ...job('no-client-certificate', { password: PASSWORD, clientCert: false }),
         '',
       ].join('\n');
       prom = await startPrometheus({ configYaml, port });
@@ -120,7 +124,26 @@ describeWithRequirements(
         throw new Error(`${(err as Error).message}\ntargets: ${JSON.stringify(targets)}\n--- daemon ---\n${daemon?.process.output()}`);
       });
       const targets = await prom!.api<{ activeTargets: { labels: Record<string, string>; health: string; lastError: string }[] }>('targets');
-      expect(targets.activeTargets.map((t) => ({ job: t.labels.job, health: t.health, lastError: t.lastError }))).toEqual([{ job: JOB, health: 'up', lastError: '' }]);
+      expect(targets.activeTargets.filter((t) => t.labels.job === JOB).map((t) => ({ health: t.health, lastError: t.lastError }))).toEqual([{ health: 'up', lastError: '' }]);
+    });
+
+    it('is down for a Prometheus without credentials, with a wrong password, or without the client certificate', async () => {
+      type Target = { labels: Record<string, string>; health: string; lastError: string };
+      const others = await waitFor(
+        'the misconfigured jobs to have been scraped',
+        async () => {
+          const all = (await prom!.api<{ activeTargets: Target[] }>('targets')).activeTargets.filter((t) => t.labels.job !== JOB);
+          return all.length === 3 && all.every((t) => t.health !== 'unknown') ? all : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      const byJob: Record<string, Target> = Object.fromEntries(others.map((t) => [t.labels.job, t]));
+      expect(Object.values(byJob).map((t) => t.health)).toEqual(['down', 'down', 'down']);
+      expect(byJob['no-credentials']?.lastError).toMatch(/HTTP status 401/);
+      expect(byJob['wrong-password']?.lastError).toMatch(/HTTP status 401/);
+      // Refused in the TLS layer, before any HTTP (Go: "remote error: tls: certificate required" on TLS 1.3).
+      expect(byJob['no-client-certificate']?.lastError).toMatch(/tls|certificate/i);
+      expect(byJob['no-client-certificate']?.lastError).not.toMatch(/HTTP status/);
     });
 
     it('refuses a request without credentials or with a wrong password (401), and adds the configured header', async () => {
