@@ -72,7 +72,10 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     web &&
     new WebConfigWatcher(web.file, web, {
       load: loadWebConfigFile,
-      apply: (next) => endpoint.apply(next),
+      apply: (next) => {
+        endpoint.apply(next);
+        for (const warning of endpoint.warnings()) logger.warn({ webConfig: next.file }, warning);
+      },
       observer: {
         reloaded: (ok) => {
           metrics.webConfigOk.set(ok ? 1 : 0);
@@ -143,6 +146,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   try {
     await daemon.start();
     logger.info(endpoint.describe(), endpoint.tlsEnabled ? 'serving HTTPS' : 'serving HTTP');
+    for (const warning of endpoint.warnings()) logger.warn({ webConfig: options.webConfigFile }, warning);
     webWatcher?.start();
   } catch (err) {
     logger.error({ err, host: config.server.host, port: config.server.port }, 'cannot start');

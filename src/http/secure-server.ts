@@ -66,6 +66,16 @@ export class SecureEndpoint {
     };
   }
 
+  /** What an operator should hear about the web config in force (logged at start and after a reload). */
+  warnings(): string[] {
+    const c = this.loaded?.config;
+    if (!c) return [];
+    const users = Object.keys(c.users).length;
+    if (!c.tls && users === 0) return ['the web config sets neither TLS nor basic_auth_users: the endpoint is open'];
+    if (!c.tls) return ['basic auth without TLS: passwords cross the network in clear text'];
+    return [];
+  }
+
   /** The server for `listener`, guarded and with the limits applied. Call once. */
   createServer(listener: RequestListener, limits: ServerLimits): EndpointServer {
     const guarded: RequestListener = (req, res) => {

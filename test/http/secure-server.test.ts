@@ -125,6 +125,14 @@ describe('HttpServer behind a web config', () => {
     expect(refused).toEqual(Array(6).fill('unauthorized'));
   });
 
+  it('warns when the web config leaves the endpoint open or sends passwords in clear text', async () => {
+    const warn = (text: string): string[] => new SecureEndpoint(loadWebConfigFile(writeWeb(text)), { logger, clock: { now: () => 0 } }).warnings();
+    expect(warn('http_server_config:\n  headers:\n    X-Frame-Options: deny\n')).toEqual(['the web config sets neither TLS nor basic_auth_users: the endpoint is open']);
+    expect(warn(`basic_auth_users:\n  alice: '${hash('a')}'\n`)).toEqual(['basic auth without TLS: passwords cross the network in clear text']);
+    expect(warn(`tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  alice: '${hash('a')}'\n`)).toEqual([]);
+    expect(new SecureEndpoint(undefined, { logger, clock: { now: () => 0 } }).warnings()).toEqual([]);
+  });
+
   it('refuses POST /-/reload without --web.enable-lifecycle, even with valid credentials', async () => {
     const { url } = await start(`basic_auth_users:\n  alice: '${hash('right')}'\n`);
     const res = await tlsRequest(`${url}/-/reload`, { method: 'POST', auth: { user: 'alice', password: 'right' } });
