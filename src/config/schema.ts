@@ -81,14 +81,21 @@ const shutdown = z
   })
   .prefault({});
 
-/** Ids are strings; an unquoted YAML number is accepted when it is an exact integer. */
-const id = z.union([
-  nonEmpty,
-  z
-    .number()
-    .refine((n) => Number.isSafeInteger(n) && n >= 0, 'must be a string (quote large or non-integer numeric ids)')
-    .transform(String),
-]);
+/**
+ * Ids are strings. Control characters (NUL, tab, newline, ...) are refused: no real id has them and they
+ * would corrupt log lines and keys. Unquoted YAML numbers are checked against their source text in load.ts;
+ * a number that still reaches here (a non-YAML caller) is accepted when it is an exact integer.
+ */
+const id = z
+  .union([
+    z.string(),
+    z
+      .number()
+      .refine((n) => Number.isSafeInteger(n) && n >= 0, 'must be a string (quote large or non-integer numeric ids)')
+      .transform(String),
+  ])
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  .pipe(nonEmpty.refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters (NUL, tab, newline, ...)'));
 
 const room = z.strictObject({
   appId: id,
@@ -114,7 +121,7 @@ export const configSchema = z
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();
     cfg.rooms.forEach((r, i) => {
-      const key = `${r.appId}\u0000${r.roomId}`;
+      const key = JSON.stringify([r.appId, r.roomId]);
       const first = seen.get(key);
       if (first !== undefined) {
         ctx.addIssue({

@@ -85,6 +85,47 @@ describe('config validation', () => {
     expect(cfg.rooms[0]).toEqual({ appId: '123456', roomId: '42' });
   });
 
+  it.each([
+    ['007', '7'],
+    ['0123', '123'],
+    ['0x1F', '31'],
+    ['0o17', '15'],
+    ['1e3', '1000'],
+    ['1.0', '1'],
+    ['-5', '-5'],
+    ['.inf', 'Infinity'],
+  ])('rejects the unquoted number %s as a room id (YAML reads it as %s), naming the key and asking for quotes', (text, read) => {
+    let problems: string[] = [];
+    try {
+      parseConfig(`rooms:\n  - appId: app1\n    roomId: ${text}\n`);
+    } catch (err) {
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems).toEqual([`rooms[0].roomId: the unquoted number ${text} would be read as ${read}; quote it ("${text}")`]);
+  });
+
+  it('keeps plain decimal ids exactly as written, even beyond 2^53, and quoted ids untouched', () => {
+    const cfg = parseConfig('rooms:\n  - {appId: 0, roomId: 12345678901234567890}\n  - {appId: "007", roomId: "0x1F"}\n');
+    expect(cfg.rooms).toEqual([
+      { appId: '0', roomId: '12345678901234567890' },
+      { appId: '007', roomId: '0x1F' },
+    ]);
+  });
+
+  it.each([
+    ['NUL', 'a\\0b'],
+    ['newline', 'a\\nb'],
+    ['tab', 'a\\tb'],
+  ])('rejects a room id containing %s', (_name, escaped) => {
+    let problems: string[] = [];
+    try {
+      parseConfig(`rooms:\n  - appId: app1\n    roomId: "${escaped}"\n`);
+    } catch (err) {
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems).toEqual(['rooms[0].roomId: must not contain control characters (NUL, tab, newline, ...)']);
+  });
+
   it('accepts the shipped example and demo configs', () => {
     expect(() => loadConfigFile(join(__dirname, '..', '..', 'config', 'monitor.example.yaml'))).not.toThrow();
     expect(() => loadConfigFile(join(__dirname, '..', '..', 'config', 'demo.yaml'))).not.toThrow();
