@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from './config/load';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError } from './config/load';
+import { preflight } from './preflight';
 import { packageVersion } from './version';
 
 export const DEFAULT_CONFIG = 'config/monitor.yaml';
 
 const USAGE = `Usage:
   rtc-room-monitor [run] [--config FILE]          run the daemon (default config: ${DEFAULT_CONFIG})
-  rtc-room-monitor check-config [--config FILE]   validate the config and exit (0 = valid)
+  rtc-room-monitor check-config [--config FILE] [--skip-credentials]
+                                                  check what run checks before it starts (config,
+                                                  api.caFile, LOG_LEVEL, VOLC_ACCESSKEY/VOLC_SECRETKEY)
+                                                  and exit (0 = valid); --skip-credentials for CI linting
   rtc-room-monitor simulator [--host H] [--port P] [--config FILE]
                                                   run the built-in API simulator
   rtc-room-monitor --version | --help
@@ -26,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   const command = first === 'run' || first === 'check-config' ? first : 'run';
   const args = command === first ? rest : argv;
 
-  let values: { config?: string; help?: boolean; version?: boolean };
+  let values: { config?: string; help?: boolean; version?: boolean; 'skip-credentials'?: boolean };
   try {
     ({ values } = parseArgs({
       args,
@@ -34,12 +39,17 @@ export async function main(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        'skip-credentials': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
     }));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values['skip-credentials'] && command !== 'check-config') {
+    process.stderr.write(`--skip-credentials: only for check-config; run always needs the key pair\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -54,11 +64,12 @@ export async function main(argv: string[]): Promise<number> {
 
   if (command === 'check-config') {
     try {
-      const cfg = loadConfigFile(configPath);
+      loadDotenv({ quiet: true }); // as run does: the real environment wins over .env
+      const cfg = preflight(configPath, process.env, { skipCredentials: values['skip-credentials'] }).config;
       process.stdout.write(`${configPath}: OK (${cfg.rooms.length} room(s), qps ${cfg.rateLimit.qps}, schedule "${cfg.schedule}")\n`);
       return 0;
     } catch (err) {
-      process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+      process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`);
       return 1;
     }
   }

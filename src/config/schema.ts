@@ -13,7 +13,18 @@ const nonEmpty = z.string().trim().min(1, 'must be a non-empty string');
 
 const api = z
   .strictObject({
-    endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://rtc.volcengineapi.com'),
+    endpoint: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      // The API is served at `/` and the path is part of the signature: a path here would be dropped
+      // silently, so it is refused (as are a query, a fragment and credentials).
+      .refine((u) => {
+        if (!URL.canParse(u)) return true; // already reported as not a URL
+        const url = new URL(u);
+        return url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+      }, 'must be scheme, host and optional port only (no path, query or credentials), e.g. https://rtc.volcengineapi.com')
+      .default('https://rtc.volcengineapi.com'),
+    /** PEM file of CA certificates to trust for the endpoint instead of the system roots (read at start and reload). */
+    caFile: nonEmpty.optional(),
     region: nonEmpty.default('cn-north-1'),
     service: nonEmpty.default('rtc'),
     version: nonEmpty.default('2023-08-01'),

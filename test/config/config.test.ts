@@ -1,5 +1,9 @@
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { loadConfigWithCa } from '../../src/config/ca-file';
 import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load';
+import { makeThrowawayCa } from '../support/throwaway-ca';
 
 const fixture = (name: string): string => join(__dirname, '..', 'fixtures', 'config', name);
 
@@ -24,6 +28,7 @@ describe('config validation', () => {
     ['duplicate-room.yaml', 'rooms[2]: duplicate of rooms[0]'],
     ['bad-schedule.yaml', 'schedule: must be a valid node-cron expression'],
     ['bad-endpoint.yaml', 'api.endpoint: must be an http(s) URL'],
+    ['endpoint-with-path.yaml', 'api.endpoint: must be scheme, host and optional port only'],
     ['bad-port.yaml', 'server.port:'],
     ['missing-room-id.yaml', 'rooms[0].roomId: is required'],
     ['bad-capacity.yaml', 'rooms[0].capacity:'],
@@ -124,6 +129,31 @@ describe('config validation', () => {
       problems = (err as ConfigError).problems;
     }
     expect(problems).toEqual(['rooms[0].roomId: must not contain control characters (NUL, tab, newline, ...)']);
+  });
+
+  it('reads api.caFile relative to the config file, and names the key when it is missing or not a certificate', () => {
+    const ca = makeThrowawayCa();
+    const dir = mkdtempSync(join(tmpdir(), 'rtc-cfg-'));
+    try {
+      const cfgFile = join(dir, 'monitor.yaml');
+      writeFileSync(join(dir, 'ca.pem'), ca.caPem);
+      writeFileSync(join(dir, 'junk.pem'), 'not a certificate');
+      writeFileSync(cfgFile, 'api: {caFile: ca.pem}\nrooms: [{appId: a, roomId: r}]\n');
+      expect(loadConfigWithCa(cfgFile).ca).toBe(ca.caPem);
+      for (const [file, message] of [['junk.pem', /^api\.caFile: .*junk\.pem holds no PEM certificate$/], ['gone.pem', /^api\.caFile: cannot read .*gone\.pem: ENOENT$/]] as const) {
+        writeFileSync(cfgFile, `api: {caFile: ${file}}\nrooms: [{appId: a, roomId: r}]\n`);
+        let problems: string[] = [];
+        try {
+          loadConfigWithCa(cfgFile);
+        } catch (err) {
+          problems = (err as ConfigError).problems;
+        }
+        expect(problems).toEqual([expect.stringMatching(message)]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      ca.remove();
+    }
   });
 
   it('accepts the shipped example and demo configs', () => {
