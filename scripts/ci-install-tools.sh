@@ -5,6 +5,7 @@
 #   prometheus, promtool   package prometheus              (2.42 on Debian 12)
 #   amtool                 package prometheus-alertmanager
 #   docker-compose         package docker-compose          (1.29; validates the compose file only, no engine)
+#   openssl                package openssl                 (throwaway CA for the TLS tests)
 #
 # --no-install-recommends keeps docker-compose from pulling in the Docker engine (docker.io), and the
 # prometheus package from pulling in node-exporter.
@@ -14,9 +15,11 @@ need=""
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need="$need prometheus"
 command -v amtool >/dev/null 2>&1 || need="$need prometheus-alertmanager"
 command -v docker-compose >/dev/null 2>&1 || need="$need docker-compose"
+# openssl: the TLS tests make a throwaway CA and server certificate (test/support/throwaway-ca.ts).
+command -v openssl >/dev/null 2>&1 || need="$need openssl"
 
 if [ -z "$need" ]; then
-  echo "ci-install-tools: prometheus, promtool, amtool and docker-compose are already installed"
+  echo "ci-install-tools: prometheus, promtool, amtool, docker-compose and openssl are already installed"
   exit 0
 fi
 
