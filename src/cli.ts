@@ -13,11 +13,12 @@ const USAGE = `Usage:
                                                   check what run checks before it starts (config,
                                                   api.caFile, LOG_LEVEL, VOLC_ACCESSKEY/VOLC_SECRETKEY)
                                                   and exit (0 = valid); --skip-credentials for CI linting
-  rtc-room-monitor simulator [--host H] [--port P] [--config FILE]
+  rtc-room-monitor simulator [--host H] [--port P] [--config FILE] [--tls-cert PEM --tls-key PEM]
                                                   run the built-in API simulator
   rtc-room-monitor --version | --help
 
-Environment: VOLC_ACCESSKEY, VOLC_SECRETKEY (also read from .env), LOG_LEVEL, RTC_WEBHOOK_SECRET.
+Environment: VOLC_ACCESSKEY, VOLC_SECRETKEY (also read from .env), LOG_LEVEL, RTC_WEBHOOK_SECRET,
+HTTPS_PROXY / HTTP_PROXY / NO_PROXY (proxy for the vendor API).
 `;
 
 /** Argument parsing and dispatch; resolves with the exit code. */
