@@ -67,4 +67,12 @@ describe('VolcClient response size limit', () => {
     const err = await failure(client(1024 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
     expect(err.code).toBe('ResponseTooLarge');
   });
+
+  it('refuses a compressed body over the limit even when it inflates to nothing (bytes as received count too)', async () => {
+    const empty = gzipSync(Buffer.alloc(0));
+    reply = { body: Buffer.concat(Array.from({ length: 100_000 }, () => empty)), headers: { 'content-encoding': 'gzip' } };
+    expect(reply.body.length).toBeGreaterThan(4 * 256 * 1024);
+    const err = await failure(client(256 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
+    expect(err.code).toBe('ResponseTooLarge');
+  });
 });
