@@ -15,6 +15,7 @@ need=""
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need="$need prometheus"
 command -v amtool >/dev/null 2>&1 || need="$need prometheus-alertmanager"
 command -v docker-compose >/dev/null 2>&1 || need="$need docker-compose"
+# openssl: the TLS tests make a throwaway CA and server certificate (test/support/throwaway-ca.ts).
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
 
 if [ -z "$need" ]; then

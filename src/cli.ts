@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from './config/load';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError } from './config/load';
+import { preflight } from './preflight';
 import { packageVersion } from './version';
 
 export const DEFAULT_CONFIG = 'config/monitor.yaml';
@@ -8,13 +10,17 @@ export const DEFAULT_CONFIG = 'config/monitor.yaml';
 const USAGE = `Usage:
   rtc-room-monitor [run] [--config FILE] [--web.config.file=FILE] [--web.enable-lifecycle]
                                                   run the daemon (default config: ${DEFAULT_CONFIG})
-  rtc-room-monitor check-config [--config FILE] [--web.config.file=FILE]
-                                                  validate the config (and web config) and exit (0 = valid)
-  rtc-room-monitor simulator [--host H] [--port P] [--config FILE]
+  rtc-room-monitor check-config [--config FILE] [--web.config.file=FILE] [--skip-credentials]
+                                                  check what run checks before it starts (config,
+                                                  api.caFile, LOG_LEVEL, VOLC_ACCESSKEY/VOLC_SECRETKEY,
+                                                  the web config) and exit (0 = valid);
+                                                  --skip-credentials for CI linting
+  rtc-room-monitor simulator [--host H] [--port P] [--config FILE] [--tls-cert PEM --tls-key PEM]
                                                   run the built-in API simulator
   rtc-room-monitor --version | --help
 
-Environment: VOLC_ACCESSKEY, VOLC_SECRETKEY (also read from .env), LOG_LEVEL, RTC_WEBHOOK_SECRET.
+Environment: VOLC_ACCESSKEY, VOLC_SECRETKEY (also read from .env), LOG_LEVEL, RTC_WEBHOOK_SECRET,
+HTTPS_PROXY / HTTP_PROXY / NO_PROXY (proxy for the vendor API).
 `;
 
 /** Argument parsing and dispatch; resolves with the exit code. */
@@ -28,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   const command = first === 'run' || first === 'check-config' ? first : 'run';
   const args = command === first ? rest : argv;
 
-  let values: { config?: string; help?: boolean; version?: boolean; 'web.config.file'?: string; 'web.enable-lifecycle'?: boolean };
+  let values: { config?: string; help?: boolean; version?: boolean; 'web.config.file'?: string; 'web.enable-lifecycle'?: boolean; 'skip-credentials'?: boolean };
   try {
     ({ values } = parseArgs({
       args,
@@ -39,12 +45,17 @@ export async function main(argv: string[]): Promise<number> {
         'web.enable-lifecycle': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        'skip-credentials': { type: 'boolean' },
       },
       strict: true,
       allowPositionals: false,
     }));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values['skip-credentials'] && command !== 'check-config') {
+    process.stderr.write(`--skip-credentials: only for check-config; run always needs the key pair\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -65,10 +76,11 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'check-config') {
     let failed = false;
     try {
-      const cfg = loadConfigFile(configPath);
+      loadDotenv({ quiet: true }); // as run does: the real environment wins over .env
+      const cfg = preflight(configPath, process.env, { skipCredentials: values['skip-credentials'] }).config;
       process.stdout.write(`${configPath}: OK (${cfg.rooms.length} room(s), qps ${cfg.rateLimit.qps}, schedule "${cfg.schedule}")\n`);
     } catch (err) {
-      process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+      process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`);
       failed = true;
     }
     if (webConfigFile !== undefined) {

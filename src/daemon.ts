@@ -54,6 +54,7 @@ export class Daemon {
   private readonly server: HttpServer;
   private readonly inFlight = new AbortController();
   private periodSeconds: number;
+  private readonly shutdownTimeoutMs: number;
   private ready = false;
   private stateTimer?: NodeJS.Timeout;
   private saving?: Promise<void>;
@@ -64,6 +65,8 @@ export class Daemon {
     private readonly deps: DaemonDeps,
   ) {
     this.config = config;
+    // Like server, events and state, the shutdown deadline changes only on restart (a reload says so).
+    this.shutdownTimeoutMs = config.shutdown.timeoutMs;
     // Every in-flight request and backoff sleep listens on this one signal; more than 10 is normal here.
     setMaxListeners(0, this.inFlight.signal);
     this.periodSeconds = schedulePeriodSeconds(config.schedule);
@@ -162,7 +165,9 @@ export class Daemon {
     this.setRooms(next);
     this.rate.setLimits(next.rateLimit.qps, next.rateLimit.minQps);
     this.poller.setRetryPolicy(retryPolicy(next));
-    if (JSON.stringify(prev.api) !== JSON.stringify(next.api)) this.poller.setApi(this.deps.makeApi(next));
+    // Always a new client: the CA file is re-read on every reload, and the keep-alive pool follows the
+    // schedule period; makeApi reuses the pool (and its warm connections) when neither changed.
+    this.poller.setApi(this.deps.makeApi(next));
     if (prev.schedule !== next.schedule) {
       this.periodSeconds = schedulePeriodSeconds(next.schedule);
       this.scheduler.replaceTicker(this.deps.makeTicker(next.schedule));
@@ -190,8 +195,8 @@ export class Daemon {
 
   private async doShutdown(): Promise<void> {
     const { logger } = this.deps;
-    const deadline = this.deps.monotonic.now() + this.config.shutdown.timeoutMs;
-    logger.info({ timeoutMs: this.config.shutdown.timeoutMs }, 'shutting down');
+    const deadline = this.deps.monotonic.now() + this.shutdownTimeoutMs;
+    logger.info({ timeoutMs: this.shutdownTimeoutMs }, 'shutting down');
     if (this.stateTimer) clearInterval(this.stateTimer);
     this.limiter.close();
     const cycleDone = this.scheduler.stop();

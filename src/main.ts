@@ -1,14 +1,16 @@
 import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
-import { ConfigError, loadConfigFile } from './config/load';
+import { loadConfigWithCa } from './config/ca-file';
+import { ConfigError } from './config/load';
 import type { Config } from './config/schema';
 import { Daemon } from './daemon';
 import { SecureEndpoint } from './http/secure-server';
 import { LoadedWebConfig, loadWebConfigFile } from './http/web-config-file';
 import { WebConfigWatcher } from './http/web-config-watcher';
-import { createEventLogger, createLogger, Logger, logLevelFromEnv } from './logger';
+import { createEventLogger, createLogger, Logger } from './logger';
 import type { EventSink } from './polling/room-poller';
-import { CronTicker } from './scheduler/ticker';
+import { preflight } from './preflight';
+import { CronTicker, schedulePeriodSeconds } from './scheduler/ticker';
 import { EventFanout } from './sinks/event-fanout';
 import { EventFileSink } from './sinks/event-file-sink';
 import { EventLogSink } from './sinks/event-log-sink';
@@ -17,7 +19,8 @@ import { WebhookSink } from './sinks/webhook-sink';
 import { loadState, saveState } from './state/state-file';
 import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
-import { Credentials, credentialsFromEnv } from './volc/credentials';
+import { Credentials } from './volc/credentials';
+import { ApiAgentCache, idleTimeoutFor } from './volc/http-agent';
 
 export const ENV_WEBHOOK_SECRET = 'RTC_WEBHOOK_SECRET';
 
@@ -44,11 +47,15 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   let credentials: Credentials;
   let logger: Logger;
   let web: LoadedWebConfig | undefined;
+  // The CA bundle read with each config (start and every reload), looked up when the API client is built.
+  const caOf = new WeakMap<Config, string>();
   try {
-    logger = createLogger(logLevelFromEnv(process.env));
-    config = loadConfigFile(configPath);
+    const checked = preflight(configPath, process.env);
+    logger = createLogger(checked.logLevel);
+    config = checked.config;
+    if (checked.ca !== undefined) caOf.set(config, checked.ca);
+    credentials = checked.credentials!;
     web = options.webConfigFile ? loadWebConfigFile(options.webConfigFile) : undefined;
-    credentials = credentialsFromEnv(process.env);
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`);
     return 2;
@@ -86,6 +93,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
       intervalMs: WEB_CONFIG_RECHECK_MS,
     });
 
+  const agents = new ApiAgentCache();
   let sinks: ReturnType<typeof buildSinks>;
   try {
     sinks = buildSinks(config, logger, metrics);
@@ -108,11 +116,24 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     ),
     makeApi: (cfg) =>
       new VolcClient(
-        { endpoint: cfg.api.endpoint, region: cfg.api.region, service: cfg.api.service, version: cfg.api.version, timeoutMs: cfg.api.timeoutMs, credentials },
+        {
+          endpoint: cfg.api.endpoint,
+          region: cfg.api.region,
+          service: cfg.api.service,
+          version: cfg.api.version,
+          timeoutMs: cfg.api.timeoutMs,
+          credentials,
+          // One keep-alive pool for the life of the process (new only when the CA or the period changes).
+          agents: agents.get({ ca: caOf.get(cfg), idleTimeoutMs: idleTimeoutFor(schedulePeriodSeconds(cfg.schedule)) }),
+        },
         metrics,
       ),
     makeTicker: (schedule) => new CronTicker(schedule, logger),
-    loadConfig: () => loadConfigFile(configPath),
+    loadConfig: () => {
+      const loaded = loadConfigWithCa(configPath);
+      if (loaded.ca !== undefined) caOf.set(loaded.config, loaded.ca);
+      return loaded.config;
+    },
     state: config.state.file ? stateHooks(config.state.file, logger, metrics) : undefined,
     closeSinks: sinks.close,
     version,

@@ -7,8 +7,10 @@ const webFixture = (name: string): string => join(__dirname, 'fixtures', 'web', 
 const cli = (...args: string[]) => spawnSync(process.execPath, [DAEMON_CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
 
 describe('rtc-room-monitor CLI (built)', () => {
+  const withKeys = { PATH: process.env.PATH ?? '', VOLC_ACCESSKEY: 'AK', VOLC_SECRETKEY: 'SK' };
+
   it('check-config exits 0 on a valid file', () => {
-    const res = cli('check-config', '--config', fixture('valid-minimal.yaml'));
+    const res = spawnSync(process.execPath, [DAEMON_CLI, 'check-config', '--config', fixture('valid-minimal.yaml')], { encoding: 'utf8', env: withKeys });
     expect(res.status).toBe(0);
     expect(res.stdout).toContain('OK (1 room(s), qps 30');
   });
@@ -20,6 +22,35 @@ describe('rtc-room-monitor CLI (built)', () => {
     const multi = cli('check-config', '--config', fixture('unknown-nested-key.yaml'));
     expect(multi.status).toBe(1);
     expect(multi.stderr).toContain('api.timeout: unknown key');
+  });
+
+  it('check-config fails as run would when the key pair is missing, naming the variable, and never prints a secret', () => {
+    const res = cli('check-config', '--config', fixture('valid-minimal.yaml'));
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('VOLC_ACCESSKEY, VOLC_SECRETKEY: not set');
+    const half = spawnSync(process.execPath, [DAEMON_CLI, 'check-config', '--config', fixture('valid-minimal.yaml')], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', VOLC_SECRETKEY: 'very-secret-value' },
+    });
+    expect(half.status).toBe(1);
+    expect(half.stderr).toContain('VOLC_ACCESSKEY: not set');
+    expect(half.stderr).not.toContain('very-secret-value');
+  });
+
+  it('check-config --skip-credentials lints the file alone (for CI), and run refuses the flag', () => {
+    const res = cli('check-config', '--skip-credentials', '--config', fixture('valid-minimal.yaml'));
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain('OK (1 room(s)');
+    expect(cli('run', '--skip-credentials', '--config', fixture('valid-minimal.yaml')).status).toBe(2);
+  });
+
+  it('check-config checks LOG_LEVEL and api.caFile, as run does', () => {
+    const level = spawnSync(process.execPath, [DAEMON_CLI, 'check-config', '--config', fixture('valid-minimal.yaml')], { encoding: 'utf8', env: { ...withKeys, LOG_LEVEL: 'verbose' } });
+    expect(level.status).toBe(1);
+    expect(level.stderr).toContain('LOG_LEVEL: must be one of');
+    const ca = spawnSync(process.execPath, [DAEMON_CLI, 'check-config', '--config', fixture('ca-file-missing.yaml')], { encoding: 'utf8', env: withKeys });
+    expect(ca.status).toBe(1);
+    expect(ca.stderr).toMatch(/api\.caFile: cannot read .*no-such-ca\.pem: ENOENT/);
   });
 
   it('run exits 2 with the config problem when the config is invalid', () => {

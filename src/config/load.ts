@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { Config, configSchema } from './schema';
 
@@ -46,6 +46,34 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
   return [`${path}: ${issue.message}`];
 }
 
+const PLAIN_DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * Room ids are strings, but YAML reads an unquoted `007`, `0x1F`, `1e3` or `1.0` as a number, and the
+ * number's text is a different room ("7", "31", "1000", "1"). Only the source text can tell, so this
+ * looks at the YAML nodes before they become values: plain decimal digits (no leading zero) become the
+ * string as written (also keeping ids beyond 2^53 exact); any other unquoted number is an error.
+ */
+function normaliseNumericIds(doc: Document.Parsed): string[] {
+  const problems: string[] = [];
+  const rooms = isMap(doc.contents) ? doc.contents.get('rooms', true) : undefined;
+  if (!isSeq(rooms)) return problems;
+  rooms.items.forEach((item, i) => {
+    if (!isMap(item)) return;
+    for (const key of ['appId', 'roomId']) {
+      const node = item.get(key, true);
+      if (!isScalar(node) || (typeof node.value !== 'number' && typeof node.value !== 'bigint')) continue;
+      const text = node.source ?? String(node.value);
+      if (node.type === 'PLAIN' && PLAIN_DECIMAL.test(text)) {
+        item.set(key, text);
+      } else {
+        problems.push(`rooms[${i}].${key}: the unquoted number ${text} would be read as ${String(node.value)}; quote it ("${text}")`);
+      }
+    }
+  });
+  return problems;
+}
+
 /** Parse YAML text into a validated Config. Pure: no file or env access. */
 export function parseConfig(text: string, file = '<config>'): Config {
   const doc = parseDocument(text, { prettyErrors: false });
@@ -55,6 +83,8 @@ export function parseConfig(text: string, file = '<config>'): Config {
       doc.errors.map((e) => `(yaml): ${e.message.split('\n')[0]}`),
     );
   }
+  const idProblems = normaliseNumericIds(doc);
+  if (idProblems.length > 0) throw new ConfigError(file, idProblems);
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, ['(root): must be a YAML mapping']);

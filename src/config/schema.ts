@@ -13,7 +13,18 @@ const nonEmpty = z.string().trim().min(1, 'must be a non-empty string');
 
 const api = z
   .strictObject({
-    endpoint: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://rtc.volcengineapi.com'),
+    endpoint: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      // The API is served at `/` and the path is part of the signature: a path here would be dropped
+      // silently, so it is refused (as are a query, a fragment and credentials).
+      .refine((u) => {
+        if (!URL.canParse(u)) return true; // already reported as not a URL
+        const url = new URL(u);
+        return url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+      }, 'must be scheme, host and optional port only (no path, query or credentials), e.g. https://rtc.volcengineapi.com')
+      .default('https://rtc.volcengineapi.com'),
+    /** PEM file of CA certificates to trust for the endpoint instead of the system roots (read at start and reload). */
+    caFile: nonEmpty.optional(),
     region: nonEmpty.default('cn-north-1'),
     service: nonEmpty.default('rtc'),
     version: nonEmpty.default('2023-08-01'),
@@ -92,14 +103,21 @@ const shutdown = z
   })
   .prefault({});
 
-/** Ids are strings; an unquoted YAML number is accepted when it is an exact integer. */
-const id = z.union([
-  nonEmpty,
-  z
-    .number()
-    .refine((n) => Number.isSafeInteger(n) && n >= 0, 'must be a string (quote large or non-integer numeric ids)')
-    .transform(String),
-]);
+/**
+ * Ids are strings. Control characters (NUL, tab, newline, ...) are refused: no real id has them and they
+ * would corrupt log lines and keys. Unquoted YAML numbers are checked against their source text in load.ts;
+ * a number that still reaches here (a non-YAML caller) is accepted when it is an exact integer.
+ */
+const id = z
+  .union([
+    z.string(),
+    z
+      .number()
+      .refine((n) => Number.isSafeInteger(n) && n >= 0, 'must be a string (quote large or non-integer numeric ids)')
+      .transform(String),
+  ])
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  .pipe(nonEmpty.refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters (NUL, tab, newline, ...)'));
 
 const room = z.strictObject({
   appId: id,
@@ -125,7 +143,7 @@ export const configSchema = z
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();
     cfg.rooms.forEach((r, i) => {
-      const key = `${r.appId}\u0000${r.roomId}`;
+      const key = JSON.stringify([r.appId, r.roomId]);
       const first = seen.get(key);
       if (first !== undefined) {
         ctx.addIssue({

@@ -23,9 +23,10 @@ export interface Membership {
 export interface DiffResult {
   changes: MemberChange[];
   /**
-   * The membership to remember. Equal to `next` except when the invisible list was truncated: then
-   * invisible members that merely fell off the list are kept (up to the server's own invisible count),
-   * since their absence proves nothing.
+   * The membership to remember; always `applyChanges(prev, changes)`, so the event stream alone replays
+   * it. Equal to `next` except when the invisible list was truncated: then members missing from both
+   * lists are undecided (they may sit in the unlisted part) and stay under their previous list, with no
+   * event, up to the number of unlisted invisible users.
    */
   membership: Membership;
 }
@@ -46,10 +47,14 @@ export function membershipOf(visible: readonly string[], invisible: readonly str
 }
 
 /**
- * @param truncation set when the server listed fewer invisible users than it counted: an invisible member
- *   missing from `next` may still be there, so no invisible leave is emitted for this pair of polls. At most
- *   `totalInvisible - listed` such members are remembered (earliest seen first), so a long truncated spell
- *   cannot grow the remembered set beyond the room's real size.
+ * @param truncation set when the server listed fewer invisible users than it counted. A remembered member
+ *   missing from both lists (visible or invisible before) may have turned or stayed invisible in the
+ *   unlisted part, so it is held as undecided: no event, kept under its previous list, and the next
+ *   complete list resolves it by the normal diff (`visibility_change`, `leave` or nothing). At most
+ *   `totalInvisible - listed` members can be unlisted; the undecided beyond that cannot all be present, so
+ *   those evicted get a `leave` now (previously invisible ones are kept first, then earliest seen first).
+ *   That keeps every room's event stream a consistent log: a member evicted here and seen again later gets
+ *   a `join` after its `leave`, never a second `join`.
  */
 export function diffMembership(prev: Membership, next: Membership, truncation?: Truncation): DiffResult {
   const changes: MemberChange[] = [];
@@ -61,28 +66,28 @@ export function diffMembership(prev: Membership, next: Membership, truncation?: 
     if (prev.invisible.has(id)) continue;
     changes.push({ type: prev.visible.has(id) ? 'visibility_change' : 'join', userId: id, visibility: 'invisible' });
   }
-  for (const id of prev.visible) {
-    if (!next.visible.has(id) && !next.invisible.has(id)) changes.push({ type: 'leave', userId: id, visibility: 'visible' });
+  const listed = (id: string): boolean => next.visible.has(id) || next.invisible.has(id);
+
+  if (!truncation) {
+    for (const id of prev.visible) if (!listed(id)) changes.push({ type: 'leave', userId: id, visibility: 'visible' });
+    for (const id of prev.invisible) if (!listed(id)) changes.push({ type: 'leave', userId: id, visibility: 'invisible' });
+    return { changes, membership: next };
   }
 
-  let membership = next;
-  if (truncation) {
-    let room = truncation.totalInvisible - next.invisible.size;
-    let kept: Set<string> | undefined;
-    for (const id of prev.invisible) {
-      if (room <= 0) break;
-      if (next.invisible.has(id) || next.visible.has(id)) continue;
-      kept ??= new Set(next.invisible);
-      kept.add(id);
-      room--;
+  let slots = Math.max(0, truncation.totalInvisible - next.invisible.size);
+  const visible = new Set(next.visible);
+  const invisible = new Set(next.invisible);
+  const hold = (id: string, was: Visibility): void => {
+    if (slots > 0) {
+      slots--;
+      (was === 'visible' ? visible : invisible).add(id);
+    } else {
+      changes.push({ type: 'leave', userId: id, visibility: was });
     }
-    if (kept) membership = { visible: next.visible, invisible: kept };
-  } else {
-    for (const id of prev.invisible) {
-      if (!next.invisible.has(id) && !next.visible.has(id)) changes.push({ type: 'leave', userId: id, visibility: 'invisible' });
-    }
-  }
-  return { changes, membership };
+  };
+  for (const id of prev.invisible) if (!listed(id)) hold(id, 'invisible');
+  for (const id of prev.visible) if (!listed(id)) hold(id, 'visible');
+  return { changes, membership: { visible, invisible } };
 }
 
 /** Apply changes to a membership (the inverse check used by property tests and state replay). */

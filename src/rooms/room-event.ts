@@ -12,6 +12,6 @@ export interface RoomEvent {
 }
 
 export function roomKey(appId: string, roomId: string): string {
-  // NUL cannot appear in a YAML-configured id, so keys never collide.
-  return `${appId}\u0000${roomId}`;
+  // An encoding, not a separator: no pair of strings, whatever characters they hold, shares a key with another.
+  return JSON.stringify([appId, roomId]);
 }

@@ -19,6 +19,8 @@ export class CycleScheduler {
   private pending = false;
   private stopped = false;
   private started = false;
+  /** Set while the unscheduled start-up cycle runs: it stands in for the first tick that comes during it. */
+  private absorbTick = false;
 
   constructor(
     private ticker: Ticker,
@@ -32,7 +34,10 @@ export class CycleScheduler {
   start(runNow = true): void {
     this.started = true;
     this.ticker.start(() => this.tick());
-    if (runNow) this.tick();
+    if (runNow) {
+      this.tick();
+      this.absorbTick = true;
+    }
   }
 
   /** Swap the tick source (schedule changed on reload); the running cycle is not disturbed. */
@@ -45,6 +50,12 @@ export class CycleScheduler {
   tick(): void {
     if (this.stopped) return;
     if (this.running) {
+      // The start-up cycle began early, off schedule; the tick it anticipated is not a missed one, and
+      // polling every room again right after it would spend the budget for nothing.
+      if (this.absorbTick) {
+        this.absorbTick = false;
+        return;
+      }
       this.pending = true;
       this.observer.overrun(1);
       return;
@@ -75,6 +86,7 @@ export class CycleScheduler {
       } catch (err) {
         this.logger.error({ err }, 'poll cycle failed unexpectedly');
       }
+      this.absorbTick = false;
       const ended = this.clock.now();
       this.observer.cycleDone((ended - started) / 1000);
     } while (this.pending && !this.stopped);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEMO_CREDENTIALS, demoRooms } from './demo-world';
 import { loadSimConfig } from './sim-config';
@@ -9,6 +10,7 @@ import { SimCredentials, Simulator, SimulatorOptions } from './simulator';
  */
 
 const USAGE = `usage: rtc-simulator [--host 127.0.0.1] [--port 8080] [--config simulator.yaml]
+                     [--tls-cert cert.pem --tls-key key.pem]   (serve HTTPS, like the real API)
 Accepts the key pair in VOLC_ACCESSKEY / VOLC_SECRETKEY, or the public demo pair when both are unset.`;
 
 export interface RunOptions {
@@ -25,6 +27,14 @@ function credentialsFromEnv(env: NodeJS.ProcessEnv): SimCredentials {
   return { accessKeyId, secretAccessKey };
 }
 
+function readPem(file: string, flag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new Error(`${flag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
 export async function runSimulator(argv: string[], run: RunOptions = {}): Promise<void> {
   const log = run.log ?? ((line: string) => console.log(line));
   const { values } = parseArgs({
@@ -33,6 +43,8 @@ export async function runSimulator(argv: string[], run: RunOptions = {}): Promis
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '8080' },
       config: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -41,9 +53,14 @@ export async function runSimulator(argv: string[], run: RunOptions = {}): Promis
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
 
+  const certFile = values['tls-cert'];
+  const keyFile = values['tls-key'];
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new Error('--tls-cert and --tls-key: give both, or neither');
+  const tls = certFile !== undefined && keyFile !== undefined ? { cert: readPem(certFile, '--tls-cert'), key: readPem(keyFile, '--tls-key') } : undefined;
+
   const credentials = credentialsFromEnv(process.env);
   const world = values.config ? loadSimConfig(values.config) : { rooms: demoRooms() };
-  const options: SimulatorOptions = { ...world, credentials, host: values.host, port };
+  const options: SimulatorOptions = { ...world, credentials, host: values.host, port, tls };
   const sim = new Simulator(options);
   const url = await sim.start();
   log(`rtc simulator listening on ${url} (${sim.world.roomCount} rooms, access key ${credentials.accessKeyId})`);

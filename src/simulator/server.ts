@@ -1,4 +1,5 @@
 import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { AddressInfo, Socket } from 'node:net';
 import { ApiOutcome } from './api-handler';
 import { RequestView } from './signature-check';
@@ -21,7 +22,22 @@ export interface ServerHandlers {
   delivered(outcome: ApiOutcome): void;
   control(method: string, path: string, body: string): ControlReply;
   latencyMs(): number;
+  /** A TCP connection was accepted / (over TLS) its handshake completed. */
+  connection?(): void;
+  tlsHandshake?(): void;
 }
+
+/** PEM certificate chain and key: the simulator then serves HTTPS, like the real API. */
+export interface SimTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+/**
+ * Idle keep-alive sockets stay open this long, like the load balancers in front of real APIs (Node's own
+ * default is 5 s). Clients that keep connections between 15 s poll cycles need the server to allow it.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 const MAX_BODY_BYTES = 1 << 20;
 export const CONTROL_PREFIX = '/_sim/';
@@ -48,12 +64,19 @@ export class SimHttpServer {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly handlers: ServerHandlers) {
-    this.server = createServer((req, res) => this.onRequest(req, res));
-    this.server.on('connection', (socket) => {
+  constructor(
+    private readonly handlers: ServerHandlers,
+    tls?: SimTls,
+  ) {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
+    this.server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, onRequest) : createServer(onRequest);
+    this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
+      handlers.connection?.();
     });
+    if (tls) this.server.on('secureConnection', () => handlers.tlsHandshake?.());
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {

@@ -5,7 +5,7 @@ import { FaultSettings, FaultUpdate, NO_FAULTS, mergeFaults } from './faults';
 import { FlowCap } from './flow-window';
 import { createRng, hashSeed } from './rng';
 import { ServedLog, ServedSnapshot } from './served-log';
-import { SimHttpServer } from './server';
+import { SimHttpServer, SimTls } from './server';
 import { DEFAULT_MAX_SKEW_MS } from './signature-check';
 import { SimStats, StatsRecorder } from './stats';
 import { SimRoomSpec, World } from './world';
@@ -46,6 +46,8 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Largest accepted X-Date skew; default 15 minutes. */
   maxSkewMs?: number;
+  /** Serve HTTPS with this certificate and key (the real API is HTTPS); default plain HTTP. */
+  tls?: SimTls;
 }
 
 export const DEFAULT_CAP_QPS = 40;
@@ -84,17 +86,19 @@ export class Simulator {
       delivered: (outcome) => this.onDelivered(outcome),
       control: (method, path, body) => handleControl(this, method, path, body),
       latencyMs: () => this.faultSettings.latencyMs,
-    });
+      connection: () => this.statsRecorder.connection(),
+      tlsHandshake: () => this.statsRecorder.tlsHandshake(),
+    }, opts.tls);
   }
 
-  /** Listens and resolves with the base URL, e.g. http://127.0.0.1:41234. */
+  /** Listens and resolves with the base URL, e.g. http://127.0.0.1:41234 (https:// with `tls`). */
   async start(): Promise<string> {
     if (this.started) throw new Error('simulator already started');
     this.started = true;
     const host = this.opts.host ?? '127.0.0.1';
     const address = await this.http.listen(host, this.opts.port ?? 0);
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${shown}:${address.port}`;
+    return `${this.opts.tls ? 'https' : 'http'}://${shown}:${address.port}`;
   }
 
   /** Closes the listener and every open socket, including hung requests. */

@@ -16,6 +16,10 @@ export interface SimStats {
   maxRequestsInAnyWindow: number;
   /** Successful 200 responses written to a client. */
   served: number;
+  /** TCP connections accepted (control requests included): one per socket a keep-alive client opens. */
+  connections: number;
+  /** Completed TLS handshakes (0 over plain HTTP); a client that reuses connections adds none per request. */
+  tlsHandshakes: number;
 }
 
 export class StatsRecorder {
@@ -24,6 +28,8 @@ export class StatsRecorder {
   private signatureFailures = 0;
   private throttled = 0;
   private served = 0;
+  private connections = 0;
+  private tlsHandshakes = 0;
   private readonly faults = new Map<FaultKind, number>();
   private readonly peak = new PeakWindow(1000);
 
@@ -49,6 +55,14 @@ export class StatsRecorder {
     this.served++;
   }
 
+  connection(): void {
+    this.connections++;
+  }
+
+  tlsHandshake(): void {
+    this.tlsHandshakes++;
+  }
+
   snapshot(): SimStats {
     return {
       requests: this.requests,
@@ -61,6 +75,8 @@ export class StatsRecorder {
       >,
       maxRequestsInAnyWindow: this.peak.max,
       served: this.served,
+      connections: this.connections,
+      tlsHandshakes: this.tlsHandshakes,
     };
   }
 }

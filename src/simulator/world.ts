@@ -66,7 +66,7 @@ interface Room {
 }
 
 function roomKey(appId: string, roomId: string): string {
-  return `${appId}\u0000${roomId}`;
+  return JSON.stringify([appId, roomId]);
 }
 
 export class World {

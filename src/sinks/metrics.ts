@@ -4,7 +4,7 @@ import type { PollObserver } from '../polling/room-poller';
 import type { RoomEvent } from '../rooms/room-event';
 import type { RoomView } from '../rooms/room-store';
 import type { RoomRef, RequestObserver } from '../volc/client';
-import type { ApiError } from '../volc/errors';
+import { boundedCode, type ApiError } from '../volc/errors';
 import { RoomFamiliesRenderer } from './room-metrics';
 
 /** Live values the metrics read at scrape time, supplied by main. */
@@ -26,7 +26,7 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
   readonly registry = new Registry();
   private readonly roomFamilies = new RoomFamiliesRenderer();
 
-  private readonly apiRequests = new Counter({ name: 'rtc_api_requests_total', help: 'Vendor API requests by action and outcome code (Success, the vendor error code, or Timeout/ConnectionError/HttpError/MalformedResponse).', labelNames: ['action', 'code'], registers: [this.registry] });
+  private readonly apiRequests = new Counter({ name: 'rtc_api_requests_total', help: 'Vendor API requests by action and outcome code (Success, a known vendor error code, Other for any other vendor code, or Timeout/ConnectionError/HttpError/MalformedResponse/ResponseTooLarge).', labelNames: ['action', 'code'], registers: [this.registry] });
   private readonly apiDuration = new Histogram({ name: 'rtc_api_request_duration_seconds', help: 'Vendor API request latency, including failed requests.', labelNames: ['action'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   private readonly apiRetries = new Counter({ name: 'rtc_api_retries_total', help: 'Requests retried after a retryable failure (each retry waits for the rate limiter).', labelNames: ['action'], registers: [this.registry] });
   private readonly permits = new Counter({ name: 'rtc_ratelimit_permits_total', help: 'Requests the rate limiter let start.', registers: [this.registry] });
@@ -75,7 +75,7 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
   }
 
   requestDone(action: string, code: string, durationSeconds: number): void {
-    this.apiRequests.inc({ action, code });
+    this.apiRequests.inc({ action, code: boundedCode(code) });
     this.apiDuration.observe({ action }, durationSeconds);
   }
 

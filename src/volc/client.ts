@@ -2,6 +2,7 @@ import axios, { AxiosInstance } from 'axios';
 import { AbortError } from '../clock';
 import { Credentials } from './credentials';
 import { ApiError, TransportError } from './errors';
+import type { ApiAgents } from './http-agent';
 import { ACTION, parseRoomOnlineUsers, RoomSnapshot } from './room-online-users';
 import { sign } from './signer';
 
@@ -23,7 +24,14 @@ export interface VolcClientOptions {
   timeoutMs: number;
   credentials: Credentials;
   now?: () => Date;
+  /** Keep-alive pools shared across clients (reloads); default: Node's global agents. */
+  agents?: ApiAgents;
+  /** Largest response body accepted, compressed and decompressed; default MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
+
+/** A real 10,000-member answer is a few hundred KB; this bounds the heap a hostile endpoint can take. */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /** Observes each HTTP exchange (for rtc_api_* metrics) without the client knowing about Prometheus. */
 export interface RequestObserver {
@@ -36,12 +44,14 @@ const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFO
 export class VolcClient implements RoomUsersApi {
   private readonly http: AxiosInstance;
   private readonly url: URL;
+  private readonly maxBytes: number;
 
   constructor(
     private readonly opts: VolcClientOptions,
     private readonly observer: RequestObserver = { requestDone: () => undefined },
   ) {
     this.url = new URL(opts.endpoint);
+    this.maxBytes = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.http = axios.create({
       timeout: opts.timeoutMs,
       // Parse ourselves: a half-written body must become MalformedResponse, not an axios guess.
@@ -49,7 +59,15 @@ export class VolcClient implements RoomUsersApi {
       transformResponse: (d: unknown) => d,
       validateStatus: () => true,
       maxRedirects: 0,
-      proxy: false,
+      // axios counts the decompressed body against maxContentLength (its default is unlimited).
+      maxContentLength: this.maxBytes,
+      maxBodyLength: this.maxBytes,
+      httpAgent: opts.agents?.http,
+      httpsAgent: opts.agents?.https,
+      // `proxy` is left unset on purpose: axios then reads HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either
+      // case) through proxy-from-env and tunnels HTTPS with CONNECT (https-proxy-agent), passing our
+      // agent's TLS options (the CA, verification) to the origin handshake. Both are axios' own
+      // dependencies, so this adds no package and no proxy code of ours.
     });
   }
 
@@ -76,10 +94,22 @@ export class VolcClient implements RoomUsersApi {
       const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs);
       const onShutdown = (): void => controller.abort();
       signal?.addEventListener('abort', onShutdown, { once: true });
+      let rawTooLarge = false;
       const res = await this.http
-        .get<string>(`${this.url.origin}/?${signed.queryString}`, { headers: signed.headers, signal: controller.signal })
+        .get<string>(`${this.url.origin}/?${signed.queryString}`, {
+          headers: signed.headers,
+          signal: controller.signal,
+          // Progress counts the bytes as received (before decompression): the compressed side of the limit.
+          onDownloadProgress: (e) => {
+            if (e.loaded > this.maxBytes && !rawTooLarge) {
+              rawTooLarge = true;
+              controller.abort();
+            }
+          },
+        })
         .catch((err: unknown) => {
           if (signal?.aborted) throw new AbortError('request cancelled by shutdown');
+          if (rawTooLarge) throw this.tooLarge();
           throw this.transportError(err);
         })
         .finally(() => {
@@ -100,8 +130,13 @@ export class VolcClient implements RoomUsersApi {
     }
   }
 
+  private tooLarge(): TransportError {
+    return new TransportError('ResponseTooLarge', `response body larger than ${this.maxBytes} bytes; refused`);
+  }
+
   private transportError(err: unknown): TransportError {
     const e = err as { code?: string; message?: string };
+    if (e.code === 'ERR_BAD_RESPONSE' && e.message?.startsWith('maxContentLength size of')) return this.tooLarge();
     if (e.code === 'ERR_CANCELED' || e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') {
       return new TransportError('Timeout', `no complete response within ${this.opts.timeoutMs} ms`);
     }

@@ -4,7 +4,7 @@
  * `code` label stays bounded.
  */
 
-export type TransportCode = 'Timeout' | 'ConnectionError' | 'HttpError' | 'MalformedResponse';
+export type TransportCode = 'Timeout' | 'ConnectionError' | 'HttpError' | 'MalformedResponse' | 'ResponseTooLarge';
 
 export class ApiError extends Error {
   override readonly name: string = 'ApiError';
@@ -32,13 +32,19 @@ export class VendorError extends ApiError {
   }
 }
 
-/** Timeout, reset, refused, a non-JSON or wrongly shaped body. */
+/** Timeout, reset, refused, an oversized, non-JSON or wrongly shaped body. */
 export class TransportError extends ApiError {
   override readonly name = 'TransportError';
   constructor(code: TransportCode, message: string, httpStatus?: number) {
-    // A malformed body is usually a proxy or a half-written response: worth one more try.
-    super(code, message, true, httpStatus);
+    // A malformed body is usually a proxy or a half-written response: worth one more try. A 4xx page
+    // without a vendor code (a WAF, a wrong endpoint) and an oversized body will say the same again.
+    super(code, message, code !== 'ResponseTooLarge' && isRetryableStatus(httpStatus), httpStatus);
   }
+}
+
+/** No status (the exchange failed before one), 2xx (a bad body), 408, 429 and 5xx are worth another try. */
+function isRetryableStatus(httpStatus: number | undefined): boolean {
+  return httpStatus === undefined || httpStatus < 400 || httpStatus === 408 || httpStatus === 429 || httpStatus >= 500;
 }
 
 const RETRYABLE = [/^InternalError/, /^InternalServiceTimeout/, /^ServiceUnavailable/, /FlowLimitExceeded/];
@@ -57,6 +63,44 @@ const NOT_RETRYABLE = [
 export function isRetryableVendorCode(code: string, httpStatus?: number): boolean {
   if (NOT_RETRYABLE.some((re) => re.test(code))) return false;
   if (RETRYABLE.some((re) => re.test(code))) return true;
-  // Unknown codes: trust the status class. 5xx and 429 are transient by HTTP's own definition.
-  return httpStatus === undefined || httpStatus === 429 || httpStatus >= 500;
+  // Unknown codes: trust the status. 408, 429 and 5xx are transient by HTTP's own definition; anything
+  // else would be answered the same way again, and a retry spends the account's shared budget.
+  return httpStatus === 408 || httpStatus === 429 || (httpStatus !== undefined && httpStatus >= 500);
+}
+
+/**
+ * Values of the `code` label of rtc_api_requests_total: the outcomes this client produces and the vendor
+ * codes the docs list for this action and its gateway. Anything else (a proxy inventing codes) becomes
+ * `Other`, so a broken upstream cannot create unbounded series; the raw code is still in the logs.
+ */
+export const KNOWN_CODES: ReadonlySet<string> = new Set([
+  'Success',
+  'Timeout',
+  'ConnectionError',
+  'HttpError',
+  'MalformedResponse',
+  'ResponseTooLarge',
+  'InternalError',
+  'InternalServiceTimeout',
+  'ServiceUnavailable',
+  'FlowLimitExceeded',
+  'SignatureDoesNotMatch',
+  'InvalidAccessKey',
+  'InvalidAuthorization',
+  'InvalidTimestamp',
+  'InvalidCredential',
+  'MissingAuthenticationToken',
+  'AccessDenied',
+  'InvalidParameter',
+  'MissingParameter',
+  'InvalidAction',
+  'InvalidVersion',
+  'InvalidActionOrVersion',
+  'ServiceNotFound',
+]);
+
+export const OTHER_CODE = 'Other';
+
+export function boundedCode(code: string): string {
+  return KNOWN_CODES.has(code) ? code : OTHER_CODE;
 }

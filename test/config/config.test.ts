@@ -1,5 +1,9 @@
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { loadConfigWithCa } from '../../src/config/ca-file';
 import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load';
+import { makeThrowawayCa } from '../support/throwaway-ca';
 
 const fixture = (name: string): string => join(__dirname, '..', 'fixtures', 'config', name);
 
@@ -24,6 +28,7 @@ describe('config validation', () => {
     ['duplicate-room.yaml', 'rooms[2]: duplicate of rooms[0]'],
     ['bad-schedule.yaml', 'schedule: must be a valid node-cron expression'],
     ['bad-endpoint.yaml', 'api.endpoint: must be an http(s) URL'],
+    ['endpoint-with-path.yaml', 'api.endpoint: must be scheme, host and optional port only'],
     ['bad-port.yaml', 'server.port:'],
     ['bad-server-timeouts.yaml', 'server.headersTimeoutMs: must be <= server.requestTimeoutMs'],
     ['missing-room-id.yaml', 'rooms[0].roomId: is required'],
@@ -84,6 +89,72 @@ describe('config validation', () => {
   it('accepts unquoted numeric ids as strings', () => {
     const cfg = parseConfig('rooms: [{appId: 123456, roomId: 42}]');
     expect(cfg.rooms[0]).toEqual({ appId: '123456', roomId: '42' });
+  });
+
+  it.each([
+    ['007', '7'],
+    ['0123', '123'],
+    ['0x1F', '31'],
+    ['0o17', '15'],
+    ['1e3', '1000'],
+    ['1.0', '1'],
+    ['-5', '-5'],
+    ['.inf', 'Infinity'],
+  ])('rejects the unquoted number %s as a room id (YAML reads it as %s), naming the key and asking for quotes', (text, read) => {
+    let problems: string[] = [];
+    try {
+      parseConfig(`rooms:\n  - appId: app1\n    roomId: ${text}\n`);
+    } catch (err) {
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems).toEqual([`rooms[0].roomId: the unquoted number ${text} would be read as ${read}; quote it ("${text}")`]);
+  });
+
+  it('keeps plain decimal ids exactly as written, even beyond 2^53, and quoted ids untouched', () => {
+    const cfg = parseConfig('rooms:\n  - {appId: 0, roomId: 12345678901234567890}\n  - {appId: "007", roomId: "0x1F"}\n');
+    expect(cfg.rooms).toEqual([
+      { appId: '0', roomId: '12345678901234567890' },
+      { appId: '007', roomId: '0x1F' },
+    ]);
+  });
+
+  it.each([
+    ['NUL', 'a\\0b'],
+    ['newline', 'a\\nb'],
+    ['tab', 'a\\tb'],
+  ])('rejects a room id containing %s', (_name, escaped) => {
+    let problems: string[] = [];
+    try {
+      parseConfig(`rooms:\n  - appId: app1\n    roomId: "${escaped}"\n`);
+    } catch (err) {
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems).toEqual(['rooms[0].roomId: must not contain control characters (NUL, tab, newline, ...)']);
+  });
+
+  it('reads api.caFile relative to the config file, and names the key when it is missing or not a certificate', () => {
+    const ca = makeThrowawayCa();
+    const dir = mkdtempSync(join(tmpdir(), 'rtc-cfg-'));
+    try {
+      const cfgFile = join(dir, 'monitor.yaml');
+      writeFileSync(join(dir, 'ca.pem'), ca.caPem);
+      writeFileSync(join(dir, 'junk.pem'), 'not a certificate');
+      writeFileSync(cfgFile, 'api: {caFile: ca.pem}\nrooms: [{appId: a, roomId: r}]\n');
+      expect(loadConfigWithCa(cfgFile).ca).toBe(ca.caPem);
+      for (const [file, message] of [['junk.pem', /^api\.caFile: .*junk\.pem holds no PEM certificate$/], ['gone.pem', /^api\.caFile: cannot read .*gone\.pem: ENOENT$/]] as const) {
+        writeFileSync(cfgFile, `api: {caFile: ${file}}\nrooms: [{appId: a, roomId: r}]\n`);
+        let problems: string[] = [];
+        try {
+          loadConfigWithCa(cfgFile);
+        } catch (err) {
+          problems = (err as ConfigError).problems;
+        }
+        expect(problems).toEqual([expect.stringMatching(message)]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      ca.remove();
+    }
   });
 
   it('accepts the shipped example and demo configs', () => {

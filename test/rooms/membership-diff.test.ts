@@ -37,9 +37,30 @@ describe('diffMembership', () => {
     expect(sorted(later.changes)).toEqual(['leave:i2:invisible', 'leave:i3:invisible', 'leave:i4:invisible']);
   });
 
-  it('still reports visible leaves and visibility changes when the invisible list is truncated', () => {
-    const result = diffMembership(m(['a', 'b'], ['c']), m(['c'], ['b']), { totalInvisible: 5 });
-    expect(sorted(result.changes)).toEqual(['leave:a:visible', 'visibility_change:b:invisible', 'visibility_change:c:visible']);
+  it('still reports visibility changes when the invisible list is truncated', () => {
+    const result = diffMembership(m(['b'], ['c']), m(['c'], ['b']), { totalInvisible: 5 });
+    expect(sorted(result.changes)).toEqual(['visibility_change:b:invisible', 'visibility_change:c:visible']);
+  });
+
+  it('holds a visible member who vanishes while the list is truncated as undecided, then reports a visibility change, not leave + join', () => {
+    const held = diffMembership(m(['a', 'b']), m(['b'], ['x']), { totalInvisible: 3 });
+    expect(sorted(held.changes)).toEqual(['join:x:invisible']);
+    expect([...held.membership.visible].sort()).toEqual(['a', 'b']);
+    const resolved = diffMembership(held.membership, m(['b'], ['a', 'x']));
+    expect(sorted(resolved.changes)).toEqual(['visibility_change:a:invisible']);
+  });
+
+  it('reports the leave of an undecided visible member once a complete list does not show it', () => {
+    const held = diffMembership(m(['a', 'b']), m(['b'], ['x']), { totalInvisible: 3 });
+    expect(sorted(diffMembership(held.membership, m(['b'], ['x'])).changes)).toEqual(['leave:a:visible']);
+  });
+
+  it('when more members are undecided than unlisted slots, evicts the extra ones with a leave, so a later return is a join after a leave', () => {
+    const evicting = diffMembership(m([], ['a', 'b']), m([], ['c']), { totalInvisible: 2 });
+    expect(sorted(evicting.changes)).toEqual(['join:c:invisible', 'leave:b:invisible']);
+    expect([...evicting.membership.invisible].sort()).toEqual(['a', 'c']);
+    const back = diffMembership(evicting.membership, m([], ['a', 'b', 'c']));
+    expect(sorted(back.changes)).toEqual(['join:b:invisible']);
   });
 
   it('never remembers more invisible members than the server counts, however long the truncation lasts', () => {
@@ -79,19 +100,49 @@ describe('diffMembership', () => {
     );
   });
 
-  it('property: with truncation, no invisible leave; the remembered membership is what the events give, less unlisted members over the cap', () => {
+  /** Replays events as a log, failing on a join of a member, a leave of a non-member or a no-op change. */
+  function replay(log: Map<string, 'visible' | 'invisible'>, changes: readonly { type: string; userId: string; visibility: 'visible' | 'invisible' }[]): void {
+    for (const c of changes) {
+      const was = log.get(c.userId);
+      if (c.type === 'join') expect({ join: c.userId, was }).toEqual({ join: c.userId, was: undefined });
+      if (c.type === 'leave') expect({ leave: c.userId, was }).toEqual({ leave: c.userId, was: c.visibility });
+      if (c.type === 'visibility_change') expect({ change: c.userId, was }).toEqual({ change: c.userId, was: c.visibility === 'visible' ? 'invisible' : 'visible' });
+      if (c.type === 'leave') log.delete(c.userId);
+      else log.set(c.userId, c.visibility);
+    }
+  }
+
+  const poll = fc.record({
+    truth: membership,
+    truncate: fc.boolean(),
+    keep: fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }),
+  });
+
+  it('property: over any poll sequence, truncated or not, the events form a consistent log that replays to the remembered membership', () => {
     fc.assert(
-      fc.property(membership, membership, fc.integer({ min: 0, max: 5 }), (prev, next, unlisted) => {
-        const result = diffMembership(prev, next, { totalInvisible: next.invisible.size + unlisted });
-        expect(result.changes.some((c) => c.type === 'leave' && c.visibility === 'invisible')).toBe(false);
-        const applied = applyChanges(prev, result.changes);
-        expect([...result.membership.visible].sort()).toEqual([...applied.visible].sort());
-        for (const id of result.membership.invisible) expect(applied.invisible.has(id)).toBe(true);
-        for (const id of applied.invisible) {
-          if (!result.membership.invisible.has(id)) expect(prev.invisible.has(id) && !next.invisible.has(id)).toBe(true);
+      fc.property(membership, fc.array(poll, { maxLength: 12 }), (baseline, polls) => {
+        let mem = baseline;
+        const log = new Map<string, 'visible' | 'invisible'>();
+        for (const id of baseline.visible) log.set(id, 'visible');
+        for (const id of baseline.invisible) log.set(id, 'invisible');
+        for (const { truth, truncate, keep } of polls) {
+          // A truncated answer lists only some of the invisible members but counts them all.
+          const listed = truncate ? [...truth.invisible].filter((_, i) => keep[i]) : [...truth.invisible];
+          const next = membershipOf([...truth.visible], listed);
+          const truncation = listed.length < truth.invisible.size ? { totalInvisible: truth.invisible.size } : undefined;
+          const prev = mem;
+          const result = diffMembership(prev, next, truncation);
+          replay(log, result.changes);
+          expect(asSorted(applyChanges(prev, result.changes))).toEqual(asSorted(result.membership));
+          expect(asSorted({ visible: new Set([...log].filter(([, v]) => v === 'visible').map(([id]) => id)), invisible: new Set([...log].filter(([, v]) => v === 'invisible').map(([id]) => id)) })).toEqual(asSorted(result.membership));
+          // Every listed member is remembered in its list; never more invisible-or-undecided than counted.
+          for (const id of next.visible) expect(result.membership.visible.has(id)).toBe(true);
+          for (const id of next.invisible) expect(result.membership.invisible.has(id)).toBe(true);
+          const unlisted = result.membership.visible.size + result.membership.invisible.size - next.visible.size - next.invisible.size;
+          expect(unlisted).toBeLessThanOrEqual(truncation ? truncation.totalInvisible - next.invisible.size : 0);
+          if (!truncation) expect(asSorted(result.membership)).toEqual(asSorted(next));
+          mem = result.membership;
         }
-        for (const id of next.invisible) expect(result.membership.invisible.has(id)).toBe(true);
-        expect(result.membership.invisible.size).toBeLessThanOrEqual(next.invisible.size + unlisted);
       }),
     );
   });

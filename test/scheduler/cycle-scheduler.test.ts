@@ -54,7 +54,8 @@ describe('CycleScheduler', () => {
 
   it('never overlaps: ticks during a cycle coalesce into one cycle that starts when it ends, and are counted', async () => {
     const t = setup(2500);
-    t.scheduler.start(true);
+    t.scheduler.start(false);
+    t.ticker.fire(); // a scheduled first cycle (the start-up one is below)
     for (let s = 1; s <= 3; s++) {
       await t.clock.advanceTo(s * 1000);
       t.ticker.fire();
@@ -64,6 +65,42 @@ describe('CycleScheduler', () => {
     // Ticks at 1 s and 2 s fall in the first cycle, the tick at 3 s in the second.
     expect(t.starts).toEqual([0, 2500, 5000]);
     expect(t.observed.overruns).toBe(3);
+  });
+
+  it('absorbs the first tick that falls in the start-up cycle: no second full cycle right after it, no overrun', async () => {
+    const t = setup(400);
+    t.scheduler.start(true);
+    await t.clock.advanceTo(300);
+    t.ticker.fire(); // the schedule's first tick, while the start-up cycle still runs
+    await t.clock.advanceTo(1300);
+    t.ticker.fire();
+    await t.clock.advanceTo(3000);
+    expect(t.starts).toEqual([0, 1300]);
+    expect(t.observed.overruns).toBe(0);
+  });
+
+  it('still counts further ticks during a long start-up cycle as overruns', async () => {
+    const t = setup(2500);
+    t.scheduler.start(true);
+    for (let s = 1; s <= 2; s++) {
+      await t.clock.advanceTo(s * 1000);
+      t.ticker.fire();
+    }
+    await t.clock.advanceTo(4000);
+    expect(t.starts).toEqual([0, 2500]);
+    expect(t.observed.overruns).toBe(1);
+  });
+
+  it('does not absorb a tick once the start-up cycle has ended', async () => {
+    const t = setup(100);
+    t.scheduler.start(true);
+    await t.clock.advanceTo(500);
+    t.ticker.fire();
+    await t.clock.advanceTo(550);
+    t.ticker.fire(); // during the second cycle: a real overrun
+    await t.clock.advanceTo(1000);
+    expect(t.starts).toEqual([0, 500, 600]);
+    expect(t.observed.overruns).toBe(1);
   });
 
   it('keeps going when a cycle rejects', async () => {

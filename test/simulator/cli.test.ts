@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { runSimulator } from '../../src/simulator/cli';
 import { DEMO_CREDENTIALS } from '../../src/simulator';
 import { parseSimConfig } from '../../src/simulator/sim-config';
+import { Agent } from 'node:https';
+import { makeThrowawayCa } from '../support/throwaway-ca';
 import { call, json, roomQuery } from './sim-client';
 
 async function startCli(argv: string[]): Promise<{ url: string; stop: () => Promise<string[]> }> {
@@ -40,6 +42,24 @@ describe('runSimulator', () => {
   afterAll(() => {
     if (saved.ak !== undefined) process.env.VOLC_ACCESSKEY = saved.ak;
     if (saved.sk !== undefined) process.env.VOLC_SECRETKEY = saved.sk;
+  });
+
+  it('serves HTTPS with --tls-cert / --tls-key, and wants both or neither', async () => {
+    const ca = makeThrowawayCa();
+    try {
+      const cli = await startCli(['--port', '0', '--tls-cert', ca.certFile, '--tls-key', ca.keyFile]);
+      expect(cli.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const agent = new Agent({ ca: ca.caPem });
+      const stats = (await axios.get(`${cli.url}/_sim/stats`, { httpsAgent: agent })).data as { tlsHandshakes: number; connections: number };
+      expect(stats.tlsHandshakes).toBe(1);
+      expect(stats.connections).toBe(1);
+      agent.destroy();
+      await cli.stop();
+      await expect(runSimulator(['--port', '0', '--tls-cert', ca.certFile])).rejects.toThrow('--tls-cert and --tls-key: give both, or neither');
+      await expect(runSimulator(['--port', '0', '--tls-cert', ca.certFile, '--tls-key', '/nonexistent/key.pem'])).rejects.toThrow('--tls-key: cannot read /nonexistent/key.pem: ENOENT');
+    } finally {
+      ca.remove();
+    }
   });
 
   it('serves the built-in demo world with the demo key and stops on abort', async () => {

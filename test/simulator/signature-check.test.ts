@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { checkSignature, parseXDate, RequestView } from '../../src/simulator/signature-check';
 import { sign } from '../../src/volc/signer';
 
@@ -44,8 +45,13 @@ describe('checkSignature', () => {
     ['no Authorization', (r) => delete r.headers.authorization, 'InvalidAuthorization'],
     ['a garbled Authorization', (r) => (r.headers.authorization = 'Bearer x'), 'InvalidAuthorization'],
     [
-      'host left out of SignedHeaders',
+      'host left out of SignedHeaders after signing it',
       (r) => (r.headers.authorization = String(r.headers.authorization).replace('host;', '')),
+      'SignatureDoesNotMatch',
+    ],
+    [
+      'x-date left out of SignedHeaders',
+      (r) => (r.headers.authorization = String(r.headers.authorization).replace('x-content-sha256;x-date', 'x-content-sha256')),
       'InvalidAuthorization',
     ],
     ['no X-Date', (r) => delete r.headers['x-date'], 'InvalidTimestamp'],
@@ -54,6 +60,35 @@ describe('checkSignature', () => {
     const req = signedRequest();
     tamper(req);
     expect(checkSignature(req, CFG)?.code).toBe(code);
+  });
+
+  /**
+   * Signed the way the vendor's official Node SDK does with its defaults: SignedHeaders=x-date only, no
+   * host, no X-Content-Sha256 header. Written out here step by step from the published algorithm rather
+   * than with src/volc/signer, so the check is tested against an independent signer.
+   */
+  function sdkStyleRequest(secret = KEY.secretAccessKey): RequestView {
+    const stamp = '20240501T120000Z';
+    const sha = (d: string): string => createHash('sha256').update(d).digest('hex');
+    const mac = (k: Buffer | string, d: string): Buffer => createHmac('sha256', k).update(d).digest();
+    const query = 'Action=GetRoomOnlineUsers&AppId=app&RoomId=room%201%2A&Version=2023-08-01';
+    const canonical = ['GET', '/', query, `x-date:${stamp}\n`, 'x-date', sha('')].join('\n');
+    const scope = `20240501/cn-north-1/rtc/request`;
+    const toSign = ['HMAC-SHA256', stamp, scope, sha(canonical)].join('\n');
+    const key = mac(mac(mac(mac(secret, '20240501'), 'cn-north-1'), 'rtc'), 'request');
+    const signature = createHmac('sha256', key).update(toSign).digest('hex');
+    return {
+      method: 'GET',
+      path: '/',
+      query: { ...QUERY },
+      headers: { host: 'rtc.volcengineapi.com', 'x-date': stamp, authorization: `HMAC-SHA256 Credential=${KEY.accessKeyId}/${scope}, SignedHeaders=x-date, Signature=${signature}` },
+      body: '',
+    };
+  }
+
+  it('accepts a request signed like the official SDK does by default (SignedHeaders=x-date, no host), as the gateway does', () => {
+    expect(checkSignature(sdkStyleRequest(), CFG)).toBeUndefined();
+    expect(checkSignature(sdkStyleRequest('wrong'), CFG)?.code).toBe('SignatureDoesNotMatch');
   });
 
   it('rejects an unknown access key and a wrong secret', () => {

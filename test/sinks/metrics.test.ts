@@ -63,6 +63,14 @@ describe('Metrics', () => {
     expect(text).toContain('rtc_room_total_users{app_id="app",room_id="full"} 3');
   });
 
+  it('keeps known codes as label values and maps any other code to Other, so a broken upstream cannot grow the series', async () => {
+    const { metrics } = build();
+    for (let i = 0; i < 50; i++) metrics.requestDone('GetRoomOnlineUsers', `Bogus${i}<script>`, 0.01);
+    metrics.requestDone('GetRoomOnlineUsers', 'InvalidParameter', 0.01);
+    const codes = [...(await metrics.render()).matchAll(/^rtc_api_requests_total\{action="GetRoomOnlineUsers",code="([^"]*)"\} (\d+)/gm)].map((m) => `${m[1]}=${m[2]}`);
+    expect(codes.sort()).toEqual(['FlowLimitExceeded=1', 'InvalidParameter=1', 'Other=50', 'Success=1']);
+  });
+
   it('exports process metrics and build info, and no gauge ending in _total', async () => {
     const text = await build().metrics.render();
     expect(text).toMatch(/^process_cpu_seconds_total /m);

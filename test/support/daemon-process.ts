@@ -38,7 +38,7 @@ export interface RunningDaemon {
 
 export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const endpoint = (opts.config.api as { endpoint?: string } | undefined)?.endpoint;
-  if (!endpoint || !/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(endpoint)) {
+  if (!endpoint || !/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(endpoint)) {
     // Without an explicit loopback endpoint the daemon would default to the real vendor API.
     throw new Error(`startDaemon: api.endpoint must be a loopback simulator URL, got ${String(endpoint)}`);
   }

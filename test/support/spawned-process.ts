@@ -61,6 +61,11 @@ export class SpawnedProcess {
     return this.tail;
   }
 
+  /** Sends a signal (e.g. SIGHUP for a reload) without waiting for anything. */
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig);
+  }
+
   /** Throws with the captured output if the process is no longer running (for use inside waitFor). */
   assertRunning(): void {
     if (this.exit !== undefined) {

@@ -39,6 +39,10 @@ describe('parseRoomOnlineUsers', () => {
     [504, 'InternalServiceTimeout', true, false],
     [503, 'ServiceUnavailableTemp', true, false],
     [200, 'InternalError', true, false],
+    [400, 'SomethingNew', false, false],
+    [404, 'SomethingNew', false, false],
+    [408, 'SomethingNew', true, false],
+    [502, 'SomethingNew', true, false],
   ])('HTTP %p %p → retryable %p, throttled %p', (status, code, retryable, throttled) => {
     const e = failure(status, err(code));
     expect([e.code, e.retryable, e.throttled]).toEqual([code, retryable, throttled]);
@@ -59,5 +63,17 @@ describe('parseRoomOnlineUsers', () => {
     const e = failure(status, body);
     expect(e.code).toBe(code);
     expect(e.retryable).toBe(true);
+  });
+
+  it.each([
+    ['a WAF page', 403, '<html>blocked</html>', false],
+    ['a wrong endpoint', 404, 'not found', false],
+    ['a bad request page', 400, '<html>bad request</html>', false],
+    ['JSON without an error code', 404, JSON.stringify({ message: 'no route' }), false],
+    ['a request timeout page', 408, '<html>timeout</html>', true],
+    ['a throttling page', 429, 'slow down', true],
+  ])('%s (HTTP %p without a vendor code) → HttpError, retryable %p', (_name, status, body, retryable) => {
+    const e = failure(status, body);
+    expect([e.code, e.retryable]).toEqual(['HttpError', retryable]);
   });
 });
