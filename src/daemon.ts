@@ -2,8 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Clock, systemClock } from './clock';
 import type { Config } from './config/schema';
-import { landingPage } from './http/landing-page';
-import { HttpServer } from './http/server';
+import { HttpHandlers, HttpServer } from './http/server';
 import type { Logger } from './logger';
 import { EventSink, RoomPoller } from './polling/room-poller';
 import { AdaptiveRate } from './ratelimit/adaptive-rate';
@@ -35,6 +34,8 @@ export interface DaemonDeps {
   /** Flush/close the event sinks within a deadline at shutdown. */
   closeSinks(deadlineMs: number): Promise<void>;
   version: string;
+  /** Extra HTTP routes (the status page); see HttpHandlers.routes. */
+  routes?: HttpHandlers['routes'];
 }
 
 /**
@@ -98,7 +99,7 @@ export class Daemon {
         metrics: async () => ({ contentType: deps.metrics.contentType(), body: await deps.metrics.render() }),
         ready: () => this.ready,
         reload: () => this.reload(),
-        landing: () => landingPage({ version: deps.version, rooms: this.rooms.length, ready: this.ready }),
+        routes: deps.routes,
       },
       deps.logger,
     );
@@ -124,6 +125,16 @@ export class Daemon {
 
   configuredQps(): number {
     return this.rate.configuredCap();
+  }
+
+  /** Requests waiting for the rate limiter now. */
+  limiterQueue(): number {
+    return this.limiter.pending();
+  }
+
+  /** Rooms in the current config. */
+  roomCount(): number {
+    return this.rooms.length;
   }
 
   async start(): Promise<AddressInfo> {

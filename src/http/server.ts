@@ -9,12 +9,13 @@ export interface HttpHandlers {
   ready(): boolean;
   /** Reload the config; resolves with an error message when the new config was rejected. */
   reload(): Promise<string | undefined>;
-  landing(): string;
+  /** Further routes (the status page and its API at `/`, `/api/...`); returns false for paths it does not own. */
+  routes?(req: IncomingMessage, res: ServerResponse, path: string): boolean;
 }
 
 /**
- * /metrics, /-/healthy, /-/ready, /-/reload and a landing page, on node:http: five fixed routes do not
- * justify a framework.
+ * /metrics, /-/healthy, /-/ready, /-/reload, and whatever `routes` owns (the status page), on node:http:
+ * a handful of fixed routes do not justify a framework.
  */
 export class HttpServer {
   private readonly server: Server;
@@ -54,6 +55,7 @@ export class HttpServer {
     const path = (req.url ?? '/').split('?')[0];
     const method = req.method ?? 'GET';
     const readOnly = method === 'GET' || method === 'HEAD';
+    if (this.handlers.routes?.(req, res, path ?? '/')) return;
     switch (path) {
       case '/metrics': {
         if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');
@@ -75,9 +77,6 @@ export class HttpServer {
           ? send(res, 200, 'text/plain; charset=utf-8', 'Config reloaded.\n')
           : send(res, 500, 'text/plain; charset=utf-8', `Config rejected, previous config kept:\n${error}\n`);
       }
-      case '/':
-        if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');
-        return send(res, 200, 'text/html; charset=utf-8', this.handlers.landing(), method === 'HEAD');
       default:
         return send(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
     }
