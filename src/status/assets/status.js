@@ -4,6 +4,7 @@
 (function () {
   const REFRESH_MS = 5000;
   const FEED_MAX = 200;
+  const FEED_BACKLOG = 50;
   const SVG = 'http://www.w3.org/2000/svg';
   const $ = (id) => document.getElementById(id);
 
@@ -263,6 +264,9 @@
     const line = (key) => points.map((p) => `${x(Date.parse(p.time)).toFixed(1)},${y(p[key]).toFixed(1)}`).join(' ');
     add('polyline', { points: line('totalUsers'), class: 'total' });
     add('polyline', { points: line('invisibleUsers'), class: 'invisible' });
+    // The newest point as a dot, so a room polled for only a few seconds shows something.
+    const lastPoint = points[points.length - 1];
+    add('circle', { cx: x(Date.parse(lastPoint.time)).toFixed(1), cy: y(lastPoint.totalUsers).toFixed(1), r: 3, class: 'total' });
     const legend = el('div', null, 'legend');
     legend.append(el('span', 'total', 'key total'), el('span', 'invisible', 'key invisible'));
     const wrap = el('div');
@@ -331,7 +335,14 @@
         connectFeed();
       }, 300);
     });
-    connectFeed();
+    // Open with the last few events ("what just happened"), then live.
+    getJson('api/status').then(
+      (s) => {
+        lastId = Math.max(0, s.latestEventId - FEED_BACKLOG);
+        connectFeed();
+      },
+      () => connectFeed(),
+    );
   }
 
   // ---- start --------------------------------------------------------------------------------------
