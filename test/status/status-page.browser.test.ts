@@ -3,8 +3,11 @@
 // DOM types for the callbacks that run inside the page (waitForFunction, $$eval).
 import type { Browser, Page } from 'playwright-core';
 import { Simulator } from '../../src/simulator';
-import { launchBrowser } from '../support/browser';
+import { existsSync } from 'node:fs';
+import { chromiumRequirement, launchBrowser } from '../support/browser';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
+import { DAEMON_CLI } from '../support/repo-paths';
+import { describeWithRequirements, fileRequirement } from '../support/required-tools';
 
 /**
  * The status page in a real browser (Debian's chromium through playwright-core), against the built daemon
@@ -24,7 +27,7 @@ const rooms = [
 ];
 const configured = [...rooms.map((r) => ({ appId: r.appId, roomId: r.roomId, ...(r.roomId === 'stage' ? { capacity: 60 } : {}) })), { appId: APP, roomId: HOSTILE }];
 
-describe('status page in a browser', () => {
+describeWithRequirements('status page in a browser', [chromiumRequirement(), fileRequirement('built daemon', existsSync(DAEMON_CLI), 'npm run build')], () => {
   let sim: Simulator;
   let simUrl: string;
   let daemon: RunningDaemon | undefined;
@@ -102,8 +105,11 @@ describe('status page in a browser', () => {
     await page.click('#rooms tbody tr[data-room="lobby"] a');
     await page.waitForFunction(() => document.querySelectorAll('#visible li').length > 1);
     const snap = sim.world.snapshot(APP, 'lobby');
-    expect(await page.$$eval('#visible li', (lis) => lis.map((li) => li.textContent))).toEqual([...snap.visible].sort());
-    expect(await page.$$eval('#invisible li', (lis) => lis.map((li) => li.textContent))).toEqual([...snap.invisible].sort());
+    const listed = (sel: string): Promise<string[]> => page.$$eval(sel, (lis) => lis.map((li) => li.textContent ?? ''));
+    expect((await listed('#visible li')).sort()).toEqual([...snap.visible].sort());
+    expect((await listed('#invisible li')).sort()).toEqual([...snap.invisible].sort());
+    // Listed in natural order: u_lobby_2 before u_lobby_10.
+    expect((await listed('#visible li')).indexOf('u_lobby_2')).toBeLessThan((await listed('#visible li')).indexOf('u_lobby_10'));
     expect(await page.textContent('#room-id')).toBe('lobby');
     // The chart's scale tops out at the room's occupancy, drawn from the points the daemon sampled.
     await page.waitForSelector('#room-chart svg circle.total');
@@ -156,11 +162,15 @@ describe('status page in a browser', () => {
     expect(await page.textContent('#discovery')).toContain(`config: ok, ${configured.length} rooms`);
     const shot = process.env.STATUS_SCREENSHOT;
     if (shot) {
+      // Some traffic for the picture, then the overview and a room view (<shot>-room.png).
+      for (const r of ['lobby', 'stage']) await control('churn', { appId: APP, roomId: r, paused: false, joinsPerMinute: 40, leavesPerMinute: 40, visibilityChangesPerMinute: 10 });
       await page.goto(`${daemon!.url}/`);
       await page.waitForFunction((n) => document.querySelectorAll('#rooms tbody tr[data-room]').length === n, configured.length);
-      await control(`rooms/${APP}/stage/members`, { userId: 'late-speaker' });
-      await page.locator('#feed-list li', { hasText: 'late-speaker' }).waitFor();
-      await page.screenshot({ path: shot, fullPage: false });
+      await page.waitForFunction(() => document.querySelectorAll('#feed-list li').length >= 12, undefined, { timeout: 60_000 });
+      await page.screenshot({ path: shot });
+      await page.click('#rooms tbody tr[data-room="lobby"] a');
+      await page.waitForFunction(() => document.querySelectorAll('#room-events li[data-id]').length >= 5, undefined, { timeout: 60_000 });
+      await page.screenshot({ path: shot.replace(/\.png$/, '-room.png') });
     }
   });
 });

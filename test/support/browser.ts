@@ -1,4 +1,6 @@
+import { accessSync, constants } from 'node:fs';
 import { Browser, chromium } from 'playwright-core';
+import type { Requirement } from './required-tools';
 
 /** Debian's chromium (scripts/ci-install-tools.sh installs it); tests never download a browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -10,4 +12,15 @@ export function launchBrowser(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
+}
+
+/** For describeWithRequirements: skipped with a warning outside CI when chromium is missing. */
+export function chromiumRequirement(): Requirement {
+  let available = true;
+  try {
+    accessSync(CHROMIUM, constants.X_OK);
+  } catch {
+    available = false;
+  }
+  return { name: 'chromium', available, hint: `run scripts/ci-install-tools.sh (Debian: apt-get install chromium), or set CHROMIUM_PATH; looked for ${CHROMIUM}` };
 }

@@ -224,8 +224,10 @@
     }, 1000);
   }
 
+  const byName = new Intl.Collator(undefined, { numeric: true }).compare; // user_2 before user_10
+
   function fillList(list, ids) {
-    const shown = ids.slice(0, 1000);
+    const shown = ids.slice().sort(byName).slice(0, 1000);
     list.replaceChildren(...shown.map((id) => el('li', id)));
     if (ids.length > shown.length) list.append(el('li', `… and ${ids.length - shown.length} more`, 'muted'));
     if (ids.length === 0) list.append(el('li', 'none', 'muted'));
@@ -282,10 +284,11 @@
     if (withRoom) {
       const a = el('a', e.roomId);
       a.href = `#/room/${roomPath(e.appId, e.roomId)}`;
-      a.title = e.appId;
+      a.title = `app ${e.appId}`;
       li.append(a);
     }
-    li.append(el('span', e.userId, 'user'), el('span', e.visibility, 'muted'));
+    li.append(el('span', e.userId, 'user'));
+    if (e.visibility === 'invisible') li.append(el('span', 'invisible', 'tag'));
     return li;
   }
 
