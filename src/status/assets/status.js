@@ -36,10 +36,13 @@
 
   const clockTime = (iso) => new Date(iso).toLocaleTimeString();
 
+  let latestEventId = null;
+
   // ---- daemon state -------------------------------------------------------------------------------
   async function loadStatus() {
     try {
       const s = await getJson('api/status');
+      latestEventId = s.latestEventId;
       $('version').textContent = `v${s.version}`;
       $('ready').textContent = s.ready ? 'ready' : 'waiting for first cycle';
       $('ready').className = `badge ${s.ready ? 'ok' : 'warn'}`;
@@ -339,21 +342,15 @@
       }, 300);
     });
     // Open with the last few events ("what just happened"), then live.
-    getJson('api/status').then(
-      (s) => {
-        lastId = Math.max(0, s.latestEventId - FEED_BACKLOG);
-        connectFeed();
-      },
-      () => connectFeed(),
-    );
+    if (latestEventId !== null) lastId = Math.max(0, latestEventId - FEED_BACKLOG);
+    connectFeed();
   }
 
   // ---- start --------------------------------------------------------------------------------------
   setupTable();
-  setupFeed();
   window.addEventListener('hashchange', route);
-  loadStatus();
   route();
+  loadStatus().then(setupFeed);
   setInterval(() => {
     loadStatus();
     if (openRoom) loadRoom();
