@@ -1,6 +1,6 @@
 /** One point of a room's occupancy chart. */
 export interface OccupancySample {
-  /** Unix milliseconds of the poll that saw these counts. */
+  /** Unix milliseconds of the poll that saw these counts (whole seconds). */
   timeMs: number;
   totalUsers: number;
   invisibleUsers: number;
@@ -13,13 +13,17 @@ export interface OccupancyHistoryOptions {
   bucketMs: number;
 }
 
-export const DEFAULT_OCCUPANCY: OccupancyHistoryOptions = { windowMs: 60 * 60_000, bucketMs: 30_000 };
+export const DEFAULT_OCCUPANCY: OccupancyHistoryOptions = { windowMs: 60 * 60_000, bucketMs: 60_000 };
 
-/** A fixed ring per room: times and the two counts in typed arrays, so 10,000 rooms cost a few MB. */
+/** Per point: Unix seconds, total users, invisible users. */
+const FIELDS = 3;
+
+/**
+ * A fixed ring per room in one Uint32Array, so the default hour of one point a minute costs about 1 kB a
+ * room (10 MB for 10,000 rooms) and no garbage once allocated.
+ */
 interface Ring {
-  timesMs: Float64Array;
-  total: Uint32Array;
-  invisible: Uint32Array;
+  points: Uint32Array;
   /** Index of the newest point; -1 when empty. */
   head: number;
   /** Points written so far, up to the ring's length. */
@@ -28,35 +32,36 @@ interface Ring {
 }
 
 /**
- * The last hour of each room's occupancy, in memory, bounded: at most windowMs / bucketMs points per room,
- * allocated on a room's first sample and dropped with the room. Pure: the caller passes the times.
+ * The last hour of each room's occupancy, in memory, bounded: at most windowMs / bucketMs + 1 points per
+ * room, allocated on a room's first sample and dropped with the room. Pure: the caller passes the times.
  */
 export class OccupancyHistory {
   private readonly rooms = new Map<string, Ring>();
-  private readonly points: number;
+  private readonly length: number;
 
   constructor(private readonly opts: OccupancyHistoryOptions = DEFAULT_OCCUPANCY) {
     if (!(opts.bucketMs > 0) || !(opts.windowMs >= opts.bucketMs)) throw new RangeError('need 0 < bucketMs <= windowMs');
-    this.points = Math.ceil(opts.windowMs / opts.bucketMs) + 1;
+    this.length = Math.ceil(opts.windowMs / opts.bucketMs) + 1;
   }
 
-  /** Record what a successful poll at `timeMs` saw. Samples older than the room's newest are ignored. */
+  /** Record what a successful poll at `timeMs` saw. Samples not newer than the room's newest are ignored. */
   record(key: string, timeMs: number, totalUsers: number, invisibleUsers: number): void {
     let ring = this.rooms.get(key);
     if (!ring) {
-      ring = { timesMs: new Float64Array(this.points), total: new Uint32Array(this.points), invisible: new Uint32Array(this.points), head: -1, filled: 0, lastSampleMs: -Infinity };
+      ring = { points: new Uint32Array(this.length * FIELDS), head: -1, filled: 0, lastSampleMs: -Infinity };
       this.rooms.set(key, ring);
     }
     if (timeMs <= ring.lastSampleMs) return;
     const bucket = Math.floor(timeMs / this.opts.bucketMs);
     const sameBucket = ring.head >= 0 && Math.floor(ring.lastSampleMs / this.opts.bucketMs) === bucket;
     if (!sameBucket) {
-      ring.head = (ring.head + 1) % this.points;
-      ring.filled = Math.min(ring.filled + 1, this.points);
+      ring.head = (ring.head + 1) % this.length;
+      ring.filled = Math.min(ring.filled + 1, this.length);
     }
-    ring.timesMs[ring.head] = timeMs;
-    ring.total[ring.head] = totalUsers;
-    ring.invisible[ring.head] = invisibleUsers;
+    const at = ring.head * FIELDS;
+    ring.points[at] = Math.floor(timeMs / 1000);
+    ring.points[at + 1] = totalUsers;
+    ring.points[at + 2] = invisibleUsers;
     ring.lastSampleMs = timeMs;
   }
 
@@ -73,10 +78,10 @@ export class OccupancyHistory {
     const from = nowMs - this.opts.windowMs;
     const out: OccupancySample[] = [];
     for (let back = ring.filled - 1; back >= 0; back--) {
-      const at = (ring.head - back + this.points) % this.points;
-      const timeMs = ring.timesMs[at]!;
+      const at = ((ring.head - back + this.length) % this.length) * FIELDS;
+      const timeMs = ring.points[at]! * 1000;
       if (timeMs < from || timeMs > nowMs) continue;
-      out.push({ timeMs, totalUsers: ring.total[at]!, invisibleUsers: ring.invisible[at]! });
+      out.push({ timeMs, totalUsers: ring.points[at + 1]!, invisibleUsers: ring.points[at + 2]! });
     }
     return out;
   }
