@@ -109,9 +109,9 @@ export function queryRooms(rooms: Iterable<StatusRoom>, query: RoomsQuery, nowMs
   }
   const key = sortValue(query.sort, nowMs);
   const dir = query.order === 'asc' ? 1 : -1;
-  matched.sort((a, b) => {
-    const x = key(a);
-    const y = key(b);
+  // Keys computed once per room, not twice per comparison.
+  const keyed = matched.map((r) => ({ r, k: key(r) }));
+  keyed.sort(({ r: a, k: x }, { r: b, k: y }) => {
     // Unknown values (no capacity, never polled) go last in either order.
     if (x !== y) {
       if (x === null) return 1;
@@ -120,7 +120,7 @@ export function queryRooms(rooms: Iterable<StatusRoom>, query: RoomsQuery, nowMs
     }
     return a.appId < b.appId ? -1 : a.appId > b.appId ? 1 : a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0;
   });
-  const page = matched.slice(query.offset, query.offset + query.limit).map((r) => roomRow(r, nowMs));
+  const page = keyed.slice(query.offset, query.offset + query.limit).map(({ r }) => roomRow(r, nowMs));
   return { total: matched.length, offset: query.offset, limit: query.limit, rooms: page };
 }
 
