@@ -124,6 +124,15 @@ export async function measureStatus(p: StatusParams, rooms: number, ctx: Scenari
   ctx.log(`status: ${rooms} rooms`);
   const { sim, endpoint } = await startSimulator(benchRooms(rooms, 2));
   let daemon: DaemonChild | undefined;
+  const last = Math.max(0, rooms - 50);
+  const queries = [
+    'api/rooms',
+    `api/rooms?q=${encodeURIComponent(roomId(Math.floor(rooms / 2)))}`,
+    `api/rooms?sort=roomId&order=desc&offset=${last}`,
+    'api/rooms?limit=1000',
+    `api/rooms/bench-app/${encodeURIComponent(roomId(0))}`,
+  ];
+  let result: Omit<StatusRun, 'rooms' | 'inProcess'>;
   try {
     daemon = await DaemonChild.start({
       config: { ...baseConfig(endpoint, p.qps, '*/15 * * * * *', configRooms(rooms, { capacity: 50 })), state: { file: 'state.json', saveIntervalMs: 3_600_000 } },
@@ -131,14 +140,6 @@ export async function measureStatus(p: StatusParams, rooms: number, ctx: Scenari
       cpuProfileDir: ctx.cpuProfileDir,
       files: { 'state.json': savedState(rooms, Date.now()) },
     });
-    const last = Math.max(0, rooms - 50);
-    const queries = [
-      'api/rooms',
-      `api/rooms?q=${encodeURIComponent(roomId(Math.floor(rooms / 2)))}`,
-      `api/rooms?sort=roomId&order=desc&offset=${last}`,
-      'api/rooms?limit=1000',
-      `api/rooms/bench-app/${encodeURIComponent(roomId(0))}`,
-    ];
     const api: StatusApiRun[] = [];
     for (const query of queries) {
       const times: number[] = [];
@@ -153,11 +154,13 @@ export async function measureStatus(p: StatusParams, rooms: number, ctx: Scenari
     let loads = { page: [] as number[], floor: [] as number[] };
     if (hasChromium()) loads = await pageLoads(daemon.url, p.pageLoads, Math.min(50, rooms));
     else ctx.log(`status: ${CHROMIUM} not found; page loads not measured`);
-    return { rooms, inProcess: inProcess(rooms, queries.filter((q) => q.startsWith('api/rooms?') || q === 'api/rooms'), p.requests), api, pageLoadMs: loads.page, floorMs: loads.floor };
+    result = { api, pageLoadMs: loads.page, floorMs: loads.floor };
   } finally {
     await daemon?.stop();
     await sim.stop();
   }
+  // After the daemon and the simulator (which runs in this process) have stopped, so nothing else is served here.
+  return { rooms, inProcess: inProcess(rooms, queries.filter((q) => q.startsWith('api/rooms?') || q === 'api/rooms'), p.requests), ...result };
 }
 
 export function statusSection(runs: readonly StatusRun[], p: StatusParams): SectionResult {
