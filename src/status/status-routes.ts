@@ -67,7 +67,10 @@ export class StatusRoutes {
     } else if (path === '/api/status') {
       sendJson(res, 200, this.deps.status(), method === 'HEAD');
     } else if (path === '/api/events/stream') {
-      this.stream(req, res, params);
+      if (method === 'HEAD') {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store' });
+        res.end();
+      } else this.stream(req, res, params);
     } else {
       this.room(res, path.slice(ROOM_PREFIX.length), now, method === 'HEAD');
     }

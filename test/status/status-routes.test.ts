@@ -233,14 +233,21 @@ describe('status routes', () => {
     await srv.close();
   });
 
-  it('answers HEAD for the API without a body', async () => {
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(`${base}/api/rooms`, { method: 'HEAD' }, resolve);
-      req.on('error', reject);
-      req.end();
-    });
+  it('answers HEAD for the API without a body, and without holding a stream open', async () => {
+    const head = (path: string): Promise<IncomingMessage> =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const req = request(`${base}${path}`, { method: 'HEAD' }, resolve);
+        req.on('error', reject);
+        req.end();
+      });
+    const res = await head('/api/rooms');
     expect(res.statusCode).toBe(200);
     expect(Number(res.headers['content-length'])).toBeGreaterThan(10);
     res.resume();
+    const stream = await head('/api/events/stream');
+    expect(stream.statusCode).toBe(200);
+    expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    await new Promise((resolve) => stream.on('end', resolve).resume());
+    expect(page.stream.clientCount()).toBe(0);
   });
 });
