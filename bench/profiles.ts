@@ -57,6 +57,16 @@ export interface DiffParams {
   batches: number;
 }
 
+export interface StatusParams {
+  roomCounts: number[];
+  qps: number;
+  warmup: number;
+  /** Requests per API query. */
+  requests: number;
+  /** Page loads in chromium, after one warm-up load. */
+  pageLoads: number;
+}
+
 export interface Profile {
   name: ProfileName;
   steady: SteadyParams;
@@ -64,6 +74,7 @@ export interface Profile {
   cost: CostParams;
   scrape: ScrapeParams;
   diff: DiffParams;
+  status: StatusParams;
 }
 
 const EVERY_SECOND = '* * * * * *';
@@ -80,6 +91,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [50, 100, 500] } },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 3, scrapes: 40 },
     diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
+    status: { roomCounts: [1000, 10_000], qps: 35, warmup: 3, requests: 30, pageLoads: 10 },
   },
   quick: {
     name: 'quick',
@@ -91,6 +103,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 40, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 8, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [40, 200] } },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 2, scrapes: 15 },
     diff: { memberCounts: [10, 1000, 10_000], batchMs: 150, batches: 3 },
+    status: { roomCounts: [10_000], qps: 35, warmup: 2, requests: 10, pageLoads: 3 },
   },
   smoke: {
     name: 'smoke',
@@ -99,5 +112,6 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 0, measureS: 0.5, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [5, 10] } },
     scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
+    status: { roomCounts: [100], qps: 35, warmup: 1, requests: 2, pageLoads: 1 },
   },
 };

@@ -11,6 +11,7 @@ import { diffSection, measureDiff } from './scenarios/diff';
 import { freshnessSection, FreshnessRun, measureFreshness } from './scenarios/freshness';
 import { measureScrape, scrapeSection, ScrapeRun } from './scenarios/scrape';
 import { capSection, measureSteady, saturationSection, SteadyRun } from './scenarios/steady-rate';
+import { measureStatus, statusSection, StatusRun } from './scenarios/status';
 
 /**
  * `npm run bench -- [options]`: runs the selected scenarios one after another (never two daemons at once:
@@ -48,6 +49,11 @@ export async function runBenchmarks(opts: RunOptions, ctx: ScenarioContext): Pro
     emit(scrapeSection(runs, profile.scrape));
   }
   if (has('diff')) emit(diffSection(measureDiff(profile.diff, ctx), profile.diff));
+  if (has('status')) {
+    const runs: StatusRun[] = [];
+    for (const rooms of profile.status.roomCounts) runs.push(await measureStatus(profile.status, rooms, ctx));
+    emit(statusSection(runs, profile.status));
+  }
   return sections;
 }
 

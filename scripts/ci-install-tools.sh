@@ -1,11 +1,13 @@
 #!/bin/sh
-# Installs the external tools the observability tests need (test/observability/), from Debian, and only
+# Installs the external tools the observability and browser tests need (test/observability/,
+# test/status/*.browser.test.ts), from Debian, and only
 # those that are missing, so it is cheap to call at the start of every CI run:
 #
 #   prometheus, promtool   package prometheus              (2.42 on Debian 12)
 #   amtool                 package prometheus-alertmanager
 #   docker-compose         package docker-compose          (1.29; validates the compose file only, no engine)
 #   openssl                package openssl                 (throw-away CA and certificates for the TLS tests)
+#   chromium               package chromium                (the status page's browser tests, via playwright-core)
 #
 # --no-install-recommends keeps docker-compose from pulling in the Docker engine (docker.io), and the
 # prometheus package from pulling in node-exporter.
@@ -17,9 +19,10 @@ command -v amtool >/dev/null 2>&1 || need="$need prometheus-alertmanager"
 command -v docker-compose >/dev/null 2>&1 || need="$need docker-compose"
 # openssl: the TLS tests make a throwaway CA and server certificate (test/support/throwaway-ca.ts).
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || need="$need chromium"
 
 if [ -z "$need" ]; then
-  echo "ci-install-tools: prometheus, promtool, amtool, docker-compose and openssl are already installed"
+  echo "ci-install-tools: prometheus, promtool, amtool, docker-compose, openssl and chromium are already installed"
   exit 0
 fi
 

@@ -2,8 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Clock, systemClock } from './clock';
 import type { Config } from './config/schema';
-import { landingPage } from './http/landing-page';
-import { HttpServer, HttpServerOptions } from './http/server';
+import { HttpHandlers, HttpServer, HttpServerOptions } from './http/server';
 import type { Logger } from './logger';
 import { EventSink, RoomPoller } from './polling/room-poller';
 import { AdaptiveRate } from './ratelimit/adaptive-rate';
@@ -37,6 +36,8 @@ export interface DaemonDeps {
   version: string;
   /** TLS / auth endpoint and the lifecycle flag from the command line (limits come from config.server). */
   http?: Omit<HttpServerOptions, 'limits'>;
+  /** Extra HTTP routes (the status page); see HttpHandlers.routes. */
+  routes?: HttpHandlers['routes'];
 }
 
 /**
@@ -103,7 +104,7 @@ export class Daemon {
         metrics: async () => ({ contentType: deps.metrics.contentType(), body: await deps.metrics.render() }),
         ready: () => this.ready,
         reload: () => this.reload(),
-        landing: () => landingPage({ version: deps.version, rooms: this.rooms.length, ready: this.ready }),
+        routes: deps.routes,
       },
       deps.logger,
       { ...deps.http, limits: config.server },
@@ -130,6 +131,16 @@ export class Daemon {
 
   configuredQps(): number {
     return this.rate.configuredCap();
+  }
+
+  /** Requests waiting for the rate limiter now. */
+  limiterQueue(): number {
+    return this.limiter.pending();
+  }
+
+  /** Rooms in the current config. */
+  roomCount(): number {
+    return this.rooms.length;
   }
 
   async start(): Promise<AddressInfo> {

@@ -17,6 +17,9 @@ import { EventLogSink } from './sinks/event-log-sink';
 import { Metrics } from './sinks/metrics';
 import { WebhookSink } from './sinks/webhook-sink';
 import { loadState, saveState } from './state/state-file';
+import { daemonStatus } from './status/daemon-status';
+import { MemoryEventFeed } from './status/memory-event-feed';
+import { StatusPage } from './status/status-page';
 import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
 import { Credentials } from './volc/credentials';
@@ -101,6 +104,29 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     process.stderr.write(`events.file: cannot open ${config.events.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
     return 2;
   }
+  // The status page's live feed. In memory for now; a durable event log implements the same EventFeed.
+  const feed = new MemoryEventFeed(10_000);
+  sinks.list.push({ name: 'status', sink: feed });
+  const startMs = systemClock.now();
+  const status = new StatusPage({
+    rooms: { rooms: () => daemon.store.views(), room: (appId, roomId) => daemon.store.get(appId, roomId) },
+    feed,
+    status: () =>
+      daemonStatus({
+        version,
+        startMs,
+        isReady: () => daemon.isReady(),
+        roomCount: () => daemon.roomCount(),
+        configuredQps: () => daemon.configuredQps(),
+        effectiveQps: () => daemon.effectiveQps(),
+        limiterQueue: () => daemon.limiterQueue(),
+        pollIntervalSeconds: () => daemon.pollIntervalSeconds(),
+        cycleSummary: () => metrics.cycleSummary(),
+        latestEventId: () => feed.latestId(),
+      }),
+    clock: systemClock,
+    logger,
+  });
   const daemon: Daemon = new Daemon(config, {
     logger,
     clock: systemClock,
@@ -138,6 +164,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     closeSinks: sinks.close,
     version,
     http: { endpoint, enableLifecycle: options.enableLifecycle === true },
+    routes: (req, res, path) => status.handle(req, res, path),
   });
 
   const stopped = new Promise<number>((resolve) => {
@@ -148,6 +175,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
       stopping = true;
       logger.info({ signal }, 'signal received');
       webWatcher?.close();
+      status.close(); // end the live streams, which would otherwise hold the HTTP server open
       daemon.shutdown().then(
         () => resolve(0),
         (err: unknown) => {
@@ -169,6 +197,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     logger.info(endpoint.describe(), endpoint.tlsEnabled ? 'serving HTTPS' : 'serving HTTP');
     for (const warning of endpoint.warnings()) logger.warn({ webConfig: options.webConfigFile }, warning);
     webWatcher?.start();
+    status.start();
   } catch (err) {
     logger.error({ err, host: config.server.host, port: config.server.port }, 'cannot start');
     return 1;

@@ -26,7 +26,7 @@ export interface ScrapeRun {
   apiQpsDuringScrapes: number;
 }
 
-function savedState(rooms: number, nowMs: number): string {
+export function savedState(rooms: number, nowMs: number): string {
   const saved = Array.from({ length: rooms }, (_, i) => ({
     appId: BENCH_APP,
     roomId: roomId(i),

@@ -12,7 +12,8 @@ export interface HttpHandlers {
   ready(): boolean;
   /** Reload the config; resolves with an error message when the new config was rejected. */
   reload(): Promise<string | undefined>;
-  landing(): string;
+  /** Further routes (the status page and its API at `/`, `/api/...`); returns false for paths it does not own. */
+  routes?(req: IncomingMessage, res: ServerResponse, path: string): boolean;
 }
 
 /** How the endpoint is exposed; main supplies it from the command line and the config. */
@@ -27,8 +28,8 @@ export interface HttpServerOptions {
 export const DEFAULT_LIMITS: ServerLimits = { maxConnections: 256, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 };
 
 /**
- * /metrics, /-/healthy, /-/ready, /-/reload and a landing page, on node:http: five fixed routes do not
- * justify a framework.
+ * /metrics, /-/healthy, /-/ready, /-/reload, and whatever `routes` owns (the status page), on node:http:
+ * a handful of fixed routes do not justify a framework.
  */
 export class HttpServer {
   private readonly server: EndpointServer;
@@ -70,6 +71,7 @@ export class HttpServer {
     const path = (req.url ?? '/').split('?')[0];
     const method = req.method ?? 'GET';
     const readOnly = method === 'GET' || method === 'HEAD';
+    if (this.handlers.routes?.(req, res, path ?? '/')) return;
     switch (path) {
       case '/metrics': {
         if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');
@@ -93,9 +95,6 @@ export class HttpServer {
           ? send(res, 200, 'text/plain; charset=utf-8', 'Config reloaded.\n')
           : send(res, 500, 'text/plain; charset=utf-8', `Config rejected, previous config kept:\n${error}\n`);
       }
-      case '/':
-        if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');
-        return send(res, 200, 'text/html; charset=utf-8', this.handlers.landing(), method === 'HEAD');
       default:
         return send(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
     }

@@ -15,6 +15,8 @@ import { World } from './world';
  *   GET  /_sim/rooms/:appId/:roomId           full current membership
  *   POST /_sim/rooms/:appId/:roomId/close     close the room (members dropped)
  *   POST /_sim/rooms/:appId/:roomId/open      reopen it, empty
+ *   POST /_sim/rooms/:appId/:roomId/members {userId, visibility?}   a member joins (or switches
+ *                                             visibility); an unknown room is created
  */
 
 export interface ControlTarget {
@@ -72,6 +74,13 @@ function route(target: ControlTarget, method: string, path: string, body: string
     if (parts.length === 3 && method === 'GET') {
       const churn = target.world.churnOf(appId, roomId);
       return { status: 200, body: { ...target.world.snapshot(appId, roomId), churn } };
+    }
+    if (parts.length === 4 && method === 'POST' && verb === 'members') {
+      const { userId, visibility = 'visible' } = parseJsonObject(body);
+      if (typeof userId !== 'string' || userId === '') throw new RangeError('userId: must be a non-empty string');
+      if (visibility !== 'visible' && visibility !== 'invisible') throw new RangeError('visibility: must be visible or invisible');
+      target.world.addMember(appId, roomId, userId, visibility);
+      return { status: 200, body: target.world.snapshot(appId, roomId) };
     }
     if (parts.length === 4 && method === 'POST' && (verb === 'close' || verb === 'open')) {
       if (verb === 'close') target.world.closeRoom(appId, roomId);

@@ -49,6 +49,9 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
   readonly webhookDropped = new Counter({ name: 'rtc_webhook_dropped_events_total', help: 'Events dropped because the webhook queue was full or delivery gave up.', labelNames: ['reason'], registers: [this.registry] });
   readonly webhookDeliveries = new Counter({ name: 'rtc_webhook_deliveries_total', help: 'Webhook batch delivery attempts by result.', labelNames: ['result'], registers: [this.registry] });
 
+  /** The last cycle's figures, kept for the status page (prom-client histograms do not expose them). */
+  private cycleStats = { completed: 0, lastDurationSeconds: undefined as number | undefined, lastCompletedMs: undefined as number | undefined, overruns: 0 };
+
   constructor(private readonly sources: MetricsSources) {
     const r = this.registry;
     new Gauge({ name: 'rtc_ratelimit_qps', help: 'Configured request rate cap (rateLimit.qps).', registers: [r], collect() { this.set(sources.configuredQps()); } });
@@ -99,15 +102,24 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
   cycleDone(durationSeconds: number): void {
     this.cycles.inc();
     this.cycleDuration.observe(durationSeconds);
+    this.cycleStats.completed++;
+    this.cycleStats.lastDurationSeconds = durationSeconds;
   }
 
   /** Wall-clock end of the last cycle (the scheduler only knows monotonic time). */
   cycleCompletedAt(endMs: number): void {
     this.lastCycle.set(endMs / 1000);
+    this.cycleStats.lastCompletedMs = endMs;
   }
 
   overrun(missedTicks: number): void {
     this.overruns.inc(missedTicks);
+    this.cycleStats.overruns += missedTicks;
+  }
+
+  /** Cycles completed, the last one's duration and end (Unix ms), and ticks overrun, since start. */
+  cycleSummary(): Readonly<typeof this.cycleStats> {
+    return { ...this.cycleStats };
   }
 
   eventsEmitted(events: readonly RoomEvent[]): void {

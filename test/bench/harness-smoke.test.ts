@@ -9,6 +9,8 @@ import type { DiffRun } from '../../bench/scenarios/diff';
 import type { FreshnessRun } from '../../bench/scenarios/freshness';
 import type { ScrapeRun } from '../../bench/scenarios/scrape';
 import type { SteadyRun } from '../../bench/scenarios/steady-rate';
+import type { StatusRun } from '../../bench/scenarios/status';
+import { chromiumRequirement } from '../support/browser';
 
 /**
  * The whole harness end to end at smoke size: the built runner (dist/bench/run.js, so `npm run build`
@@ -36,6 +38,7 @@ interface SectionData {
   cost: CostResults;
   scrape: ScrapeRun[];
   diff: DiffRun[];
+  status: StatusRun[];
 }
 
 interface JsonReport {
@@ -88,5 +91,12 @@ describe('bench harness (smoke)', () => {
 
     expect(data.diff.length).toBeGreaterThan(0);
     for (const d of data.diff) expect(d.membersPerSecond).toBeGreaterThan(0);
-  }, 60_000);
+
+    const status = data.status[0]!;
+    expect(status.api.map((a) => a.query)[0]).toBe('/api/rooms');
+    for (const a of status.api) expect(a.bytes).toBeGreaterThan(100);
+    // Without chromium the page loads are skipped (and the section says so).
+    expect(status.pageLoadMs.length).toBe(chromiumRequirement().available ? PROFILES.smoke.status.pageLoads : 0);
+    for (const ms of status.pageLoadMs) expect(ms).toBeGreaterThan(0);
+  }, 120_000); // seven scenarios, one daemon each, plus a browser; on a loaded 2-core machine
 });

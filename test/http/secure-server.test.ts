@@ -99,7 +99,11 @@ describe('HttpServer behind a web config', () => {
           reloads++;
           return undefined;
         },
-        landing: () => 'hi',
+        routes: (_req, res, path) => {
+          if (path !== '/') return false;
+          res.end('hi');
+          return true;
+        },
       },
       logger,
       { endpoint, enableLifecycle },

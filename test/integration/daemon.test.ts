@@ -64,7 +64,7 @@ describe('daemon against the simulator', () => {
     await waitFor(`${n} more polls of ${roomId}`, () => (servedCount(roomId, appId) >= target ? true : undefined), { timeoutMs: 20_000 });
   };
 
-  it('serves /metrics, health and readiness, and a landing page', async () => {
+  it('serves /metrics, health and readiness, and the status page', async () => {
     const d = daemon!;
     expect((await fetch(`${d.url}/-/healthy`)).status).toBe(200);
     expect((await fetch(`${d.url}/-/ready`)).status).toBe(200);

@@ -64,6 +64,27 @@ describe('Simulator control endpoints', () => {
     expect(opened.data).toMatchObject({ exists: true, visibleCount: 0 });
   });
 
+  it('POST /_sim/rooms/:appId/:roomId/members adds a member, creating an unknown room, and rejects bad input', async () => {
+    const joined = await http.post(`${url}/_sim/rooms/app/room/members`, { userId: 'newcomer' });
+    expect(joined.status).toBe(200);
+    expect(joined.data.visible).toContain('newcomer');
+    const moved = await http.post(`${url}/_sim/rooms/app/room/members`, { userId: 'newcomer', visibility: 'invisible' });
+    expect(moved.data.invisible).toContain('newcomer');
+    expect(moved.data.visible).not.toContain('newcomer');
+
+    const hostile = '<img src=x onerror=alert(1)>';
+    const created = await http.post(`${url}/_sim/rooms/app/${encodeURIComponent(hostile)}/members`, { userId: hostile });
+    expect(created.status).toBe(200);
+    expect(sim.world.snapshot('app', hostile)).toMatchObject({ exists: true, visible: [hostile] });
+
+    expect((await http.post(`${url}/_sim/rooms/app/room/members`, { visibility: 'visible' })).status).toBe(400);
+    expect((await http.post(`${url}/_sim/rooms/app/room/members`, { userId: 'x', visibility: 'hidden' })).status).toBe(400);
+    await http.post(`${url}/_sim/rooms/app/room/close`);
+    const closed = await http.post(`${url}/_sim/rooms/app/room/members`, { userId: 'late' });
+    expect(closed.status).toBe(400);
+    expect(closed.data.error).toMatch(/closed/);
+  });
+
   it('POST /_sim/churn changes one room or the default', async () => {
     const one = await http.post(`${url}/_sim/churn`, { appId: 'app', roomId: 'room', joinsPerMinute: 600 });
     expect(one.status).toBe(200);

@@ -1,0 +1,78 @@
+import { EMPTY_MEMBERSHIP } from '../../src/rooms/membership-diff';
+import { roomKey } from '../../src/rooms/room-event';
+import { OccupancyHistory } from '../../src/status/occupancy-history';
+import { sampleOccupancy } from '../../src/status/occupancy-sampler';
+import type { StatusRoom } from '../../src/status/rooms-query';
+
+const T0 = 1_700_000_000_000;
+const MIN = 60_000;
+
+describe('OccupancyHistory', () => {
+  it('keeps one point per bucket (the last sample wins), oldest first', () => {
+    const h = new OccupancyHistory({ windowMs: 60 * MIN, bucketMs: MIN });
+    h.record('k', T0 + 1000, 5, 1);
+    h.record('k', T0 + 30_000, 6, 1); // same minute: replaces
+    h.record('k', T0 + MIN + 1000, 7, 2);
+    expect(h.series('k', T0 + 2 * MIN)).toEqual([
+      { timeMs: T0 + 30_000, totalUsers: 6, invisibleUsers: 1 },
+      { timeMs: T0 + MIN + 1000, totalUsers: 7, invisibleUsers: 2 },
+    ]);
+    expect(h.series('other', T0)).toEqual([]);
+  });
+
+  it('ignores samples that are not newer than the last one', () => {
+    const h = new OccupancyHistory({ windowMs: 10 * MIN, bucketMs: MIN });
+    h.record('k', T0 + 5 * MIN, 5, 0);
+    h.record('k', T0 + 5 * MIN, 9, 0);
+    h.record('k', T0, 9, 0);
+    expect(h.series('k', T0 + 6 * MIN).map((p) => p.totalUsers)).toEqual([5]);
+  });
+
+  it('holds at most the window, however long it runs', () => {
+    const h = new OccupancyHistory({ windowMs: 60 * MIN, bucketMs: MIN });
+    for (let i = 0; i < 500; i++) h.record('k', T0 + i * MIN, i, 0);
+    const now = T0 + 499 * MIN;
+    const series = h.series('k', now);
+    expect(series.length).toBe(61);
+    expect(series[0]!.timeMs).toBe(now - 60 * MIN);
+    expect(series[60]!.totalUsers).toBe(499);
+    // Read later, points older than the window are left out.
+    expect(h.series('k', now + 30 * MIN).length).toBe(31);
+  });
+
+  it('drops rooms not retained', () => {
+    const h = new OccupancyHistory({ windowMs: MIN, bucketMs: MIN });
+    h.record('a', T0, 1, 0);
+    h.record('b', T0, 1, 0);
+    h.retain(new Set(['b']));
+    expect(h.size()).toBe(1);
+    expect(h.series('a', T0)).toEqual([]);
+  });
+
+  it('rejects a bucket longer than the window', () => {
+    expect(() => new OccupancyHistory({ windowMs: MIN, bucketMs: 2 * MIN })).toThrow(RangeError);
+  });
+});
+
+describe('sampleOccupancy', () => {
+  const view = (roomId: string, over: Partial<StatusRoom>): StatusRoom => ({
+    appId: 'a', roomId, totalUsers: 0, totalInvisibleUsers: 0, joins: 0, leaves: 0, visibilityChanges: 0, pollFailures: 0,
+    invisibleTruncated: false, membership: EMPTY_MEMBERSHIP, baselined: true, ...over,
+  });
+
+  it('records each successful poll once, skips rooms never polled, and forgets rooms that are gone', () => {
+    const h = new OccupancyHistory({ windowMs: 60 * MIN, bucketMs: 1000 });
+    let rooms = [view('up', { lastSuccessMs: T0, totalUsers: 3, totalInvisibleUsers: 1 }), view('never', {})];
+    expect([...sampleOccupancy(h, rooms)]).toEqual([roomKey('a', 'up'), roomKey('a', 'never')]);
+    sampleOccupancy(h, rooms); // no new poll: no new point
+    rooms = [view('up', { lastSuccessMs: T0 + 5000, totalUsers: 4, totalInvisibleUsers: 1 })];
+    sampleOccupancy(h, rooms);
+    expect(h.series(roomKey('a', 'up'), T0 + 5000)).toEqual([
+      { timeMs: T0, totalUsers: 3, invisibleUsers: 1 },
+      { timeMs: T0 + 5000, totalUsers: 4, invisibleUsers: 1 },
+    ]);
+    expect(h.series(roomKey('a', 'never'), T0 + 5000)).toEqual([]);
+    sampleOccupancy(h, []);
+    expect(h.size()).toBe(0);
+  });
+});
