@@ -69,10 +69,10 @@ describe('rtc-room-monitor CLI (built)', () => {
   });
 
   it('check-config also validates --web.config.file, in either flag form', () => {
-    const ok = cli('check-config', '--config', fixture('valid-minimal.yaml'), '--web.config.file', webFixture('basic-auth.yml'));
+    const ok = cli('check-config', '--skip-credentials', '--config', fixture('valid-minimal.yaml'), '--web.config.file', webFixture('basic-auth.yml'));
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('basic-auth.yml: OK (no TLS, 1 basic auth user(s))');
-    const bad = cli('check-config', '--config', fixture('valid-minimal.yaml'), `--web.config.file=${webFixture('bad.yml')}`);
+    const bad = cli('check-config', '--skip-credentials', '--config', fixture('valid-minimal.yaml'), `--web.config.file=${webFixture('bad.yml')}`);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('tls_server_config.client_ca_file: is required when client_auth_type is RequireAndVerifyClientCert');
     expect(bad.stderr).toContain('basic_auth_users.prometheus: must be a bcrypt hash');
