@@ -6,15 +6,20 @@ import { landingPage } from './http/landing-page';
 import { HttpServer } from './http/server';
 import type { Logger } from './logger';
 import { EventSink, RoomPoller } from './polling/room-poller';
-import { AdaptiveRate } from './ratelimit/adaptive-rate';
-import { SlidingWindowLimiter } from './ratelimit/limiter';
-import { MAX_QPS } from './config/schema';
+import { AccountPool } from './accounts/account-pool';
+import { AccountSettings, accountSettings, resolveAccount } from './accounts/account-settings';
 import { roomKey } from './rooms/room-event';
 import { RoomStore } from './rooms/room-store';
 import { CycleScheduler } from './scheduler/cycle-scheduler';
 import { schedulePeriodSeconds, Ticker } from './scheduler/ticker';
 import { Metrics } from './sinks/metrics';
-import type { RoomRef, RoomUsersApi } from './volc/client';
+import type { AccountApi } from './volc/account-api';
+import type { RoomRef } from './volc/client';
+
+/** A room to poll and the account whose key, limiter and client poll it. */
+export interface PollTarget extends RoomRef {
+  account: string;
+}
 
 /** Everything the daemon's lifecycle needs from outside; main builds the real ones, tests pass fakes. */
 export interface DaemonDeps {
@@ -26,7 +31,8 @@ export interface DaemonDeps {
   metrics: Metrics;
   /** Member events go here (fan-out to log, file, webhook). */
   sink: EventSink;
-  makeApi(config: Config): RoomUsersApi;
+  /** The vendor API client of one account. */
+  makeApi(account: AccountSettings): AccountApi;
   makeTicker(schedule: string): Ticker;
   /** Read and validate the config file again; throws ConfigError. */
   loadConfig(): Config;
@@ -44,10 +50,8 @@ export interface DaemonDeps {
 export class Daemon {
   readonly store = new RoomStore();
   private config: Config;
-  private rooms: RoomRef[] = [];
-  private readonly rate: AdaptiveRate;
-  private readonly limiter: SlidingWindowLimiter;
-  private readonly poller: RoomPoller;
+  private rooms: PollTarget[] = [];
+  private readonly accounts: AccountPool;
   private readonly scheduler: CycleScheduler;
   private readonly server: HttpServer;
   private readonly inFlight = new AbortController();
@@ -65,19 +69,20 @@ export class Daemon {
     // Every in-flight request and backoff sleep listens on this one signal; more than 10 is normal here.
     setMaxListeners(0, this.inFlight.signal);
     this.periodSeconds = schedulePeriodSeconds(config.schedule);
-    this.rate = new AdaptiveRate(config.rateLimit.qps, config.rateLimit.minQps);
-    this.limiter = new SlidingWindowLimiter(deps.monotonic, this.rate, MAX_QPS);
-    this.poller = new RoomPoller({
-      api: deps.makeApi(config),
-      limiter: this.limiter,
-      rate: this.rate,
-      store: this.store,
-      sink: deps.sink,
-      observer: deps.metrics,
-      clock: deps.clock,
+    this.accounts = new AccountPool(accountSettings(config), {
       monotonic: deps.monotonic,
-      logger: deps.logger,
-      retry: retryPolicy(config),
+      makeApi: (account) => deps.makeApi(account),
+      makePoller: (account, parts) =>
+        new RoomPoller({
+          ...parts,
+          store: this.store,
+          sink: deps.sink,
+          observer: deps.metrics.forAccount(account),
+          clock: deps.clock,
+          monotonic: deps.monotonic,
+          logger: deps.logger.child({ account }),
+        }),
+      listQps: () => this.config.discovery.listRoomInfo?.qps ?? 1,
     });
     this.setRooms(config);
     this.scheduler = new CycleScheduler(
@@ -113,17 +118,21 @@ export class Daemon {
     return this.ready;
   }
 
-  /** Expected seconds between two polls of one room: the schedule period or, if longer, rooms / qps. */
+  /**
+   * Expected seconds between two polls of one room: the schedule period or, if longer, the slowest
+   * account's rooms / qps (accounts are polled in parallel).
+   */
   pollIntervalSeconds(): number {
-    return Math.max(this.periodSeconds, this.rooms.length / this.rate.configuredCap());
+    const perAccount = new Map<string, number>();
+    for (const r of this.rooms) perAccount.set(r.account, (perAccount.get(r.account) ?? 0) + 1);
+    let slowest = 0;
+    for (const [name, n] of perAccount) slowest = Math.max(slowest, n / (this.accounts.get(name)?.rate.configuredCap() ?? 1));
+    return Math.max(this.periodSeconds, slowest);
   }
 
-  effectiveQps(): number {
-    return this.rate.current();
-  }
-
-  configuredQps(): number {
-    return this.rate.configuredCap();
+  /** Each account's configured and current GetRoomOnlineUsers rate. */
+  rates(): { account: string; configuredQps: number; effectiveQps: number }[] {
+    return this.accounts.all().map((b) => ({ account: b.name, configuredQps: b.rate.configuredCap(), effectiveQps: b.rate.current() }));
   }
 
   async start(): Promise<AddressInfo> {
@@ -154,12 +163,25 @@ export class Daemon {
       this.deps.logger.error({ reason: message }, 'config reload rejected; keeping the previous config');
       return message;
     }
+    const nextAccounts = accountSettings(next);
+    const refused = this.accounts.check(nextAccounts);
+    if (refused) {
+      this.deps.metrics.reloadOk.set(0);
+      this.deps.logger.error({ reason: refused }, 'config reload rejected; keeping the previous config');
+      return refused;
+    }
+    try {
+      this.accounts.update(nextAccounts);
+    } catch (err) {
+      // A client could not be built (e.g. a renamed key variable that is not set): nothing was swapped.
+      const message = err instanceof Error ? err.message : String(err);
+      this.deps.metrics.reloadOk.set(0);
+      this.deps.logger.error({ reason: message }, 'config reload rejected; keeping the previous config');
+      return message;
+    }
     const prev = this.config;
     this.config = next;
     this.setRooms(next);
-    this.rate.setLimits(next.rateLimit.qps, next.rateLimit.minQps);
-    this.poller.setRetryPolicy(retryPolicy(next));
-    if (JSON.stringify(prev.api) !== JSON.stringify(next.api)) this.poller.setApi(this.deps.makeApi(next));
     if (prev.schedule !== next.schedule) {
       this.periodSeconds = schedulePeriodSeconds(next.schedule);
       this.scheduler.replaceTicker(this.deps.makeTicker(next.schedule));
@@ -190,7 +212,7 @@ export class Daemon {
     const deadline = this.deps.monotonic.now() + this.config.shutdown.timeoutMs;
     logger.info({ timeoutMs: this.config.shutdown.timeoutMs }, 'shutting down');
     if (this.stateTimer) clearInterval(this.stateTimer);
-    this.limiter.close();
+    this.accounts.close();
     const cycleDone = this.scheduler.stop();
     const timedOut = await Promise.race([
       cycleDone.then(() => false),
@@ -211,7 +233,13 @@ export class Daemon {
   private async runCycle(): Promise<void> {
     const rooms = this.rooms;
     // allSettled: even if a poll broke its never-reject promise, the cycle ends only when every poll has.
-    await Promise.allSettled(rooms.map((r) => this.poller.poll(r, this.inFlight.signal)));
+    // Each account has its own limiters, so the rooms of different accounts are polled in parallel.
+    await Promise.allSettled(
+      rooms.map((r) => {
+        const poller = this.accounts.get(r.account)?.poller;
+        return poller ? poller.poll({ appId: r.appId, roomId: r.roomId }, this.inFlight.signal) : Promise.resolve(false);
+      }),
+    );
     if (!this.ready && !this.stopping) {
       this.ready = true;
       this.deps.logger.info({ rooms: rooms.length }, 'first poll cycle complete; ready');
@@ -220,8 +248,9 @@ export class Daemon {
 
   private setRooms(config: Config): void {
     const { added, removed } = this.store.setRooms(config.rooms);
-    this.rooms = config.rooms.map((r) => ({ appId: r.appId, roomId: r.roomId }));
-    this.poller.forget(new Set(this.rooms.map((r) => roomKey(r.appId, r.roomId))));
+    this.rooms = config.rooms.map((r) => ({ appId: r.appId, roomId: r.roomId, account: resolveAccount(config, r.account) }));
+    const keep = new Set(this.rooms.map((r) => roomKey(r.appId, r.roomId)));
+    for (const b of this.accounts.all()) b.poller.forget(keep);
     if (added + removed > 0 && this.rooms.length !== added) {
       this.deps.logger.info({ added, removed }, 'room list changed');
     }
@@ -236,8 +265,4 @@ export class Daemon {
     });
     return this.saving;
   }
-}
-
-function retryPolicy(config: Config): { maxRetries: number; baseDelayMs: number; maxDelayMs: number } {
-  return { maxRetries: config.api.maxRetries, baseDelayMs: config.api.retryBaseDelayMs, maxDelayMs: config.api.retryMaxDelayMs };
 }

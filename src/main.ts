@@ -14,7 +14,8 @@ import { WebhookSink } from './sinks/webhook-sink';
 import { loadState, saveState } from './state/state-file';
 import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
-import { Credentials, credentialsFromEnv } from './volc/credentials';
+import { accountCredentials } from './accounts/account-credentials';
+import { accountSettings } from './accounts/account-settings';
 
 export const ENV_WEBHOOK_SECRET = 'RTC_WEBHOOK_SECRET';
 
@@ -27,12 +28,12 @@ export async function runDaemon(configPath: string): Promise<number> {
   loadDotenv({ quiet: true });
 
   let config: Config;
-  let credentials: Credentials;
   let logger: Logger;
   try {
     logger = createLogger(logLevelFromEnv(process.env));
     config = loadConfigFile(configPath);
-    credentials = credentialsFromEnv(process.env);
+    // Every account's key pair must be there before anything starts; the error names the variables.
+    accountCredentials(accountSettings(config), process.env);
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`);
     return 2;
@@ -43,8 +44,7 @@ export async function runDaemon(configPath: string): Promise<number> {
   const metrics = new Metrics({
     rooms: () => daemon.store.views(),
     roomCount: () => daemon.store.size(),
-    configuredQps: () => daemon.configuredQps(),
-    effectiveQps: () => daemon.effectiveQps(),
+    rates: () => daemon.rates(),
     pollIntervalSeconds: () => daemon.pollIntervalSeconds(),
     version,
   });
@@ -69,11 +69,12 @@ export async function runDaemon(configPath: string): Promise<number> {
         logger.error({ sink: name, err }, 'event sink failed');
       },
     ),
-    makeApi: (cfg) =>
-      new VolcClient(
-        { endpoint: cfg.api.endpoint, region: cfg.api.region, service: cfg.api.service, version: cfg.api.version, timeoutMs: cfg.api.timeoutMs, credentials },
-        metrics,
-      ),
+    makeApi: (account) => {
+      // Read per client, so a reload that points an account at other variables takes them (or is refused).
+      const credentials = accountCredentials([account], process.env).get(account.name)!;
+      const { endpoint, region, service, version, listRoomInfoVersion, timeoutMs } = account.api;
+      return new VolcClient({ endpoint, region, service, version, listRoomInfoVersion, timeoutMs, credentials }, metrics.forAccount(account.name));
+    },
     makeTicker: (schedule) => new CronTicker(schedule, logger),
     loadConfig: () => loadConfigFile(configPath),
     state: config.state.file ? stateHooks(config.state.file, logger, metrics) : undefined,

@@ -24,14 +24,14 @@ function build(): { metrics: Metrics; store: RoomStore } {
   const metrics = new Metrics({
     rooms: () => store.views(),
     roomCount: () => store.size(),
-    configuredQps: () => 30,
-    effectiveQps: () => 15,
+    rates: () => [{ account: 'default', configuredQps: 30, effectiveQps: 15 }],
     pollIntervalSeconds: () => 15,
     version: '0.0.0-test',
   });
-  metrics.requestDone('GetRoomOnlineUsers', 'Success', 0.02);
-  metrics.requestDone('GetRoomOnlineUsers', 'FlowLimitExceeded', 0.01);
-  metrics.throttled();
+  const account = metrics.forAccount('default');
+  account.requestDone('GetRoomOnlineUsers', 'Success', 0.02);
+  account.requestDone('GetRoomOnlineUsers', 'FlowLimitExceeded', 0.01);
+  account.throttled();
   metrics.cycleDone(1.5);
   metrics.cycleCompletedAt(1_015_500);
   metrics.overrun(2);
