@@ -8,18 +8,14 @@ import type { Logger } from './logger';
 import { EventSink, RoomPoller } from './polling/room-poller';
 import { AccountPool } from './accounts/account-pool';
 import { AccountSettings, accountSettings, resolveAccount } from './accounts/account-settings';
-import { roomKey } from './rooms/room-event';
 import { RoomStore } from './rooms/room-store';
 import { CycleScheduler } from './scheduler/cycle-scheduler';
+import { RoomRegistry } from './discovery/room-registry';
+import { PollCycle } from './polling/poll-cycle';
 import { schedulePeriodSeconds, Ticker } from './scheduler/ticker';
 import { Metrics } from './sinks/metrics';
 import type { AccountApi } from './volc/account-api';
-import type { RoomRef } from './volc/client';
 
-/** A room to poll and the account whose key, limiter and client poll it. */
-export interface PollTarget extends RoomRef {
-  account: string;
-}
 
 /** Everything the daemon's lifecycle needs from outside; main builds the real ones, tests pass fakes. */
 export interface DaemonDeps {
@@ -50,8 +46,10 @@ export interface DaemonDeps {
 export class Daemon {
   readonly store = new RoomStore();
   private config: Config;
-  private rooms: PollTarget[] = [];
+  /** The set of rooms to poll: fixed rooms and every discovery source write here. */
+  readonly registry: RoomRegistry;
   private readonly accounts: AccountPool;
+  private readonly cycle: PollCycle;
   private readonly scheduler: CycleScheduler;
   private readonly server: HttpServer;
   private readonly inFlight = new AbortController();
@@ -84,6 +82,15 @@ export class Daemon {
         }),
       listQps: () => this.config.discovery.listRoomInfo?.qps ?? 1,
     });
+    this.registry = new RoomRegistry(config.discovery.retireAfterSeconds * 1000);
+    this.cycle = new PollCycle({
+      registry: this.registry,
+      store: this.store,
+      pollerOf: (account) => this.accounts.get(account)?.poller,
+      pollers: () => this.accounts.all().map((b) => b.poller),
+      clock: deps.clock,
+      logger: deps.logger,
+    });
     this.setRooms(config);
     this.scheduler = new CycleScheduler(
       deps.makeTicker(config.schedule),
@@ -103,7 +110,7 @@ export class Daemon {
         metrics: async () => ({ contentType: deps.metrics.contentType(), body: await deps.metrics.render() }),
         ready: () => this.ready,
         reload: () => this.reload(),
-        landing: () => landingPage({ version: deps.version, rooms: this.rooms.length, ready: this.ready }),
+        landing: () => landingPage({ version: deps.version, rooms: this.registry.activeCount(), ready: this.ready }),
       },
       deps.logger,
     );
@@ -124,7 +131,7 @@ export class Daemon {
    */
   pollIntervalSeconds(): number {
     const perAccount = new Map<string, number>();
-    for (const r of this.rooms) perAccount.set(r.account, (perAccount.get(r.account) ?? 0) + 1);
+    for (const r of this.registry.active()) perAccount.set(r.account, (perAccount.get(r.account) ?? 0) + 1);
     let slowest = 0;
     for (const [name, n] of perAccount) slowest = Math.max(slowest, n / (this.accounts.get(name)?.rate.configuredCap() ?? 1));
     return Math.max(this.periodSeconds, slowest);
@@ -146,7 +153,7 @@ export class Daemon {
       this.stateTimer.unref();
     }
     this.deps.logger.info(
-      { host: address.address, port: address.port, rooms: this.rooms.length, qps: this.config.rateLimit.qps, schedule: this.config.schedule, endpoint: this.config.api.endpoint },
+      { host: address.address, port: address.port, rooms: this.registry.activeCount(), qps: this.config.rateLimit.qps, schedule: this.config.schedule, endpoint: this.config.api.endpoint },
       'rtc-room-monitor started',
     );
     return address;
@@ -194,7 +201,7 @@ export class Daemon {
     }
     this.deps.metrics.reloadOk.set(1);
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
-    this.deps.logger.info({ rooms: this.rooms.length, qps: next.rateLimit.qps, schedule: next.schedule }, 'config reloaded');
+    this.deps.logger.info({ rooms: this.registry.activeCount(), qps: next.rateLimit.qps, schedule: next.schedule }, 'config reloaded');
     return undefined;
   }
 
@@ -231,29 +238,22 @@ export class Daemon {
   }
 
   private async runCycle(): Promise<void> {
-    const rooms = this.rooms;
-    // allSettled: even if a poll broke its never-reject promise, the cycle ends only when every poll has.
-    // Each account has its own limiters, so the rooms of different accounts are polled in parallel.
-    await Promise.allSettled(
-      rooms.map((r) => {
-        const poller = this.accounts.get(r.account)?.poller;
-        return poller ? poller.poll({ appId: r.appId, roomId: r.roomId }, this.inFlight.signal) : Promise.resolve(false);
-      }),
-    );
+    const polled = await this.cycle.run(this.inFlight.signal);
     if (!this.ready && !this.stopping) {
       this.ready = true;
-      this.deps.logger.info({ rooms: rooms.length }, 'first poll cycle complete; ready');
+      this.deps.logger.info({ rooms: polled }, 'first poll cycle complete; ready');
     }
   }
 
+  /** The fixed `rooms:` are one list source of the registry. */
   private setRooms(config: Config): void {
-    const { added, removed } = this.store.setRooms(config.rooms);
-    this.rooms = config.rooms.map((r) => ({ appId: r.appId, roomId: r.roomId, account: resolveAccount(config, r.account) }));
-    const keep = new Set(this.rooms.map((r) => roomKey(r.appId, r.roomId)));
-    for (const b of this.accounts.all()) b.poller.forget(keep);
-    if (added + removed > 0 && this.rooms.length !== added) {
-      this.deps.logger.info({ added, removed }, 'room list changed');
-    }
+    this.registry.setRetireAfter(config.discovery.retireAfterSeconds * 1000);
+    const fixed = config.rooms.map((r) => ({ appId: r.appId, roomId: r.roomId, account: resolveAccount(config, r.account), capacity: r.capacity }));
+    const first = this.registry.version() === 0;
+    const { added, removed } = this.registry.replace('static', 'static', fixed, this.deps.clock.now());
+    // The store follows at once (not only at the next cycle), so a removed room leaves /metrics on reload.
+    this.cycle.sync();
+    if (!first && added + removed > 0) this.deps.logger.info({ added, removed }, 'room list changed');
   }
 
   private async saveState(): Promise<void> {

@@ -43,7 +43,7 @@ export async function runDaemon(configPath: string): Promise<number> {
   // The metrics read live values from the daemon built below; they are only read at scrape time, after it exists.
   const metrics = new Metrics({
     rooms: () => daemon.store.views(),
-    roomCount: () => daemon.store.size(),
+    roomCount: () => daemon.registry.activeCount(),
     rates: () => daemon.rates(),
     pollIntervalSeconds: () => daemon.pollIntervalSeconds(),
     version,

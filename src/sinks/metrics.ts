@@ -50,7 +50,7 @@ export class Metrics implements CycleObserver {
     new Gauge({ name: 'rtc_ratelimit_qps', help: 'Configured GetRoomOnlineUsers rate cap per account (rateLimit.qps).', labelNames: ['account'], registers: [r], collect() { this.reset(); for (const a of sources.rates()) this.set({ account: a.account }, a.configuredQps); } });
     new Gauge({ name: 'rtc_ratelimit_effective_qps', help: 'Rate the limiter currently allows per account (lower than the cap after throttling, recovering gradually).', labelNames: ['account'], registers: [r], collect() { this.reset(); for (const a of sources.rates()) this.set({ account: a.account }, a.effectiveQps); } });
     new Gauge({ name: 'rtc_poll_interval_seconds', help: 'Expected seconds between polls of one room: max(schedule period, rooms / qps).', registers: [r], collect() { this.set(sources.pollIntervalSeconds()); } });
-    new Gauge({ name: 'rtc_rooms_configured', help: 'Rooms in the configuration.', registers: [r], collect() { this.set(sources.roomCount()); } });
+    new Gauge({ name: 'rtc_rooms_configured', help: 'Rooms being polled: the configured rooms and the discovered rooms not retired.', registers: [r], collect() { this.set(sources.roomCount()); } });
     new Gauge({ name: 'rtc_monitor_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node_version'], registers: [r] }).set({ version: sources.version, node_version: process.version }, 1);
     // 100 ms event-loop sampling instead of 10 ms: lag percentiles stay useful at a tenth of the idle CPU.
     collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 100 });
