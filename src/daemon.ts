@@ -12,6 +12,8 @@ import { RoomStore } from './rooms/room-store';
 import { CycleScheduler } from './scheduler/cycle-scheduler';
 import { RoomRegistry } from './discovery/room-registry';
 import { PollCycle } from './polling/poll-cycle';
+import { DiscoveryManager } from './discovery/discovery-manager';
+import type { DiscoveryObserver } from './discovery/discovery-observer';
 import { schedulePeriodSeconds, Ticker } from './scheduler/ticker';
 import { Metrics } from './sinks/metrics';
 import type { AccountApi } from './volc/account-api';
@@ -25,6 +27,8 @@ export interface DaemonDeps {
   /** Monotonic clock for the limiter and durations. */
   monotonic: Clock;
   metrics: Metrics;
+  /** Discovery request and pass outcomes (metrics). */
+  discoveryObserver: DiscoveryObserver;
   /** Member events go here (fan-out to log, file, webhook). */
   sink: EventSink;
   /** The vendor API client of one account. */
@@ -50,6 +54,7 @@ export class Daemon {
   readonly registry: RoomRegistry;
   private readonly accounts: AccountPool;
   private readonly cycle: PollCycle;
+  private readonly discovery: DiscoveryManager;
   private readonly scheduler: CycleScheduler;
   private readonly server: HttpServer;
   private readonly inFlight = new AbortController();
@@ -90,6 +95,16 @@ export class Daemon {
       pollers: () => this.accounts.all().map((b) => b.poller),
       clock: deps.clock,
       logger: deps.logger,
+    });
+    this.discovery = new DiscoveryManager({
+      registry: this.registry,
+      observer: deps.discoveryObserver,
+      clock: deps.clock,
+      logger: deps.logger,
+      account: (name) => {
+        const b = this.accounts.get(name);
+        return b && { api: b.api, listLimiter: b.listLimiter };
+      },
     });
     this.setRooms(config);
     this.scheduler = new CycleScheduler(
@@ -147,6 +162,7 @@ export class Daemon {
     const address = await this.server.listen(this.config.server.host, this.config.server.port);
     this.deps.metrics.reloadOk.set(1);
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
+    this.discovery.apply(this.config);
     this.scheduler.start(true);
     if (this.deps.state) {
       this.stateTimer = setInterval(() => void this.saveState(), this.config.state.saveIntervalMs);
@@ -189,6 +205,7 @@ export class Daemon {
     const prev = this.config;
     this.config = next;
     this.setRooms(next);
+    this.discovery.apply(next);
     if (prev.schedule !== next.schedule) {
       this.periodSeconds = schedulePeriodSeconds(next.schedule);
       this.scheduler.replaceTicker(this.deps.makeTicker(next.schedule));
@@ -220,7 +237,8 @@ export class Daemon {
     logger.info({ timeoutMs: this.config.shutdown.timeoutMs }, 'shutting down');
     if (this.stateTimer) clearInterval(this.stateTimer);
     this.accounts.close();
-    const cycleDone = this.scheduler.stop();
+    const discoveryDone = this.discovery.stop();
+    const cycleDone = this.scheduler.stop().then(() => discoveryDone);
     const timedOut = await Promise.race([
       cycleDone.then(() => false),
       systemClock.sleep(Math.max(0, deadline - this.deps.monotonic.now())).then(() => true),

@@ -10,6 +10,7 @@ import { EventFanout } from './sinks/event-fanout';
 import { EventFileSink } from './sinks/event-file-sink';
 import { EventLogSink } from './sinks/event-log-sink';
 import { Metrics } from './sinks/metrics';
+import { DiscoveryMetrics } from './sinks/discovery-metrics';
 import { WebhookSink } from './sinks/webhook-sink';
 import { loadState, saveState } from './state/state-file';
 import { packageVersion } from './version';
@@ -49,6 +50,12 @@ export async function runDaemon(configPath: string): Promise<number> {
     version,
   });
 
+  const discoveryMetrics = new DiscoveryMetrics(metrics.registry, {
+    rooms: () => daemon.registry.rooms(),
+    retiredTotal: () => daemon.registry.retiredTotal(),
+  });
+  metrics.addTextFamilies(() => discoveryMetrics.renderRoomInfo());
+
   let sinks: ReturnType<typeof buildSinks>;
   try {
     sinks = buildSinks(config, logger, metrics);
@@ -61,6 +68,7 @@ export async function runDaemon(configPath: string): Promise<number> {
     clock: systemClock,
     monotonic: monotonicClock,
     metrics,
+    discoveryObserver: discoveryMetrics,
     sink: new EventFanout(
       sinks.list,
       (events) => metrics.eventsEmitted(events),

@@ -119,6 +119,11 @@ export class RoomRegistry {
     this.endLive(appId, roomId, nowMs);
   }
 
+  /** An app is no longer discovered (removed on reload): its discovered rooms end. */
+  endAppLive(appId: string, nowMs: number): void {
+    for (const e of this.entries.values()) if (e.appId === appId && e.live) this.endLive(e.appId, e.roomId, nowMs);
+  }
+
   /** A successful poll's answer: RoomExists false ends a discovered room (list sources keep theirs). */
   polled(appId: string, roomId: string, exists: boolean, nowMs: number): void {
     if (!exists) this.endLive(appId, roomId, nowMs);

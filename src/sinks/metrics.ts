@@ -113,9 +113,17 @@ export class Metrics implements CycleObserver {
     this.sinkErrors.inc({ sink });
   }
 
+  /** Text families rendered by other collectors (e.g. rtc_room_info), appended to the exposition. */
+  private readonly textFamilies: (() => string)[] = [];
+
+  addTextFamilies(render: () => string): void {
+    this.textFamilies.push(render);
+  }
+
   /** The whole exposition: prom-client's registry, then the room families read from the room state. */
   async render(): Promise<string> {
-    return `${await this.registry.metrics()}\n${this.roomFamilies.render(this.sources.rooms())}`;
+    const extra = this.textFamilies.map((f) => `\n${f()}`).join('');
+    return `${await this.registry.metrics()}\n${this.roomFamilies.render(this.sources.rooms())}${extra}`;
   }
 
   contentType(): string {

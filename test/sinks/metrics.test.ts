@@ -2,6 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RoomStore } from '../../src/rooms/room-store';
 import { Metrics } from '../../src/sinks/metrics';
+import { DiscoveryMetrics } from '../../src/sinks/discovery-metrics';
+import { RoomRegistry } from '../../src/discovery/room-registry';
 import { snapshot } from '../fakes/fake-api';
 
 const GOLDEN = join(__dirname, '..', 'fixtures', 'metrics', 'rtc.golden.prom');
@@ -28,6 +30,18 @@ function build(): { metrics: Metrics; store: RoomStore } {
     pollIntervalSeconds: () => 15,
     version: '0.0.0-test',
   });
+  const registry = new RoomRegistry(300_000);
+  registry.replace('static', 'static', [{ appId: 'app', roomId: 'full', account: 'default', capacity: 3 }], 0);
+  registry.replace('file', 'file', [{ appId: 'app', roomId: 'full', account: 'default', labels: { team: 'blue' } }], 0);
+  registry.callLive({ appId: '12345', roomId: 'class-1', account: 'eu' }, 0);
+  registry.callLive({ appId: '12345', roomId: 'class-2', account: 'eu' }, 0);
+  registry.polled('12345', 'class-2', false, 1000);
+  const discovery = new DiscoveryMetrics(metrics.registry, { rooms: () => registry.rooms(), retiredTotal: () => registry.retiredTotal() });
+  metrics.addTextFamilies(() => discovery.renderRoomInfo());
+  discovery.request('list_room_info', true);
+  discovery.request('list_room_info', false);
+  discovery.passSucceeded('list_room_info', '12345', 1_010_000);
+  discovery.rangeSplit();
   const account = metrics.forAccount('default');
   account.requestDone('GetRoomOnlineUsers', 'Success', 0.02);
   account.requestDone('GetRoomOnlineUsers', 'FlowLimitExceeded', 0.01);
