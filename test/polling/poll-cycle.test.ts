@@ -59,3 +59,20 @@ describe('PollCycle', () => {
     expect(t.store.get('b', 'found')).toBeUndefined();
   });
 });
+
+describe('PollCycle order', () => {
+  it('polls rooms never polled before the ones it knows', async () => {
+    const clock = new FakeClock(0);
+    const registry = new RoomRegistry(0);
+    const store = new RoomStore();
+    const calls: string[] = [];
+    const poller = stubPoller('a', store, calls, new Set());
+    const cycle = new PollCycle({ registry, store, pollerOf: () => poller, pollers: () => [poller], clock, logger: memoryLogger().logger });
+    registry.replace('static', 'static', [{ appId: 'x', roomId: 'old', account: 'a' }], 0);
+    await cycle.run(new AbortController().signal);
+    registry.callLive({ appId: 'x', roomId: 'new', account: 'a' }, 0);
+    calls.length = 0;
+    await cycle.run(new AbortController().signal);
+    expect(calls).toEqual(['a:new', 'a:old']);
+  });
+});
