@@ -1,6 +1,5 @@
 import { SimCallSpec, Simulator } from '../../src/simulator';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
-import { waitFor } from '../support/wait-for';
 
 /**
  * The built daemon discovering rooms through ListRoomInfo on the simulator, with 300 calls starting and
