@@ -29,6 +29,8 @@ export interface DaemonDeps {
   metrics: Metrics;
   /** Discovery request and pass outcomes (metrics). */
   discoveryObserver: DiscoveryObserver;
+  /** Directory of the config file: relative discovery.files globs start here (default: the cwd). */
+  configDir?: string;
   /** Member events go here (fan-out to log, file, webhook). */
   sink: EventSink;
   /** The vendor API client of one account. */
@@ -105,6 +107,7 @@ export class Daemon {
         const b = this.accounts.get(name);
         return b && { api: b.api, listLimiter: b.listLimiter };
       },
+      configDir: deps.configDir ?? process.cwd(),
     });
     this.setRooms(config);
     this.scheduler = new CycleScheduler(

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
 import { ConfigError, loadConfigFile } from './config/load';
@@ -69,6 +70,7 @@ export async function runDaemon(configPath: string): Promise<number> {
     monotonic: monotonicClock,
     metrics,
     discoveryObserver: discoveryMetrics,
+    configDir: dirname(resolve(configPath)),
     sink: new EventFanout(
       sinks.list,
       (events) => metrics.eventsEmitted(events),

@@ -1,4 +1,4 @@
-import { resolveAccount } from '../accounts/account-settings';
+import { accountSettings, resolveAccount } from '../accounts/account-settings';
 import type { Clock } from '../clock';
 import type { Config } from '../config/schema';
 import type { Logger } from '../logger';
@@ -7,6 +7,10 @@ import type { ListRoomInfoApi } from '../volc/list-room-info';
 import type { DiscoveryObserver } from './discovery-observer';
 import { ListRoomInfoSource } from './list-room-info-source';
 import { PeriodicTask } from './periodic-task';
+import { FileSource } from './file-source';
+import { watchGlobs } from './file-watch';
+import { HttpSource } from './http-source';
+import type { RoomListContext } from './room-list';
 import type { RoomRegistry } from './room-registry';
 
 export interface DiscoveryManagerDeps {
@@ -17,6 +21,15 @@ export interface DiscoveryManagerDeps {
   logger: Logger;
   /** The account's current client and its ListRoomInfo limiter. */
   account(name: string): { api: ListRoomInfoApi; listLimiter: RateLimiter } | undefined;
+  /** Relative `discovery.files` globs are resolved against this directory (the config file's). */
+  configDir: string;
+}
+
+interface ListSource {
+  /** The settings it runs with, to tell on reload whether it must restart. */
+  key: string;
+  task: PeriodicTask;
+  unwatch?: () => void;
 }
 
 interface Running {
@@ -32,6 +45,8 @@ interface Running {
 export class DiscoveryManager {
   private config?: Config;
   private readonly apps = new Map<string, Running>();
+  private files?: ListSource;
+  private readonly http = new Map<string, ListSource>();
   private stopped = false;
 
   constructor(private readonly deps: DiscoveryManagerDeps) {}
@@ -52,11 +67,61 @@ export class DiscoveryManager {
     for (const [appId, account] of wanted) {
       if (!this.apps.has(appId)) this.apps.set(appId, { account, task: this.listRoomInfoTask(appId, account) });
     }
+    this.applyFiles(config);
+    this.applyHttp(config);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([...this.apps.values()].map((r) => r.task.stop()));
+    this.files?.unwatch?.();
+    const tasks = [...this.apps.values(), ...this.http.values(), ...(this.files ? [this.files] : [])].map((r) => r.task.stop());
+    await Promise.all(tasks);
+  }
+
+  /** Accounts a listed room may name, for file and HTTP lists. */
+  private context(): RoomListContext {
+    const config = this.config!;
+    return { accounts: new Set(accountSettings(config).map((a) => a.name)), defaultAccount: resolveAccount(config, undefined) };
+  }
+
+  private applyFiles(config: Config): void {
+    const { deps } = this;
+    const globs = config.discovery.files;
+    const key = JSON.stringify(globs ?? null);
+    if (this.files?.key === key) return;
+    if (this.files) {
+      this.files.unwatch?.();
+      void this.files.task.stop();
+      this.files = undefined;
+    }
+    if (!globs) {
+      deps.registry.replace('file', 'file', [], deps.clock.now());
+      return;
+    }
+    const source = new FileSource({ globs, cwd: deps.configDir, context: () => this.context(), registry: deps.registry, observer: deps.observer, clock: deps.clock, logger: deps.logger });
+    const task = new PeriodicTask('discovery files', () => this.config!.discovery.filesRefreshSeconds * 1000, () => source.pass(), deps.clock, deps.logger);
+    task.start();
+    this.files = { key, task, unwatch: watchGlobs(globs, deps.configDir, () => task.wake()) };
+  }
+
+  private applyHttp(config: Config): void {
+    const { deps } = this;
+    const wanted = new Map((config.discovery.http ?? []).map((h, i) => [`http:${i}`, h]));
+    for (const [name, running] of this.http) {
+      const next = wanted.get(name);
+      if (next && JSON.stringify(next) === running.key) continue;
+      void running.task.stop();
+      this.http.delete(name);
+      // Removed: its rooms retire. Changed: the new source replaces the list at its first good answer.
+      if (!next) deps.registry.replace(name, 'http', [], deps.clock.now());
+    }
+    for (const [name, settings] of wanted) {
+      if (this.http.has(name)) continue;
+      const source = new HttpSource({ name, settings, context: () => this.context(), registry: deps.registry, observer: deps.observer, clock: deps.clock, logger: deps.logger });
+      const task = new PeriodicTask(`discovery ${name}`, () => settings.intervalSeconds * 1000, (signal) => source.pass(signal), deps.clock, deps.logger);
+      task.start();
+      this.http.set(name, { key: JSON.stringify(settings), task });
+    }
   }
 
   private listRoomInfoTask(appId: string, account: string): PeriodicTask {
