@@ -9,7 +9,7 @@ import { ListRoomInfoSource } from './list-room-info-source';
 import { PeriodicTask } from './periodic-task';
 import { FileSource } from './file-source';
 import { watchGlobs } from './file-watch';
-import { HttpSource } from './http-source';
+import { HttpSource, redact } from './http-source';
 import type { RoomListContext } from './room-list';
 import type { RoomRegistry } from './room-registry';
 
@@ -62,6 +62,7 @@ export class DiscoveryManager {
         this.apps.delete(appId);
         void running.task.stop();
         this.deps.registry.endAppLive(appId, this.deps.clock.now());
+        this.deps.observer.targetRemoved('list_room_info', appId);
       }
     }
     for (const [appId, account] of wanted) {
@@ -92,6 +93,7 @@ export class DiscoveryManager {
     if (this.files) {
       this.files.unwatch?.();
       void this.files.task.stop();
+      for (const pattern of JSON.parse(this.files.key) as string[]) if (!globs?.includes(pattern)) deps.observer.targetRemoved('file', pattern);
       this.files = undefined;
     }
     if (!globs) {
@@ -112,6 +114,8 @@ export class DiscoveryManager {
       if (next && JSON.stringify(next) === running.key) continue;
       void running.task.stop();
       this.http.delete(name);
+      const oldUrl = (JSON.parse(running.key) as { url: string }).url;
+      if (next?.url !== oldUrl) deps.observer.targetRemoved('http', redact(oldUrl));
       // Removed: its rooms retire. Changed: the new source replaces the list at its first good answer.
       if (!next) deps.registry.replace(name, 'http', [], deps.clock.now());
     }

@@ -60,7 +60,10 @@ export class CallTimeline {
     while (this.applied < this.changes.length && this.changes[this.applied]!.at <= nowMs) {
       const { kind, call } = this.changes[this.applied++]!;
       if (kind === 'start') {
-        world.addRoom({ appId: call.appId, roomId: call.roomId, visible: call.visible ?? 2, churn: call.churn ?? { paused: true } });
+        // A room the world already has keeps its members and churn (a call in a fixed demo room); a
+        // closed one reopens.
+        if (world.has(call.appId, call.roomId)) world.openRoom(call.appId, call.roomId);
+        else world.addRoom({ appId: call.appId, roomId: call.roomId, visible: call.visible ?? 2, churn: call.churn ?? { paused: true } });
       } else if (!this.runningAt(call.appId, call.roomId, call.endMs!, call)) {
         world.closeRoom(call.appId, call.roomId);
       }

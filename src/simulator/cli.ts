@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEMO_CREDENTIALS, demoRooms } from './demo-world';
+import { DEMO_CREDENTIALS, demoCalls, demoRooms } from './demo-world';
 import { loadSimConfig } from './sim-config';
 import { SimCredentials, Simulator, SimulatorOptions } from './simulator';
 
@@ -42,7 +42,7 @@ export async function runSimulator(argv: string[], run: RunOptions = {}): Promis
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`);
 
   const credentials = credentialsFromEnv(process.env);
-  const world = values.config ? loadSimConfig(values.config) : { rooms: demoRooms() };
+  const world = values.config ? loadSimConfig(values.config) : { rooms: demoRooms(), calls: demoCalls(Date.now()), dataDelayMs: 5000 };
   const options: SimulatorOptions = { ...world, credentials, host: values.host, port };
   const sim = new Simulator(options);
   const url = await sim.start();

@@ -21,7 +21,7 @@ export type { SimStats } from './stats';
 export { API_ERRORS } from './api-errors';
 export type { ApiErrorCode } from './api-errors';
 export { ACTION, SUPPORTED_VERSIONS } from './api-handler';
-export { DEMO_CREDENTIALS, demoRooms } from './demo-world';
+export { DEMO_CREDENTIALS, demoCalls, demoRooms } from './demo-world';
 export { CallTimeline } from './call-timeline';
 export type { SimCall, SimCallSpec } from './call-timeline';
 export { LIST_ROOM_INFO_ACTION, LIST_ROOM_INFO_VERSIONS } from './list-room-info-handler';

@@ -78,6 +78,10 @@ export class DiscoveryMetrics implements DiscoveryObserver {
     this.lastSuccess.set({ source, target }, nowMs / 1000);
   }
 
+  targetRemoved(source: SourceKind, target: string): void {
+    this.lastSuccess.remove({ source, target });
+  }
+
   rangeSplit(): void {
     this.splits.inc();
   }

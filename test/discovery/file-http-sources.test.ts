@@ -16,7 +16,7 @@ function observer() {
   const o = { ok: 0, failed: 0, passes: [] as string[] };
   return {
     o,
-    observer: { request: (_s: string, ok: boolean) => (ok ? o.ok++ : o.failed++), passSucceeded: (_s: string, target: string) => o.passes.push(target), rangeSplit: () => undefined },
+    observer: { request: (_s: string, ok: boolean) => (ok ? o.ok++ : o.failed++), passSucceeded: (_s: string, target: string) => o.passes.push(target), rangeSplit: () => undefined, targetRemoved: () => undefined },
   };
 }
 

@@ -44,6 +44,7 @@ function setup(maxListable = 10_000) {
       request: (_s, ok) => (ok ? observed.requests++ : observed.failures++),
       passSucceeded: () => observed.passes++,
       rangeSplit: () => observed.splits++,
+      targetRemoved: () => undefined,
     },
     clock,
     logger: memoryLogger().logger,
