@@ -1,4 +1,5 @@
 import { Simulator } from '../../src/simulator';
+import { parseSimConfig } from '../../src/simulator/sim-config';
 import { VolcClient } from '../../src/volc/client';
 import { Credentials } from '../../src/volc/credentials';
 import { ApiError } from '../../src/volc/errors';
@@ -112,5 +113,19 @@ describe('simulator ListRoomInfo', () => {
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).code).toBe('InvalidParameter');
     expect((err as ApiError).retryable).toBe(false);
+  });
+});
+
+describe('simulator config file: calls', () => {
+  it('turns call times in seconds from the start into a timeline, and rejects a call that ends before it starts', () => {
+    const before = Date.now();
+    const cfg = parseSimConfig('rooms: [{appId: a, roomId: r}]\ndataDelayMs: 500\nshape: byteplus\ncalls:\n  - {appId: a, roomId: c1, startSeconds: -60, endSeconds: 30, visible: 4}\n  - {appId: a, roomId: c2, startSeconds: 5}\n');
+    expect(cfg.dataDelayMs).toBe(500);
+    expect(cfg.shape).toBe('byteplus');
+    const [c1, c2] = cfg.calls!;
+    expect(c1!.startMs).toBeGreaterThanOrEqual(before - 60_000);
+    expect(c1!.endMs! - c1!.startMs).toBe(90_000);
+    expect(c2!.endMs).toBeUndefined();
+    expect(() => parseSimConfig('rooms: [{appId: a, roomId: r}]\ncalls: [{appId: a, roomId: c, startSeconds: 10, endSeconds: 5}]')).toThrow('calls.0.endSeconds: endSeconds must be >= startSeconds');
   });
 });
