@@ -271,7 +271,7 @@ export class Daemon {
     this.registry.setRetireAfter(config.discovery.retireAfterSeconds * 1000);
     const fixed = config.rooms.map((r) => ({ appId: r.appId, roomId: r.roomId, account: resolveAccount(config, r.account), capacity: r.capacity }));
     const first = this.registry.version() === 0;
-    const { added, removed } = this.registry.replace('static', 'static', fixed, this.deps.clock.now());
+    const { added, removed } = this.registry.replace('static', 'static', fixed, this.deps.clock.now(), { dropAtOnce: true });
     // The store follows at once (not only at the next cycle), so a removed room leaves /metrics on reload.
     this.cycle.sync();
     if (!first && added + removed > 0) this.deps.logger.info({ added, removed }, 'room list changed');

@@ -80,7 +80,7 @@ export class RoomRegistry {
    * A list source's whole current list: its rooms are held, rooms it no longer lists lose its hold (and
    * retire unless another source holds them).
    */
-  replace(source: string, kind: SourceKind, rooms: readonly SourceRoom[], nowMs: number): RegistryChange {
+  replace(source: string, kind: SourceKind, rooms: readonly SourceRoom[], nowMs: number, opts: { dropAtOnce?: boolean } = {}): RegistryChange {
     const wanted = new Map(rooms.map((r) => [roomKey(r.appId, r.roomId), r]));
     let added = 0;
     let removed = 0;
@@ -88,7 +88,12 @@ export class RoomRegistry {
       if (entry.pins.has(source) && !wanted.has(key)) {
         entry.pins.delete(source);
         this.revision++;
-        if (this.settle(entry, nowMs) === 'retired') removed++;
+        if (opts.dropAtOnce && !isActive(entry) && !entry.discovered) {
+          // A fixed room taken out of the config leaves at once, as it always has: that is an edit, not
+          // a room that ended.
+          this.entries.delete(key);
+          removed++;
+        } else if (this.settle(entry, nowMs) === 'retired') removed++;
       }
     }
     for (const [key, room] of wanted) {

@@ -20,6 +20,19 @@ describe('RoomRegistry', () => {
     expect(exported(r)).toEqual(['b']);
   });
 
+  it('drops a fixed room taken out of the config at once, unless another source still holds it', () => {
+    const r = new RoomRegistry(300_000);
+    r.replace('static', 'static', [room('a'), room('b'), room('c')], 0, { dropAtOnce: true });
+    r.replace('file', 'file', [room('b')], 0);
+    r.callLive(room('c'), 0);
+    r.polled('app', 'c', false, 1);
+    expect(r.replace('static', 'static', [], 2, { dropAtOnce: true })).toEqual({ added: 0, removed: 2 });
+    expect(exported(r)).toEqual(['b', 'c']);
+    expect(ids(r)).toEqual(['b']);
+    expect(r.get('app', 'c')?.retiredAtMs).toBe(2);
+    expect(r.retiredTotal()).toBe(1);
+  });
+
   it('polls a discovered room until the vendor says it is gone, and again when a new call starts', () => {
     const r = new RoomRegistry(10_000);
     expect(r.callLive(room('live'), 0)).toBe(true);
