@@ -5,15 +5,18 @@ import type { Config } from './config/schema';
 import { HttpHandlers, HttpServer, HttpServerOptions } from './http/server';
 import type { Logger } from './logger';
 import { EventSink, RoomPoller } from './polling/room-poller';
-import { AdaptiveRate } from './ratelimit/adaptive-rate';
-import { SlidingWindowLimiter } from './ratelimit/limiter';
-import { MAX_QPS } from './config/schema';
-import { roomKey } from './rooms/room-event';
+import { AccountPool } from './accounts/account-pool';
+import { AccountSettings, accountSettings, resolveAccount } from './accounts/account-settings';
 import { RoomStore } from './rooms/room-store';
 import { CycleScheduler } from './scheduler/cycle-scheduler';
+import { RoomRegistry } from './discovery/room-registry';
+import { PollCycle } from './polling/poll-cycle';
+import { DiscoveryManager } from './discovery/discovery-manager';
+import type { DiscoveryObserver } from './discovery/discovery-observer';
 import { schedulePeriodSeconds, Ticker } from './scheduler/ticker';
 import { Metrics } from './sinks/metrics';
-import type { RoomRef, RoomUsersApi } from './volc/client';
+import type { AccountApi } from './volc/account-api';
+
 
 /** Everything the daemon's lifecycle needs from outside; main builds the real ones, tests pass fakes. */
 export interface DaemonDeps {
@@ -23,9 +26,14 @@ export interface DaemonDeps {
   /** Monotonic clock for the limiter and durations. */
   monotonic: Clock;
   metrics: Metrics;
+  /** Discovery request and pass outcomes (metrics). */
+  discoveryObserver: DiscoveryObserver;
+  /** Directory of the config file: relative discovery.files globs start here (default: the cwd). */
+  configDir?: string;
   /** Member events go here (fan-out to log, file, webhook). */
   sink: EventSink;
-  makeApi(config: Config): RoomUsersApi;
+  /** The vendor API client of one account. */
+  makeApi(account: AccountSettings): AccountApi;
   makeTicker(schedule: string): Ticker;
   /** Read and validate the config file again; throws ConfigError. */
   loadConfig(): Config;
@@ -47,10 +55,11 @@ export interface DaemonDeps {
 export class Daemon {
   readonly store = new RoomStore();
   private config: Config;
-  private rooms: RoomRef[] = [];
-  private readonly rate: AdaptiveRate;
-  private readonly limiter: SlidingWindowLimiter;
-  private readonly poller: RoomPoller;
+  /** The set of rooms to poll: fixed rooms and every discovery source write here. */
+  readonly registry: RoomRegistry;
+  private readonly accounts: AccountPool;
+  private readonly cycle: PollCycle;
+  private readonly discovery: DiscoveryManager;
   private readonly scheduler: CycleScheduler;
   private readonly server: HttpServer;
   private readonly inFlight = new AbortController();
@@ -71,19 +80,40 @@ export class Daemon {
     // Every in-flight request and backoff sleep listens on this one signal; more than 10 is normal here.
     setMaxListeners(0, this.inFlight.signal);
     this.periodSeconds = schedulePeriodSeconds(config.schedule);
-    this.rate = new AdaptiveRate(config.rateLimit.qps, config.rateLimit.minQps);
-    this.limiter = new SlidingWindowLimiter(deps.monotonic, this.rate, MAX_QPS);
-    this.poller = new RoomPoller({
-      api: deps.makeApi(config),
-      limiter: this.limiter,
-      rate: this.rate,
-      store: this.store,
-      sink: deps.sink,
-      observer: deps.metrics,
-      clock: deps.clock,
+    this.accounts = new AccountPool(accountSettings(config), {
       monotonic: deps.monotonic,
+      makeApi: (account) => deps.makeApi(account),
+      makePoller: (account, parts) =>
+        new RoomPoller({
+          ...parts,
+          store: this.store,
+          sink: deps.sink,
+          observer: deps.metrics.forAccount(account),
+          clock: deps.clock,
+          monotonic: deps.monotonic,
+          logger: deps.logger.child({ account }),
+        }),
+      listQps: () => this.config.discovery.listRoomInfo?.qps ?? 1,
+    });
+    this.registry = new RoomRegistry(config.discovery.retireAfterSeconds * 1000);
+    this.cycle = new PollCycle({
+      registry: this.registry,
+      store: this.store,
+      pollerOf: (account) => this.accounts.get(account)?.poller,
+      pollers: () => this.accounts.all().map((b) => b.poller),
+      clock: deps.clock,
       logger: deps.logger,
-      retry: retryPolicy(config),
+    });
+    this.discovery = new DiscoveryManager({
+      registry: this.registry,
+      observer: deps.discoveryObserver,
+      clock: deps.clock,
+      logger: deps.logger,
+      account: (name) => {
+        const b = this.accounts.get(name);
+        return b && { api: b.api, listLimiter: b.listLimiter };
+      },
+      configDir: deps.configDir ?? process.cwd(),
     });
     this.setRooms(config);
     this.scheduler = new CycleScheduler(
@@ -120,27 +150,26 @@ export class Daemon {
     return this.ready;
   }
 
-  /** Expected seconds between two polls of one room: the schedule period or, if longer, rooms / qps. */
+  /**
+   * Expected seconds between two polls of one room: the schedule period or, if longer, the slowest
+   * account's rooms / qps (accounts are polled in parallel).
+   */
   pollIntervalSeconds(): number {
-    return Math.max(this.periodSeconds, this.rooms.length / this.rate.configuredCap());
+    const perAccount = new Map<string, number>();
+    for (const r of this.registry.active()) perAccount.set(r.account, (perAccount.get(r.account) ?? 0) + 1);
+    let slowest = 0;
+    for (const [name, n] of perAccount) slowest = Math.max(slowest, n / (this.accounts.get(name)?.rate.configuredCap() ?? 1));
+    return Math.max(this.periodSeconds, slowest);
   }
 
-  effectiveQps(): number {
-    return this.rate.current();
+  /** Each account's configured and current GetRoomOnlineUsers rate. */
+  rates(): { account: string; configuredQps: number; effectiveQps: number }[] {
+    return this.accounts.all().map((b) => ({ account: b.name, configuredQps: b.rate.configuredCap(), effectiveQps: b.rate.current() }));
   }
 
-  configuredQps(): number {
-    return this.rate.configuredCap();
-  }
-
-  /** Requests waiting for the rate limiter now. */
-  limiterQueue(): number {
-    return this.limiter.pending();
-  }
-
-  /** Rooms in the current config. */
-  roomCount(): number {
-    return this.rooms.length;
+  /** Per account: configured and current rate, and requests waiting for its limiter now. */
+  accountStatus(): { account: string; configuredQps: number; effectiveQps: number; limiterQueue: number }[] {
+    return this.accounts.all().map((b) => ({ account: b.name, configuredQps: b.rate.configuredCap(), effectiveQps: b.rate.current(), limiterQueue: b.limiter.pending() }));
   }
 
   async start(): Promise<AddressInfo> {
@@ -148,13 +177,14 @@ export class Daemon {
     const address = await this.server.listen(this.config.server.host, this.config.server.port);
     this.deps.metrics.reloadOk.set(1);
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
+    this.discovery.apply(this.config);
     this.scheduler.start(true);
     if (this.deps.state) {
       this.stateTimer = setInterval(() => void this.saveState(), this.config.state.saveIntervalMs);
       this.stateTimer.unref();
     }
     this.deps.logger.info(
-      { host: address.address, port: address.port, rooms: this.rooms.length, qps: this.config.rateLimit.qps, schedule: this.config.schedule, endpoint: this.config.api.endpoint },
+      { host: address.address, port: address.port, rooms: this.registry.activeCount(), qps: this.config.rateLimit.qps, schedule: this.config.schedule, endpoint: this.config.api.endpoint },
       'rtc-room-monitor started',
     );
     return address;
@@ -171,14 +201,26 @@ export class Daemon {
       this.deps.logger.error({ reason: message }, 'config reload rejected; keeping the previous config');
       return message;
     }
+    const nextAccounts = accountSettings(next);
+    const refused = this.accounts.check(nextAccounts);
+    if (refused) {
+      this.deps.metrics.reloadOk.set(0);
+      this.deps.logger.error({ reason: refused }, 'config reload rejected; keeping the previous config');
+      return refused;
+    }
+    try {
+      this.accounts.update(nextAccounts);
+    } catch (err) {
+      // A client could not be built (e.g. a renamed key variable that is not set): nothing was swapped.
+      const message = err instanceof Error ? err.message : String(err);
+      this.deps.metrics.reloadOk.set(0);
+      this.deps.logger.error({ reason: message }, 'config reload rejected; keeping the previous config');
+      return message;
+    }
     const prev = this.config;
     this.config = next;
     this.setRooms(next);
-    this.rate.setLimits(next.rateLimit.qps, next.rateLimit.minQps);
-    this.poller.setRetryPolicy(retryPolicy(next));
-    // Always a new client: the CA file is re-read on every reload, and the keep-alive pool follows the
-    // schedule period; makeApi reuses the pool (and its warm connections) when neither changed.
-    this.poller.setApi(this.deps.makeApi(next));
+    this.discovery.apply(next);
     if (prev.schedule !== next.schedule) {
       this.periodSeconds = schedulePeriodSeconds(next.schedule);
       this.scheduler.replaceTicker(this.deps.makeTicker(next.schedule));
@@ -191,7 +233,7 @@ export class Daemon {
     }
     this.deps.metrics.reloadOk.set(1);
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
-    this.deps.logger.info({ rooms: this.rooms.length, qps: next.rateLimit.qps, schedule: next.schedule }, 'config reloaded');
+    this.deps.logger.info({ rooms: this.registry.activeCount(), qps: next.rateLimit.qps, schedule: next.schedule }, 'config reloaded');
     return undefined;
   }
 
@@ -209,8 +251,9 @@ export class Daemon {
     const deadline = this.deps.monotonic.now() + this.shutdownTimeoutMs;
     logger.info({ timeoutMs: this.shutdownTimeoutMs }, 'shutting down');
     if (this.stateTimer) clearInterval(this.stateTimer);
-    this.limiter.close();
-    const cycleDone = this.scheduler.stop();
+    this.accounts.close();
+    const discoveryDone = this.discovery.stop();
+    const cycleDone = this.scheduler.stop().then(() => discoveryDone);
     const timedOut = await Promise.race([
       cycleDone.then(() => false),
       systemClock.sleep(Math.max(0, deadline - this.deps.monotonic.now())).then(() => true),
@@ -228,22 +271,22 @@ export class Daemon {
   }
 
   private async runCycle(): Promise<void> {
-    const rooms = this.rooms;
-    // allSettled: even if a poll broke its never-reject promise, the cycle ends only when every poll has.
-    await Promise.allSettled(rooms.map((r) => this.poller.poll(r, this.inFlight.signal)));
+    const polled = await this.cycle.run(this.inFlight.signal);
     if (!this.ready && !this.stopping) {
       this.ready = true;
-      this.deps.logger.info({ rooms: rooms.length }, 'first poll cycle complete; ready');
+      this.deps.logger.info({ rooms: polled }, 'first poll cycle complete; ready');
     }
   }
 
+  /** The fixed `rooms:` are one list source of the registry. */
   private setRooms(config: Config): void {
-    const { added, removed } = this.store.setRooms(config.rooms);
-    this.rooms = config.rooms.map((r) => ({ appId: r.appId, roomId: r.roomId }));
-    this.poller.forget(new Set(this.rooms.map((r) => roomKey(r.appId, r.roomId))));
-    if (added + removed > 0 && this.rooms.length !== added) {
-      this.deps.logger.info({ added, removed }, 'room list changed');
-    }
+    this.registry.setRetireAfter(config.discovery.retireAfterSeconds * 1000);
+    const fixed = config.rooms.map((r) => ({ appId: r.appId, roomId: r.roomId, account: resolveAccount(config, r.account), capacity: r.capacity }));
+    const first = this.registry.version() === 0;
+    const { added, removed } = this.registry.replace('static', 'static', fixed, this.deps.clock.now(), { dropAtOnce: true });
+    // The store follows at once (not only at the next cycle), so a removed room leaves /metrics on reload.
+    this.cycle.sync();
+    if (!first && added + removed > 0) this.deps.logger.info({ added, removed }, 'room list changed');
   }
 
   private async saveState(): Promise<void> {
@@ -255,8 +298,4 @@ export class Daemon {
     });
     return this.saving;
   }
-}
-
-function retryPolicy(config: Config): { maxRetries: number; baseDelayMs: number; maxDelayMs: number } {
-  return { maxRetries: config.api.maxRetries, baseDelayMs: config.api.retryBaseDelayMs, maxDelayMs: config.api.retryMaxDelayMs };
 }

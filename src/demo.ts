@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { runDaemon } from './main';
-import { DEMO_CREDENTIALS, demoRooms, Simulator } from './simulator';
+import { DEMO_CREDENTIALS, demoCalls, demoRooms, Simulator } from './simulator';
 import { ENV_ACCESS_KEY, ENV_SECRET_KEY } from './volc/credentials';
 
 /**
@@ -22,6 +22,9 @@ async function demo(): Promise<number> {
     port: Number(endpoint.port),
     credentials: DEMO_CREDENTIALS,
     rooms: demoRooms(),
+    // Classes start and end while the demo runs; discovery (ListRoomInfo) finds them, retirement ends them.
+    calls: demoCalls(Date.now()),
+    dataDelayMs: 5000,
   });
   const url = await simulator.start();
   // The simulator only accepts its own public demo pair; never send real credentials to it.

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
 import { loadConfigWithCa } from './config/ca-file';
@@ -15,14 +16,17 @@ import { EventFanout } from './sinks/event-fanout';
 import { EventFileSink } from './sinks/event-file-sink';
 import { EventLogSink } from './sinks/event-log-sink';
 import { Metrics } from './sinks/metrics';
+import { DiscoveryMetrics } from './sinks/discovery-metrics';
 import { WebhookSink } from './sinks/webhook-sink';
 import { loadState, saveState } from './state/state-file';
-import { daemonStatus } from './status/daemon-status';
+import { daemonStatus, discoveryStatus } from './status/daemon-status';
+import { DiscoveryHealth } from './status/discovery-health';
+import { RoomsWithMeta } from './status/room-meta';
 import { MemoryEventFeed } from './status/memory-event-feed';
 import { StatusPage } from './status/status-page';
 import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
-import { Credentials } from './volc/credentials';
+import { accountCredentials } from './accounts/account-credentials';
 import { ApiAgentCache, idleTimeoutFor } from './volc/http-agent';
 
 export const ENV_WEBHOOK_SECRET = 'RTC_WEBHOOK_SECRET';
@@ -47,17 +51,15 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   loadDotenv({ quiet: true });
 
   let config: Config;
-  let credentials: Credentials;
   let logger: Logger;
   let web: LoadedWebConfig | undefined;
   // The CA bundle read with each config (start and every reload), looked up when the API client is built.
-  const caOf = new WeakMap<Config, string>();
+  const caOf = new WeakMap<Config['api'], string>();
   try {
     const checked = preflight(configPath, process.env);
     logger = createLogger(checked.logLevel);
     config = checked.config;
-    if (checked.ca !== undefined) caOf.set(config, checked.ca);
-    credentials = checked.credentials!;
+    for (const [api, pem] of checked.cas) caOf.set(api, pem);
     web = options.webConfigFile ? loadWebConfigFile(options.webConfigFile) : undefined;
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`);
@@ -68,9 +70,8 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   // The metrics read live values from the daemon built below; they are only read at scrape time, after it exists.
   const metrics = new Metrics({
     rooms: () => daemon.store.views(),
-    roomCount: () => daemon.store.size(),
-    configuredQps: () => daemon.configuredQps(),
-    effectiveQps: () => daemon.effectiveQps(),
+    roomCount: () => daemon.registry.activeCount(),
+    rates: () => daemon.rates(),
     pollIntervalSeconds: () => daemon.pollIntervalSeconds(),
     version,
   });
@@ -96,7 +97,15 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
       intervalMs: WEB_CONFIG_RECHECK_MS,
     });
 
-  const agents = new ApiAgentCache();
+  const agentCache = new ApiAgentCache();
+  // The schedule of the config in force, for the keep-alive pools' idle timeout (outliving the period).
+  let schedule = config.schedule;
+  const discoveryMetrics = new DiscoveryMetrics(metrics.registry, {
+    rooms: () => daemon.registry.rooms(),
+    retiredTotal: () => daemon.registry.retiredTotal(),
+  });
+  metrics.addTextFamilies(() => discoveryMetrics.renderRoomInfo());
+
   let sinks: ReturnType<typeof buildSinks>;
   try {
     sinks = buildSinks(config, logger, metrics);
@@ -108,18 +117,22 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   const feed = new MemoryEventFeed(10_000);
   sinks.list.push({ name: 'status', sink: feed });
   const startMs = systemClock.now();
+  const discoveryHealth = new DiscoveryHealth(discoveryMetrics);
+  const withMeta = new RoomsWithMeta((appId, roomId) => {
+    const r = daemon.registry.get(appId, roomId);
+    return r && { account: r.account, sources: r.sources };
+  });
   const status = new StatusPage({
-    rooms: { rooms: () => daemon.store.views(), room: (appId, roomId) => daemon.store.get(appId, roomId) },
+    rooms: { rooms: () => withMeta.rooms(daemon.store.views()), room: (appId, roomId) => withMeta.of(daemon.store.get(appId, roomId)) },
     feed,
     status: () =>
       daemonStatus({
         version,
         startMs,
         isReady: () => daemon.isReady(),
-        roomCount: () => daemon.roomCount(),
-        configuredQps: () => daemon.configuredQps(),
-        effectiveQps: () => daemon.effectiveQps(),
-        limiterQueue: () => daemon.limiterQueue(),
+        roomCount: () => daemon.registry.activeCount(),
+        accounts: () => daemon.accountStatus(),
+        discovery: () => discoveryStatus(daemon.registry.rooms(), discoveryHealth.snapshot()),
         pollIntervalSeconds: () => daemon.pollIntervalSeconds(),
         cycleSummary: () => metrics.cycleSummary(),
         latestEventId: () => feed.latestId(),
@@ -132,6 +145,8 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     clock: systemClock,
     monotonic: monotonicClock,
     metrics,
+    discoveryObserver: discoveryHealth,
+    configDir: dirname(resolve(configPath)),
     sink: new EventFanout(
       sinks.list,
       (events) => metrics.eventsEmitted(events),
@@ -140,24 +155,19 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
         logger.error({ sink: name, err }, 'event sink failed');
       },
     ),
-    makeApi: (cfg) =>
-      new VolcClient(
-        {
-          endpoint: cfg.api.endpoint,
-          region: cfg.api.region,
-          service: cfg.api.service,
-          version: cfg.api.version,
-          timeoutMs: cfg.api.timeoutMs,
-          credentials,
-          // One keep-alive pool for the life of the process (new only when the CA or the period changes).
-          agents: agents.get({ ca: caOf.get(cfg), idleTimeoutMs: idleTimeoutFor(schedulePeriodSeconds(cfg.schedule)) }),
-        },
-        metrics,
-      ),
+    makeApi: (account) => {
+      // Read per client, so a reload that points an account at other variables takes them (or is refused).
+      const credentials = accountCredentials([account], process.env).get(account.name)!;
+      const { endpoint, region, service, version, listRoomInfoVersion, timeoutMs } = account.api;
+      // One keep-alive pool for the life of the process (new only when the CA or the period changes).
+      const agents = agentCache.get({ ca: caOf.get(account.api), idleTimeoutMs: idleTimeoutFor(schedulePeriodSeconds(schedule)) });
+      return new VolcClient({ endpoint, region, service, version, listRoomInfoVersion, timeoutMs, credentials, agents }, metrics.forAccount(account.name));
+    },
     makeTicker: (schedule) => new CronTicker(schedule, logger),
     loadConfig: () => {
       const loaded = loadConfigWithCa(configPath);
-      if (loaded.ca !== undefined) caOf.set(loaded.config, loaded.ca);
+      for (const [api, pem] of loaded.cas) caOf.set(api, pem);
+      schedule = loaded.config.schedule;
       return loaded.config;
     },
     state: config.state.file ? stateHooks(config.state.file, logger, metrics) : undefined,

@@ -1,24 +1,27 @@
 import { loadConfigWithCa } from './config/ca-file';
 import type { Config } from './config/schema';
 import { logLevelFromEnv } from './logger';
-import { Credentials, credentialsFromEnv } from './volc/credentials';
+import { accountCredentials } from './accounts/account-credentials';
+import { accountSettings } from './accounts/account-settings';
+import type { Credentials } from './volc/credentials';
 
 /**
  * Everything the daemon checks before it starts, in one place, so `check-config` and `run` can never
- * disagree: the config file (and api.caFile), LOG_LEVEL and the key pair. Throws ConfigError for the
+ * disagree: the config file (and every api.caFile), LOG_LEVEL and every account's key pair. Throws ConfigError for the
  * config and an Error naming the variable for the environment.
  */
 export interface Preflight {
   config: Config;
-  ca?: string;
+  /** CA bundles by the `api` section (top-level or an account's) whose caFile named them. */
+  cas: Map<Config['api'], string>;
   logLevel: string;
-  /** Absent only when the caller skipped the credential check (check-config --skip-credentials). */
-  credentials?: Credentials;
+  /** Each account's key pair; absent only when the caller skipped the check (check-config --skip-credentials). */
+  credentials?: Map<string, Credentials>;
 }
 
 export function preflight(configPath: string, env: NodeJS.ProcessEnv, opts: { skipCredentials?: boolean } = {}): Preflight {
   const logLevel = logLevelFromEnv(env);
-  const { config, ca } = loadConfigWithCa(configPath);
-  const credentials = opts.skipCredentials ? undefined : credentialsFromEnv(env);
-  return { config, ca, logLevel, credentials };
+  const { config, cas } = loadConfigWithCa(configPath);
+  const credentials = opts.skipCredentials ? undefined : accountCredentials(accountSettings(config), env);
+  return { config, cas, logLevel, credentials };
 }

@@ -7,6 +7,8 @@ import { z } from 'zod';
  */
 
 export const MAX_QPS = 40;
+/** The account used when `accounts` is absent (keys from VOLC_ACCESSKEY / VOLC_SECRETKEY). */
+export const DEFAULT_ACCOUNT = 'default';
 
 const positiveInt = z.number().int().positive();
 const nonEmpty = z.string().trim().min(1, 'must be a non-empty string');
@@ -28,6 +30,8 @@ const api = z
     region: nonEmpty.default('cn-north-1'),
     service: nonEmpty.default('rtc'),
     version: nonEmpty.default('2023-08-01'),
+    /** Version of ListRoomInfo (discovery); 2023-11-01 has the same fields. */
+    listRoomInfoVersion: nonEmpty.default('2020-12-01'),
     timeoutMs: positiveInt.max(120_000).default(5000),
     /** Retries after the first attempt for retryable errors; each retry goes through the limiter. */
     maxRetries: z.number().int().min(0).max(10).default(2),
@@ -119,15 +123,81 @@ const id = z
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
   .pipe(nonEmpty.refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters (NUL, tab, newline, ...)'));
 
+/** Account names appear in metric labels and room references: short and label-safe. */
+const accountName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+
 const room = z.strictObject({
   appId: id,
   roomId: id,
   /** Optional size of the room, exported as rtc_room_capacity for relative occupancy alerts. */
   capacity: positiveInt.optional(),
+  /** Name of an entry of `accounts`; default: the first account. */
+  account: accountName.optional(),
 });
 
-export const configSchema = z
+/** One access key pair with its own API settings and its own limiters (the vendor caps per account). */
+const account = z.strictObject({
+  name: accountName,
+  accessKeyEnv: envName,
+  secretKeyEnv: envName,
+  api,
+  rateLimit,
+});
+
+/** Prometheus label names (the `labels` of discovered rooms become labels of rtc_room_info). */
+const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const RESERVED_LABELS = new Set(['app_id', 'room_id', 'account', 'source']);
+export const roomLabels = z
+  .record(z.string(), z.string())
+  .superRefine((labels, ctx) => {
+    for (const name of Object.keys(labels)) {
+      if (!labelName.test(name) || name.startsWith('__')) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)' });
+      } else if (RESERVED_LABELS.has(name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is reserved (app_id, room_id, account, source)' });
+      }
+    }
+  });
+
+const discoveredApp = z.union([id.transform((appId) => ({ appId, account: undefined as string | undefined })), z.strictObject({ appId: id, account: accountName.optional() })]);
+
+const listRoomInfo = z.strictObject({
+  apps: z.array(discoveredApp).min(1, 'must list at least one app'),
+  /** How often to look for new calls. */
+  intervalSeconds: positiveInt.max(3600).default(15),
+  /** How far back a call that is still live may have started (the vendor keeps 14 days). */
+  lookbackHours: positiveInt.max(336, 'must be <= 336 (the vendor keeps 14 days)').default(24),
+  /** Each pass re-reads calls created this long before the previous pass (the vendor's data delay is ~20 s). */
+  overlapSeconds: z.number().int().min(0).max(3600).default(60),
+  /** ListRoomInfo requests per second per account (the vendor's cap is 10 in any rolling second). */
+  qps: z.number().gt(0, 'must be > 0').lt(10, 'must be < 10 (the vendor cap for ListRoomInfo)').default(5),
+});
+
+const fileSource = z.union([nonEmpty, z.array(nonEmpty)]);
+
+const httpSource = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  intervalSeconds: positiveInt.max(86_400).default(60),
+  timeoutMs: positiveInt.max(120_000).default(5000),
+  /** Larger answers are refused (the previous list is kept). */
+  maxBytes: positiveInt.max(64 * 1024 * 1024).default(1024 * 1024),
+});
+
+const discovery = z
   .strictObject({
+    listRoomInfo: listRoomInfo.optional(),
+    /** Globs of YAML/JSON files, each a list of {appId, roomId, account?, labels?}. */
+    files: fileSource.transform((v) => (Array.isArray(v) ? v : [v])).optional(),
+    /** How often files are re-read even without a change notification. */
+    filesRefreshSeconds: positiveInt.max(86_400).default(60),
+    http: z.array(httpSource).optional(),
+    /** A retired room stays in /metrics this long (its last values), then its series go. */
+    retireAfterSeconds: z.number().int().min(0).max(86_400).default(300),
+  })
+  .prefault({});
+
+const configSchemaBase = z.strictObject({
     api,
     rateLimit,
     schedule: z
@@ -138,11 +208,22 @@ export const configSchema = z
     events,
     state,
     shutdown,
-    rooms: z.array(room).min(1, 'must list at least one room'),
-  })
+    accounts: z.array(account).min(1, 'must list at least one account').optional(),
+    discovery,
+    rooms: z.array(room).optional(),
+  });
+
+export const configSchema = configSchemaBase
   .superRefine((cfg, ctx) => {
+    const hasDiscovery = Boolean(cfg.discovery.listRoomInfo || cfg.discovery.files || cfg.discovery.http);
+    if (!hasDiscovery && cfg.rooms === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rooms'], message: 'is required (or configure a discovery source)' });
+    } else if (!hasDiscovery && cfg.rooms?.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['rooms'], message: 'must list at least one room (or configure a discovery source)' });
+    }
+    checkAccounts(cfg, ctx);
     const seen = new Map<string, number>();
-    cfg.rooms.forEach((r, i) => {
+    (cfg.rooms ?? []).forEach((r, i) => {
       const key = JSON.stringify([r.appId, r.roomId]);
       const first = seen.get(key);
       if (first !== undefined) {
@@ -155,8 +236,34 @@ export const configSchema = z
         seen.set(key, i);
       }
     });
-  });
+  })
+  // `rooms` is always a list after parsing (empty when only discovery is configured).
+  .transform((cfg) => ({ ...cfg, rooms: cfg.rooms ?? [] }));
 
 export type Config = z.infer<typeof configSchema>;
 export type RoomConfig = Config['rooms'][number];
+export type ApiConfig = Config['api'];
+export type RateLimitConfig = Config['rateLimit'];
+export type AccountConfig = NonNullable<Config['accounts']>[number];
+export type DiscoveryConfig = Config['discovery'];
+export type ListRoomInfoConfig = NonNullable<DiscoveryConfig['listRoomInfo']>;
+export type HttpSourceConfig = NonNullable<DiscoveryConfig['http']>[number];
+
+/** Account names unique; every room and discovered app names an account that exists. */
+function checkAccounts(cfg: z.infer<typeof configSchemaBase>, ctx: z.RefinementCtx): void {
+  const names = new Map<string, number>();
+  (cfg.accounts ?? []).forEach((a, i) => {
+    const first = names.get(a.name);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `duplicate of accounts[${first}].name (${a.name})` });
+    else names.set(a.name, i);
+  });
+  const known = (name: string | undefined): boolean => name === undefined || (cfg.accounts ? names.has(name) : name === DEFAULT_ACCOUNT);
+  const why = cfg.accounts ? `no account named ${'%s'} in accounts` : `no account named ${'%s'}; without accounts the only one is "${DEFAULT_ACCOUNT}"`;
+  (cfg.rooms ?? []).forEach((r, i) => {
+    if (!known(r.account)) ctx.addIssue({ code: 'custom', path: ['rooms', i, 'account'], message: why.replace('%s', String(r.account)) });
+  });
+  (cfg.discovery.listRoomInfo?.apps ?? []).forEach((a, i) => {
+    if (!known(a.account)) ctx.addIssue({ code: 'custom', path: ['discovery', 'listRoomInfo', 'apps', i, 'account'], message: why.replace('%s', String(a.account)) });
+  });
+}
 export type WebhookConfig = NonNullable<Config['events']['webhook']>;

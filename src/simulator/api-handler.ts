@@ -7,6 +7,8 @@ import { RequestView, VerifierConfig, checkSignature } from './signature-check';
 import { StatsRecorder } from './stats';
 import { Rng } from './rng';
 import { World } from './world';
+import type { CallTimeline } from './call-timeline';
+import { LIST_ROOM_INFO_ACTION, ListRoomInfoHandler } from './list-room-info-handler';
 
 /**
  * Decides the answer to one vendor API request: signature, rolling cap, parameters, injected fault,
@@ -42,6 +44,12 @@ export interface ApiHandlerDeps {
   maxInvisibleList: number;
   region: string;
   service: string;
+  /** ListRoomInfo, with its own cap and stats; absent: the action is unknown. */
+  listRoomInfo?: ListRoomInfoHandler;
+  /** Calls starting and ending over time; applied to the world before each answer. */
+  timeline?: CallTimeline;
+  /** BytePlus' docs spell the field RoomExist; default RoomExists (Volcengine). */
+  roomExistField?: 'RoomExists' | 'RoomExist';
 }
 
 function checkParams(query: Record<string, string>): ApiRejection | { appId: string; roomId: string } {
@@ -66,7 +74,6 @@ export class ApiHandler {
   handle(req: RequestView): ApiOutcome {
     const { deps } = this;
     const now = deps.now();
-    deps.stats.arrival(now);
     const meta: ResponseMetadata = {
       RequestId: requestId(now, ++this.seq),
       Action: req.query.Action ?? '',
@@ -74,6 +81,9 @@ export class ApiHandler {
       Service: deps.service,
       Region: deps.region,
     };
+    // ListRoomInfo has its own cap and its own counts; the stats below are GetRoomOnlineUsers'.
+    if (req.query.Action === LIST_ROOM_INFO_ACTION && deps.listRoomInfo) return deps.listRoomInfo.handle(req, meta, now);
+    deps.stats.arrival(now);
 
     const rejected = checkSignature(req, { ...deps.verifier, nowMs: now });
     if (rejected) return this.error(meta, rejected.code, rejected.message);
@@ -89,8 +99,9 @@ export class ApiHandler {
     const fault = pickFault(deps.faults(), deps.faultRng.next());
     if (fault) return this.faulty(meta, fault);
 
+    deps.timeline?.sync(deps.world, now);
     const snapshot = deps.world.snapshot(appId, roomId, deps.maxInvisibleList);
-    const result = roomResult(snapshot);
+    const result = roomResult(snapshot, deps.roomExistField);
     const served: ServedSnapshot = {
       at: now,
       exists: snapshot.exists,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEMO_CREDENTIALS, demoRooms } from './demo-world';
+import { DEMO_CREDENTIALS, demoCalls, demoRooms } from './demo-world';
 import { loadSimConfig } from './sim-config';
 import { SimCredentials, Simulator, SimulatorOptions } from './simulator';
 
@@ -59,7 +59,7 @@ export async function runSimulator(argv: string[], run: RunOptions = {}): Promis
   const tls = certFile !== undefined && keyFile !== undefined ? { cert: readPem(certFile, '--tls-cert'), key: readPem(keyFile, '--tls-key') } : undefined;
 
   const credentials = credentialsFromEnv(process.env);
-  const world = values.config ? loadSimConfig(values.config) : { rooms: demoRooms() };
+  const world = values.config ? loadSimConfig(values.config) : { rooms: demoRooms(), calls: demoCalls(Date.now()), dataDelayMs: 5000 };
   const options: SimulatorOptions = { ...world, credentials, host: values.host, port, tls };
   const sim = new Simulator(options);
   const url = await sim.start();

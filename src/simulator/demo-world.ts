@@ -1,4 +1,5 @@
 import { ChurnSpec } from './churn';
+import type { SimCallSpec } from './call-timeline';
 import { SimRoomSpec } from './world';
 
 /**
@@ -36,4 +37,23 @@ export function demoRooms(): SimRoomSpec[] {
       churn: { ...MODERATE, closeProbabilityPerMinute: 0.2, reopenProbabilityPerMinute: 0.5 },
     },
   ];
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Calls of the demo app over the next `hours`, for discovery through ListRoomInfo: the lobby and the
+ * stage have one long call each (started before `nowMs`), and a class starts about every 30 s and ends
+ * 1-4 minutes later, so rooms keep appearing and retiring while the demo runs. Deterministic in `nowMs`.
+ */
+export function demoCalls(nowMs: number, hours = 12): SimCallSpec[] {
+  const calls: SimCallSpec[] = [
+    { appId: DEMO_APP_ID, roomId: 'lobby', startMs: nowMs - 10 * 60_000 },
+    { appId: DEMO_APP_ID, roomId: 'stage', startMs: nowMs - 10 * 60_000 },
+  ];
+  for (let i = 0, t = nowMs + 5_000; t < nowMs + hours * HOUR_MS; i++, t += 20_000 + ((i * 7919) % 20_000)) {
+    const durationMs = 60_000 + ((i * 104_729) % 180_000);
+    calls.push({ appId: DEMO_APP_ID, roomId: `class-${i % 40}`, startMs: t, endMs: t + durationMs, visible: 3 + (i % 8), churn: MODERATE });
+  }
+  return calls;
 }

@@ -13,7 +13,9 @@ export interface ResponseMetadata {
 }
 
 export interface RoomResult {
-  RoomExists: boolean;
+  RoomExists?: boolean;
+  /** BytePlus' spelling. */
+  RoomExist?: boolean;
   TotalUser?: number;
   TotalInvisibleUser?: number;
   VisibleUserList?: string[];
@@ -25,10 +27,10 @@ export function errorMetadata(meta: ResponseMetadata, code: ApiErrorCode, messag
 }
 
 /** A room that does not exist is a normal answer: just `RoomExists: false`, no counts or lists. */
-export function roomResult(snapshot: RoomSnapshot): RoomResult {
-  if (!snapshot.exists) return { RoomExists: false };
+export function roomResult(snapshot: RoomSnapshot, existField: 'RoomExists' | 'RoomExist' = 'RoomExists'): RoomResult {
+  if (!snapshot.exists) return { [existField]: false };
   return {
-    RoomExists: true,
+    [existField]: true,
     TotalUser: snapshot.visibleCount + snapshot.invisibleCount,
     TotalInvisibleUser: snapshot.invisibleCount,
     VisibleUserList: snapshot.visible,

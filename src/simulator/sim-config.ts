@@ -14,6 +14,9 @@ import { SimulatorOptions } from './simulator';
  *   faults: {status500: 0.01, latencyMs: 20}
  *   rooms:
  *     - {appId: demo-app, roomId: lobby, visible: 20, invisible: 3}
+ *   dataDelayMs: 20000        # ListRoomInfo shows a call this long after it starts
+ *   calls:                    # times in seconds from the simulator's start
+ *     - {appId: demo-app, roomId: class-1, startSeconds: -60, endSeconds: 300, visible: 5}
  */
 
 const rate = z.number().min(0);
@@ -45,6 +48,20 @@ const roomSchema = z
   })
   .strict();
 
+const callSchema = z
+  .object({
+    appId: id,
+    roomId: id,
+    /** Seconds from the simulator's start (negative: already running at start). */
+    startSeconds: z.number(),
+    /** Seconds from the simulator's start; absent: runs until the simulator stops. */
+    endSeconds: z.number().optional(),
+    visible: count.optional(),
+    churn: churnSchema.optional(),
+  })
+  .strict()
+  .refine((c) => c.endSeconds === undefined || c.endSeconds >= c.startSeconds, { message: 'endSeconds must be >= startSeconds', path: ['endSeconds'] });
+
 const fileSchema = z
   .object({
     seed: z.number().int().optional(),
@@ -56,6 +73,12 @@ const fileSchema = z
     defaultChurn: churnSchema.optional(),
     faults: faultUpdateSchema.optional(),
     rooms: z.array(roomSchema).min(1),
+    /** Calls over time, for ListRoomInfo; their rooms exist while they run. */
+    calls: z.array(callSchema).optional(),
+    dataDelayMs: z.number().int().min(0).optional(),
+    listCapQps: z.number().positive().optional(),
+    maxListable: count.optional(),
+    shape: z.enum(['volcengine', 'byteplus']).optional(),
   })
   .strict();
 
@@ -75,7 +98,20 @@ export function parseSimConfig(text: string, file = '<simulator config>'): SimCo
     });
     throw new Error(`${file}:\n  ${lines.join('\n  ')}`);
   }
-  return result.data;
+  const { calls, ...rest } = result.data;
+  if (!calls) return rest;
+  const start = Date.now();
+  return {
+    ...rest,
+    calls: calls.map((c) => ({
+      appId: c.appId,
+      roomId: c.roomId,
+      startMs: start + c.startSeconds * 1000,
+      endMs: c.endSeconds === undefined ? undefined : start + c.endSeconds * 1000,
+      visible: c.visible,
+      churn: c.churn,
+    })),
+  };
 }
 
 export function loadSimConfig(file: string): SimConfigFile {

@@ -9,6 +9,8 @@ import { SimHttpServer, SimTls } from './server';
 import { DEFAULT_MAX_SKEW_MS } from './signature-check';
 import { SimStats, StatsRecorder } from './stats';
 import { SimRoomSpec, World } from './world';
+import { CallTimeline, SimCallSpec } from './call-timeline';
+import { DEFAULT_DATA_DELAY_MS, DEFAULT_LIST_CAP_QPS, DEFAULT_MAX_LISTABLE, ListRoomInfoHandler, ListRoomInfoStats } from './list-room-info-handler';
 
 /** The built-in stand-in for the vendor API: a loopback HTTP server over a simulated world. */
 
@@ -48,6 +50,16 @@ export interface SimulatorOptions {
   maxSkewMs?: number;
   /** Serve HTTPS with this certificate and key (the real API is HTTPS); default plain HTTP. */
   tls?: SimTls;
+  /** Calls that start and end over time (ListRoomInfo lists them; their rooms exist while they run). */
+  calls?: SimCallSpec[];
+  /** ListRoomInfo requests accepted per rolling second; default 10. */
+  listCapQps?: number;
+  /** Calls one ListRoomInfo range may page through before HasMore; default 1000. */
+  maxListable?: number;
+  /** How long a call takes to show in (and to show as ended in) ListRoomInfo; default 20 s. */
+  dataDelayMs?: number;
+  /** "byteplus": GetRoomOnlineUsers answers `RoomExist` (BytePlus' spelling); default "volcengine". */
+  shape?: 'volcengine' | 'byteplus';
 }
 
 export const DEFAULT_CAP_QPS = 40;
@@ -55,6 +67,9 @@ export const DEFAULT_MAX_INVISIBLE_LIST = 10_000;
 
 export class Simulator {
   readonly world: World;
+  /** Calls over time; add more while running with `timeline.add`. */
+  readonly timeline: CallTimeline;
+  private readonly listRoomInfo: ListRoomInfoHandler;
   private readonly statsRecorder = new StatsRecorder();
   private readonly served?: ServedLog;
   private readonly http: SimHttpServer;
@@ -69,9 +84,22 @@ export class Simulator {
     this.world = new World({ now, seed, rooms: opts.rooms, defaultChurn: opts.defaultChurn });
     this.faultSettings = mergeFaults(NO_FAULTS, { latencyMs: opts.latencyMs ?? 0, ...opts.faults });
     if (opts.recordServed) this.served = new ServedLog();
-    const api = new ApiHandler({
+    this.timeline = new CallTimeline(opts.calls ?? []);
+    const verifier = { ...opts.credentials, region, service, maxSkewMs: opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS };
+    this.listRoomInfo = new ListRoomInfoHandler({
+      timeline: this.timeline,
       world: this.world,
-      verifier: { ...opts.credentials, region, service, maxSkewMs: opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS },
+      verifier,
+      capQps: opts.listCapQps ?? DEFAULT_LIST_CAP_QPS,
+      maxListable: opts.maxListable ?? DEFAULT_MAX_LISTABLE,
+      dataDelayMs: () => opts.dataDelayMs ?? DEFAULT_DATA_DELAY_MS,
+    });
+    const api = new ApiHandler({
+      listRoomInfo: this.listRoomInfo,
+      timeline: this.timeline,
+      roomExistField: opts.shape === 'byteplus' ? 'RoomExist' : 'RoomExists',
+      world: this.world,
+      verifier,
       cap: new FlowCap(opts.capQps ?? DEFAULT_CAP_QPS),
       stats: this.statsRecorder,
       faults: () => this.faultSettings,
@@ -108,6 +136,11 @@ export class Simulator {
 
   stats(): SimStats {
     return this.statsRecorder.snapshot();
+  }
+
+  /** ListRoomInfo traffic (apart from stats(), which counts GetRoomOnlineUsers). */
+  listRoomInfoStats(): ListRoomInfoStats {
+    return this.listRoomInfo.stats();
   }
 
   faults(): FaultSettings {

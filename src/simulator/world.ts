@@ -90,6 +90,10 @@ export class World {
     return [...this.rooms.values()].map((r) => ({ appId: r.appId, roomId: r.roomId }));
   }
 
+  has(appId: string, roomId: string): boolean {
+    return this.rooms.has(roomKey(appId, roomId));
+  }
+
   /** Adds (or replaces) a room with `visible` + `invisible` generated members. */
   addRoom(spec: SimRoomSpec): void {
     const ownChurn = { ...spec.churn };

@@ -3,16 +3,16 @@ import type { CycleObserver } from '../scheduler/cycle-scheduler';
 import type { PollObserver } from '../polling/room-poller';
 import type { RoomEvent } from '../rooms/room-event';
 import type { RoomView } from '../rooms/room-store';
-import type { RoomRef, RequestObserver } from '../volc/client';
-import { boundedCode, type ApiError } from '../volc/errors';
+import type { RequestObserver } from '../volc/client';
+import { boundedCode } from '../volc/errors';
 import { RoomFamiliesRenderer } from './room-metrics';
 
 /** Live values the metrics read at scrape time, supplied by main. */
 export interface MetricsSources {
   rooms: () => Iterable<RoomView>;
   roomCount: () => number;
-  configuredQps: () => number;
-  effectiveQps: () => number;
+  /** Each account's configured cap and current rate for GetRoomOnlineUsers. */
+  rates: () => Iterable<{ account: string; configuredQps: number; effectiveQps: number }>;
   /** Expected seconds between two polls of one room. */
   pollIntervalSeconds: () => number;
   version: string;
@@ -22,16 +22,16 @@ export interface MetricsSources {
  * The Prometheus registry and every observer interface the pipeline reports through. Upstream modules
  * only know the narrow observer interfaces; only this file knows metric names.
  */
-export class Metrics implements PollObserver, CycleObserver, RequestObserver {
+export class Metrics implements CycleObserver {
   readonly registry = new Registry();
   private readonly roomFamilies = new RoomFamiliesRenderer();
 
-  private readonly apiRequests = new Counter({ name: 'rtc_api_requests_total', help: 'Vendor API requests by action and outcome code (Success, a known vendor error code, Other for any other vendor code, or Timeout/ConnectionError/HttpError/MalformedResponse/ResponseTooLarge).', labelNames: ['action', 'code'], registers: [this.registry] });
-  private readonly apiDuration = new Histogram({ name: 'rtc_api_request_duration_seconds', help: 'Vendor API request latency, including failed requests.', labelNames: ['action'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
-  private readonly apiRetries = new Counter({ name: 'rtc_api_retries_total', help: 'Requests retried after a retryable failure (each retry waits for the rate limiter).', labelNames: ['action'], registers: [this.registry] });
-  private readonly permits = new Counter({ name: 'rtc_ratelimit_permits_total', help: 'Requests the rate limiter let start.', registers: [this.registry] });
-  private readonly wait = new Histogram({ name: 'rtc_ratelimit_wait_seconds', help: 'Time a request waited for the rate limiter.', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300], registers: [this.registry] });
-  private readonly throttledTotal = new Counter({ name: 'rtc_ratelimit_throttled_total', help: 'Responses that said the account is over its rate (HTTP 429 / FlowLimitExceeded*).', registers: [this.registry] });
+  private readonly apiRequests = new Counter({ name: 'rtc_api_requests_total', help: 'Vendor API requests by action and outcome code (Success, a known vendor error code, Other for any other vendor code, or Timeout/ConnectionError/HttpError/MalformedResponse/ResponseTooLarge).', labelNames: ['action', 'code', 'account'], registers: [this.registry] });
+  private readonly apiDuration = new Histogram({ name: 'rtc_api_request_duration_seconds', help: 'Vendor API request latency, including failed requests.', labelNames: ['action', 'account'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  private readonly apiRetries = new Counter({ name: 'rtc_api_retries_total', help: 'Requests retried after a retryable failure (each retry waits for the rate limiter).', labelNames: ['action', 'account'], registers: [this.registry] });
+  private readonly permits = new Counter({ name: 'rtc_ratelimit_permits_total', help: 'Requests the rate limiter let start.', labelNames: ['account'], registers: [this.registry] });
+  private readonly wait = new Histogram({ name: 'rtc_ratelimit_wait_seconds', help: 'Time a request waited for the rate limiter.', labelNames: ['account'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300], registers: [this.registry] });
+  private readonly throttledTotal = new Counter({ name: 'rtc_ratelimit_throttled_total', help: 'Responses that said the account is over its rate (HTTP 429 / FlowLimitExceeded*).', labelNames: ['account'], registers: [this.registry] });
   private readonly cycles = new Counter({ name: 'rtc_poll_cycles_total', help: 'Completed poll cycles (each polls every configured room once).', registers: [this.registry] });
   private readonly cycleDuration = new Histogram({ name: 'rtc_poll_cycle_duration_seconds', help: 'Duration of poll cycles.', buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800], registers: [this.registry] });
   private readonly overruns = new Counter({ name: 'rtc_poll_cycle_overruns_total', help: 'Schedule ticks that came while a cycle was still running; they coalesce into one immediate next cycle.', registers: [this.registry] });
@@ -54,10 +54,10 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
 
   constructor(private readonly sources: MetricsSources) {
     const r = this.registry;
-    new Gauge({ name: 'rtc_ratelimit_qps', help: 'Configured request rate cap (rateLimit.qps).', registers: [r], collect() { this.set(sources.configuredQps()); } });
-    new Gauge({ name: 'rtc_ratelimit_effective_qps', help: 'Rate the limiter currently allows (lower than the cap after throttling, recovering gradually).', registers: [r], collect() { this.set(sources.effectiveQps()); } });
+    new Gauge({ name: 'rtc_ratelimit_qps', help: 'Configured GetRoomOnlineUsers rate cap per account (rateLimit.qps).', labelNames: ['account'], registers: [r], collect() { this.reset(); for (const a of sources.rates()) this.set({ account: a.account }, a.configuredQps); } });
+    new Gauge({ name: 'rtc_ratelimit_effective_qps', help: 'Rate the limiter currently allows per account (lower than the cap after throttling, recovering gradually).', labelNames: ['account'], registers: [r], collect() { this.reset(); for (const a of sources.rates()) this.set({ account: a.account }, a.effectiveQps); } });
     new Gauge({ name: 'rtc_poll_interval_seconds', help: 'Expected seconds between polls of one room: max(schedule period, rooms / qps).', registers: [r], collect() { this.set(sources.pollIntervalSeconds()); } });
-    new Gauge({ name: 'rtc_rooms_configured', help: 'Rooms in the configuration.', registers: [r], collect() { this.set(sources.roomCount()); } });
+    new Gauge({ name: 'rtc_rooms_configured', help: 'Rooms being polled: the configured rooms and the discovered rooms not retired.', registers: [r], collect() { this.set(sources.roomCount()); } });
     new Gauge({ name: 'rtc_monitor_build_info', help: 'Build information; always 1.', labelNames: ['version', 'node_version'], registers: [r] }).set({ version: sources.version, node_version: process.version }, 1);
     // 100 ms event-loop sampling instead of 10 ms: lag percentiles stay useful at a tenth of the idle CPU.
     collectDefaultMetrics({ register: r, eventLoopMonitoringPrecision: 100 });
@@ -65,8 +65,6 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
     // (promtool check metrics flags them); the same values remain without the suffix.
     for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(n);
     for (const type of ['join', 'leave', 'visibility_change']) this.events.inc({ type }, 0);
-    this.apiRequests.inc({ action: 'GetRoomOnlineUsers', code: 'Success' }, 0);
-    this.apiRetries.inc({ action: 'GetRoomOnlineUsers' }, 0);
     // Known label values start at 0, so rate() and increase() work from the first scrape.
     for (const reason of ['queue_full', 'gave_up']) this.webhookDropped.inc({ reason }, 0);
     for (const result of ['success', 'failure']) {
@@ -77,26 +75,28 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
     for (const reason of ['unauthorized', 'auth_busy', 'client_certificate', 'tls_handshake']) this.httpRefused.inc({ reason }, 0);
   }
 
-  requestDone(action: string, code: string, durationSeconds: number): void {
-    this.apiRequests.inc({ action, code: boundedCode(code) });
-    this.apiDuration.observe({ action }, durationSeconds);
-  }
-
-  permitWaited(seconds: number): void {
-    this.permits.inc();
-    this.wait.observe(seconds);
-  }
-
-  retried(): void {
-    this.apiRetries.inc({ action: 'GetRoomOnlineUsers' });
-  }
-
-  throttled(): void {
-    this.throttledTotal.inc();
-  }
-
-  failed(_ref: RoomRef, _err: ApiError): void {
-    // Per-room failures are counted in the room state (rtc_room_poll_failures_total).
+  /**
+   * The observers of one account: every API and limiter series carries its `account` label. Known label
+   * values start at 0, so rate() works from the first scrape.
+   */
+  forAccount(account: string): PollObserver & RequestObserver {
+    this.apiRequests.inc({ action: 'GetRoomOnlineUsers', code: 'Success', account }, 0);
+    this.apiRetries.inc({ action: 'GetRoomOnlineUsers', account }, 0);
+    this.permits.inc({ account }, 0);
+    this.throttledTotal.inc({ account }, 0);
+    return {
+      requestDone: (action, code, durationSeconds) => {
+        this.apiRequests.inc({ action, code: boundedCode(code), account });
+        this.apiDuration.observe({ action, account }, durationSeconds);
+      },
+      permitWaited: (seconds) => {
+        this.permits.inc({ account });
+        this.wait.observe({ account }, seconds);
+      },
+      retried: () => this.apiRetries.inc({ action: 'GetRoomOnlineUsers', account }),
+      throttled: () => this.throttledTotal.inc({ account }),
+      failed: () => undefined, // per-room failures are counted in the room state (rtc_room_poll_failures_total)
+    };
   }
 
   cycleDone(durationSeconds: number): void {
@@ -130,9 +130,17 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
     this.sinkErrors.inc({ sink });
   }
 
+  /** Text families rendered by other collectors (e.g. rtc_room_info), appended to the exposition. */
+  private readonly textFamilies: (() => string)[] = [];
+
+  addTextFamilies(render: () => string): void {
+    this.textFamilies.push(render);
+  }
+
   /** The whole exposition: prom-client's registry, then the room families read from the room state. */
   async render(): Promise<string> {
-    return `${await this.registry.metrics()}\n${this.roomFamilies.render(this.sources.rooms())}`;
+    const extra = this.textFamilies.map((f) => `\n${f()}`).join('');
+    return `${await this.registry.metrics()}\n${this.roomFamilies.render(this.sources.rooms())}${extra}`;
   }
 
   contentType(): string {

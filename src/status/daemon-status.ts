@@ -41,21 +41,39 @@ export interface DiscoveryStatus {
   error: string | null;
 }
 
+/**
+ * Discovery as the page shows it: per source kind, the rooms it holds now and whether its last request
+ * succeeded. The fixed list (`static`) has no requests, so it is always healthy.
+ */
+export function discoveryStatus(
+  rooms: Iterable<{ readonly sources: readonly string[]; readonly retiredAtMs?: number }>,
+  health: ReadonlyMap<string, { healthy: boolean }>,
+): DiscoveryStatus[] {
+  const counts = new Map<string, number>();
+  for (const kind of health.keys()) counts.set(kind, 0);
+  for (const r of rooms) {
+    if (r.retiredAtMs !== undefined) continue;
+    for (const s of r.sources) counts.set(s, (counts.get(s) ?? 0) + 1);
+  }
+  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([source, n]) => ({ source, healthy: health.get(source)?.healthy ?? true, rooms: n, error: null }));
+}
+
 /** What the status section reads from the daemon and its metrics; main passes the real ones. */
 export interface DaemonStatusSource {
   version: string;
   startMs: number;
   isReady(): boolean;
   roomCount(): number;
-  configuredQps(): number;
-  effectiveQps(): number;
-  limiterQueue(): number;
+  /** Per account: configured and effective GetRoomOnlineUsers rate, requests waiting for its limiter. */
+  accounts(): AccountStatus[];
+  /** Per discovery source kind (the fixed list is "static"): rooms it holds, whether it works now. */
+  discovery(): DiscoveryStatus[];
   pollIntervalSeconds(): number;
   cycleSummary(): { completed: number; lastDurationSeconds?: number; lastCompletedMs?: number; overruns: number };
   latestEventId(): number;
 }
 
-/** Today: one account ("default"), one discovery source ("config", always healthy), no cluster. */
+/** The status section's JSON; the role is "single" until cluster mode reports leader / standby. */
 export function daemonStatus(src: DaemonStatusSource): DaemonStatus {
   const cycles = src.cycleSummary();
   const rooms = src.roomCount();
@@ -65,7 +83,7 @@ export function daemonStatus(src: DaemonStatusSource): DaemonStatus {
     role: 'single',
     startTime: new Date(src.startMs).toISOString(),
     rooms,
-    accounts: [{ account: 'default', configuredQps: src.configuredQps(), effectiveQps: src.effectiveQps(), limiterQueue: src.limiterQueue() }],
+    accounts: src.accounts(),
     cycles: {
       completed: cycles.completed,
       lastDurationSeconds: cycles.lastDurationSeconds ?? null,
@@ -73,7 +91,7 @@ export function daemonStatus(src: DaemonStatusSource): DaemonStatus {
       overruns: cycles.overruns,
       pollIntervalSeconds: src.pollIntervalSeconds(),
     },
-    discovery: [{ source: 'config', healthy: true, rooms, error: null }],
+    discovery: src.discovery(),
     latestEventId: src.latestEventId(),
   };
 }

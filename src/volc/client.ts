@@ -5,6 +5,8 @@ import { ApiError, TransportError } from './errors';
 import type { ApiAgents } from './http-agent';
 import { ACTION, parseRoomOnlineUsers, RoomSnapshot } from './room-online-users';
 import { sign } from './signer';
+import type { AccountApi } from './account-api';
+import { LIST_ROOM_INFO, ListRoomInfoQuery, listRoomInfoParams, parseListRoomInfo, RoomListPage } from './list-room-info';
 
 export interface RoomRef {
   appId: string;
@@ -21,6 +23,8 @@ export interface VolcClientOptions {
   region: string;
   service: string;
   version: string;
+  /** Version of ListRoomInfo; default 2020-12-01. */
+  listRoomInfoVersion?: string;
   timeoutMs: number;
   credentials: Credentials;
   now?: () => Date;
@@ -41,7 +45,7 @@ export interface RequestObserver {
 const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Signed GETs over axios; every request has a hard timeout, and the secret never appears in errors. */
-export class VolcClient implements RoomUsersApi {
+export class VolcClient implements AccountApi {
   private readonly http: AxiosInstance;
   private readonly url: URL;
   private readonly maxBytes: number;
@@ -71,11 +75,21 @@ export class VolcClient implements RoomUsersApi {
     });
   }
 
-  async getRoomOnlineUsers(room: RoomRef, signal?: AbortSignal): Promise<RoomSnapshot> {
+  getRoomOnlineUsers(room: RoomRef, signal?: AbortSignal): Promise<RoomSnapshot> {
+    const query = { Action: ACTION, Version: this.opts.version, AppId: room.appId, RoomId: room.roomId };
+    return this.call(query, parseRoomOnlineUsers, signal);
+  }
+
+  listRoomInfo(q: ListRoomInfoQuery, signal?: AbortSignal): Promise<RoomListPage> {
+    const query = { Action: LIST_ROOM_INFO, Version: this.opts.listRoomInfoVersion ?? '2020-12-01', ...listRoomInfoParams(q) };
+    return this.call(query, parseListRoomInfo, signal);
+  }
+
+  /** One signed GET of any action (`query` holds Action and Version), parsed by the action's own parser. */
+  private async call<T>(query: Record<string, string>, parse: (status: number, body: string) => T, signal?: AbortSignal): Promise<T> {
     const started = performance.now();
     let code = 'Success';
     try {
-      const query = { Action: ACTION, Version: this.opts.version, AppId: room.appId, RoomId: room.roomId };
       const signed = sign({
         method: 'GET',
         host: this.url.host,
@@ -116,7 +130,7 @@ export class VolcClient implements RoomUsersApi {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onShutdown);
         });
-      return parseRoomOnlineUsers(res.status, typeof res.data === 'string' ? res.data : String(res.data));
+      return parse(res.status, typeof res.data === 'string' ? res.data : String(res.data));
     } catch (err) {
       if (err instanceof AbortError) {
         code = '';
@@ -126,7 +140,7 @@ export class VolcClient implements RoomUsersApi {
       throw err;
     } finally {
       // A request cancelled on purpose is not an API outcome; everything else is counted.
-      if (code !== '') this.observer.requestDone(ACTION, code, (performance.now() - started) / 1000);
+      if (code !== '') this.observer.requestDone(query.Action!, code, (performance.now() - started) / 1000);
     }
   }
 

@@ -1,4 +1,5 @@
-import { TransportError, VendorError } from './errors';
+import { parseEnvelope } from './envelope';
+import { TransportError } from './errors';
 
 /** One successful GetRoomOnlineUsers answer, normalised. */
 export interface RoomSnapshot {
@@ -10,10 +11,6 @@ export interface RoomSnapshot {
 }
 
 export const ACTION = 'GetRoomOnlineUsers';
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function stringList(v: unknown, field: string, expected: number): string[] {
   if (v === undefined || v === null) {
@@ -37,25 +34,9 @@ function count(v: unknown, field: string): number {
 
 /**
  * Turn a response (status + raw text) into a snapshot, or throw the ApiError that explains it. Pure.
- * An `Error` in ResponseMetadata wins even on HTTP 200; a 200 without `Result` is malformed, not empty.
  */
 export function parseRoomOnlineUsers(status: number, body: string): RoomSnapshot {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    if (status >= 200 && status < 300) throw new TransportError('MalformedResponse', 'response is not JSON', status);
-    throw new TransportError('HttpError', `HTTP ${status} with a non-JSON body`, status);
-  }
-  const meta = isObject(json) ? json.ResponseMetadata : undefined;
-  const error = isObject(meta) ? meta.Error : undefined;
-  if (isObject(error) && typeof error.Code === 'string' && error.Code !== '') {
-    const message = typeof error.Message === 'string' ? error.Message : '';
-    throw new VendorError(error.Code, message, status);
-  }
-  if (status < 200 || status >= 300) throw new TransportError('HttpError', `HTTP ${status} without an error code`, status);
-  const result = isObject(json) ? json.Result : undefined;
-  if (!isObject(result)) throw new TransportError('MalformedResponse', 'response has no Result object', status);
+  const result = parseEnvelope(status, body);
 
   // Volcengine spells it RoomExists; the BytePlus docs spell it RoomExist.
   const exists = result.RoomExists ?? result.RoomExist;

@@ -71,6 +71,7 @@ describe('config validation', () => {
         region: 'cn-north-1',
         service: 'rtc',
         version: '2023-08-01',
+        listRoomInfoVersion: '2020-12-01',
         timeoutMs: 5000,
         maxRetries: 2,
         retryBaseDelayMs: 250,
@@ -82,8 +83,55 @@ describe('config validation', () => {
       events: { log: true },
       state: { saveIntervalMs: 30000 },
       shutdown: { timeoutMs: 5000 },
+      discovery: { filesRefreshSeconds: 60, retireAfterSeconds: 300 },
       rooms: [{ appId: 'app1', roomId: 'room1' }],
     });
+  });
+
+  const inline = (text: string): string[] => {
+    try {
+      parseConfig(text);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+
+  it.each([
+    ['accounts: [{name: a, accessKeyEnv: A_AK, secretKeyEnv: A_SK}, {name: a, accessKeyEnv: B_AK, secretKeyEnv: B_SK}]\nrooms: [{appId: x, roomId: y}]', 'accounts[1].name: duplicate of accounts[0].name (a)'],
+    ['accounts: [{name: "a b", accessKeyEnv: A_AK, secretKeyEnv: A_SK}]\nrooms: [{appId: x, roomId: y}]', 'accounts[0].name: must be 1-64 letters'],
+    ['accounts: [{name: a, accessKeyEnv: "1bad", secretKeyEnv: A_SK}]\nrooms: [{appId: x, roomId: y}]', 'accounts[0].accessKeyEnv: must be an environment variable name'],
+    ['accounts: [{name: a, accessKeyEnv: A_AK, secretKeyEnv: A_SK, rateLimit: {qps: 40}}]\nrooms: [{appId: x, roomId: y}]', 'accounts[0].rateLimit.qps: must be < 40'],
+    ['accounts: [{name: a, accessKeyEnv: A_AK, secretKeyEnv: A_SK, api: {endpoint: nope}}]\nrooms: [{appId: x, roomId: y}]', 'accounts[0].api.endpoint: must be an http(s) URL'],
+    ['accounts: [{name: a, accessKeyEnv: A_AK, secretKeyEnv: A_SK}]\nrooms: [{appId: x, roomId: y, account: b}]', 'rooms[0].account: no account named b in accounts'],
+    ['rooms: [{appId: x, roomId: y, account: eu}]', 'rooms[0].account: no account named eu; without accounts the only one is "default"'],
+    ['discovery: {listRoomInfo: {apps: [{appId: "1", account: eu}]}}', 'discovery.listRoomInfo.apps[0].account: no account named eu'],
+    ['discovery: {listRoomInfo: {apps: []}}', 'discovery.listRoomInfo.apps: must list at least one app'],
+    ['discovery: {listRoomInfo: {apps: ["1"], lookbackHours: 400}}', 'discovery.listRoomInfo.lookbackHours: must be <= 336'],
+    ['discovery: {listRoomInfo: {apps: ["1"], qps: 10}}', 'discovery.listRoomInfo.qps: must be < 10'],
+    ['discovery: {listRoomInfo: {apps: ["1"], pageSize: 10}}', 'discovery.listRoomInfo.pageSize: unknown key'],
+    ['discovery: {http: [{url: "ftp://x"}]}', 'discovery.http[0].url: must be an http(s) URL'],
+    ['discovery: {retireAfterSeconds: -1}', 'discovery.retireAfterSeconds:'],
+    ['discovery: {}', 'rooms: is required (or configure a discovery source)'],
+  ])('accounts and discovery: %s → %s', (text, expected) => {
+    const found = inline(text);
+    expect(found.some((p) => p.startsWith(expected))).toBe(true);
+  });
+
+  it('lets rooms be empty or absent when a discovery source is configured', () => {
+    expect(parseConfig('discovery: {listRoomInfo: {apps: ["12345"]}}').rooms).toEqual([]);
+    expect(parseConfig('discovery: {files: "rooms/*.yaml"}\nrooms: []').discovery.files).toEqual(['rooms/*.yaml']);
+    const cfg = parseConfig('accounts: [{name: eu, accessKeyEnv: EU_AK, secretKeyEnv: EU_SK}]\ndiscovery: {listRoomInfo: {apps: ["1", {appId: 2, account: eu}]}}');
+    expect(cfg.discovery.listRoomInfo).toEqual({
+      apps: [{ appId: '1', account: undefined }, { appId: '2', account: 'eu' }],
+      intervalSeconds: 15,
+      lookbackHours: 24,
+      overlapSeconds: 60,
+      qps: 5,
+    });
+    expect(cfg.accounts?.[0]?.api.endpoint).toBe('https://rtc.volcengineapi.com');
+    expect(cfg.accounts?.[0]?.rateLimit.qps).toBe(30);
   });
 
   it('accepts unquoted numeric ids as strings', () => {

@@ -75,7 +75,7 @@ describe('daemon against the simulator', () => {
     expect(metricValue(text, 'rtc_room_capacity', 'churny-1')).toBe(40);
     expect(metricValue(text, 'rtc_room_capacity', 'churny-2')).toBeUndefined();
     expect(metricValue(text, 'rtc_room_exists', 'ghost')).toBe(0);
-    expect(text).toMatch(/^rtc_ratelimit_qps 6$/m);
+    expect(text).toMatch(/^rtc_ratelimit_qps\{account="default"\} 6$/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
   });
 

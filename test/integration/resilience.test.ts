@@ -101,8 +101,8 @@ describe('resilience', () => {
       expect(metric(text, 'rtc_room_last_success_timestamp_seconds', r.roomId)).toBeGreaterThan(stoppedAt);
       expect(metric(text, 'rtc_room_up', r.roomId)).toBe(1);
     }
-    expect(text).toMatch(/rtc_api_requests_total\{action="GetRoomOnlineUsers",code="Timeout"\} [1-9]/);
-    expect(text).toMatch(/rtc_api_requests_total\{action="GetRoomOnlineUsers",code="MalformedResponse"\} [1-9]/);
+    expect(text).toMatch(/rtc_api_requests_total\{action="GetRoomOnlineUsers",code="Timeout",account="default"\} [1-9]/);
+    expect(text).toMatch(/rtc_api_requests_total\{action="GetRoomOnlineUsers",code="MalformedResponse",account="default"\} [1-9]/);
     expect(metric(text, 'rtc_ratelimit_throttled_total')).toBeGreaterThan(0);
     expect((await fetch(`${daemon.url}/-/healthy`)).status).toBe(200);
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { DEMO_CREDENTIALS, Simulator, demoRooms } from '../../src/simulator';
+import { DEMO_CREDENTIALS, Simulator, demoCalls, demoRooms } from '../../src/simulator';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
 import { describeWithRequirements, executable, fileRequirement } from '../support/required-tools';
 import { DAEMON_CLI, repoPath } from '../support/repo-paths';
@@ -22,7 +22,9 @@ describeWithRequirements(
     let exposition = '';
 
     beforeAll(async () => {
-      sim = new Simulator({ credentials: { ...DEMO_CREDENTIALS }, rooms: demoRooms() });
+      // The demo world with the long calls of lobby and stage only (no classes coming and going): discovery
+      // has data, and the rooms are exactly the configured ones.
+      sim = new Simulator({ credentials: { ...DEMO_CREDENTIALS }, rooms: demoRooms(), calls: demoCalls(Date.now(), 0) });
       const endpoint = await sim.start();
       const config = monitorTestConfig(repoPath('config', 'compose', 'monitor-simulator.yaml'), { endpoint });
       daemon = await startDaemon({ config: { ...config, events: { log: false } }, credentials: DEMO_CREDENTIALS });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { DEMO_CREDENTIALS, Simulator, demoRooms } from '../../src/simulator';
+import { DEMO_CREDENTIALS, Simulator, demoCalls, demoRooms } from '../../src/simulator';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
 import { freePort } from '../support/free-port';
 import { PromSeries, RunningPrometheus, startPrometheus } from '../support/prometheus-process';
@@ -62,7 +62,9 @@ describeWithRequirements(
     };
 
     beforeAll(async () => {
-      sim = new Simulator({ credentials: { ...DEMO_CREDENTIALS }, rooms: demoRooms() });
+      // The demo world with the long calls of lobby and stage only (no classes coming and going): discovery
+      // has data, and the rooms are exactly the configured ones.
+      sim = new Simulator({ credentials: { ...DEMO_CREDENTIALS }, rooms: demoRooms(), calls: demoCalls(Date.now(), 0) });
       const endpoint = await sim.start();
       // A 2 s schedule: fast, yet the stale threshold (3 x 2 s) stays clear of the 1 s scrape + 1 s
       // evaluation lag on a loaded machine.

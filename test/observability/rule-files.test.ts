@@ -20,6 +20,7 @@ describe('alert rules', () => {
       [
         'RtcApiErrorRatioHigh',
         'RtcApiThrottled',
+        'RtcDiscoveryFailing',
         'RtcMonitorAbsent',
         'RtcMonitorDown',
         'RtcRoomDataStale',

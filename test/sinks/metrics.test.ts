@@ -2,6 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RoomStore } from '../../src/rooms/room-store';
 import { Metrics } from '../../src/sinks/metrics';
+import { DiscoveryMetrics } from '../../src/sinks/discovery-metrics';
+import { RoomRegistry } from '../../src/discovery/room-registry';
 import { snapshot } from '../fakes/fake-api';
 
 const GOLDEN = join(__dirname, '..', 'fixtures', 'metrics', 'rtc.golden.prom');
@@ -24,14 +26,26 @@ function build(): { metrics: Metrics; store: RoomStore } {
   const metrics = new Metrics({
     rooms: () => store.views(),
     roomCount: () => store.size(),
-    configuredQps: () => 30,
-    effectiveQps: () => 15,
+    rates: () => [{ account: 'default', configuredQps: 30, effectiveQps: 15 }],
     pollIntervalSeconds: () => 15,
     version: '0.0.0-test',
   });
-  metrics.requestDone('GetRoomOnlineUsers', 'Success', 0.02);
-  metrics.requestDone('GetRoomOnlineUsers', 'FlowLimitExceeded', 0.01);
-  metrics.throttled();
+  const registry = new RoomRegistry(300_000);
+  registry.replace('static', 'static', [{ appId: 'app', roomId: 'full', account: 'default', capacity: 3 }], 0);
+  registry.replace('file', 'file', [{ appId: 'app', roomId: 'full', account: 'default', labels: { team: 'blue' } }], 0);
+  registry.callLive({ appId: '12345', roomId: 'class-1', account: 'eu' }, 0);
+  registry.callLive({ appId: '12345', roomId: 'class-2', account: 'eu' }, 0);
+  registry.polled('12345', 'class-2', false, 1000);
+  const discovery = new DiscoveryMetrics(metrics.registry, { rooms: () => registry.rooms(), retiredTotal: () => registry.retiredTotal() });
+  metrics.addTextFamilies(() => discovery.renderRoomInfo());
+  discovery.request('list_room_info', true);
+  discovery.request('list_room_info', false);
+  discovery.passSucceeded('list_room_info', '12345', 1_010_000);
+  discovery.rangeSplit();
+  const account = metrics.forAccount('default');
+  account.requestDone('GetRoomOnlineUsers', 'Success', 0.02);
+  account.requestDone('GetRoomOnlineUsers', 'FlowLimitExceeded', 0.01);
+  account.throttled();
   metrics.cycleDone(1.5);
   metrics.cycleCompletedAt(1_015_500);
   metrics.overrun(2);
@@ -65,9 +79,10 @@ describe('Metrics', () => {
 
   it('keeps known codes as label values and maps any other code to Other, so a broken upstream cannot grow the series', async () => {
     const { metrics } = build();
-    for (let i = 0; i < 50; i++) metrics.requestDone('GetRoomOnlineUsers', `Bogus${i}<script>`, 0.01);
-    metrics.requestDone('GetRoomOnlineUsers', 'InvalidParameter', 0.01);
-    const codes = [...(await metrics.render()).matchAll(/^rtc_api_requests_total\{action="GetRoomOnlineUsers",code="([^"]*)"\} (\d+)/gm)].map((m) => `${m[1]}=${m[2]}`);
+    const account = metrics.forAccount('default');
+    for (let i = 0; i < 50; i++) account.requestDone('GetRoomOnlineUsers', `Bogus${i}<script>`, 0.01);
+    account.requestDone('GetRoomOnlineUsers', 'InvalidParameter', 0.01);
+    const codes = [...(await metrics.render()).matchAll(/^rtc_api_requests_total\{action="GetRoomOnlineUsers",code="([^"]*)",account="default"\} (\d+)/gm)].map((m) => `${m[1]}=${m[2]}`);
     expect(codes.sort()).toEqual(['FlowLimitExceeded=1', 'InvalidParameter=1', 'Other=50', 'Success=1']);
   });
 

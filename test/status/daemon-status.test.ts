@@ -6,9 +6,8 @@ const source = (over: Partial<DaemonStatusSource> = {}): DaemonStatusSource => (
   startMs: Date.UTC(2026, 0, 1),
   isReady: () => true,
   roomCount: () => 12,
-  configuredQps: () => 35,
-  effectiveQps: () => 17.5,
-  limiterQueue: () => 4,
+  accounts: () => [{ account: 'default', configuredQps: 35, effectiveQps: 17.5, limiterQueue: 4 }],
+  discovery: () => [{ source: 'static', healthy: true, rooms: 12, error: null }],
   pollIntervalSeconds: () => 15,
   cycleSummary: () => ({ completed: 3, lastDurationSeconds: 2.5, lastCompletedMs: Date.UTC(2026, 0, 1, 0, 1), overruns: 2 }),
   latestEventId: () => 41,
@@ -16,7 +15,7 @@ const source = (over: Partial<DaemonStatusSource> = {}): DaemonStatusSource => (
 });
 
 describe('daemonStatus', () => {
-  it('reports one default account, the config as the only discovery source, and the single role', () => {
+  it('reports the accounts and discovery sources it is given, and the single role', () => {
     expect(daemonStatus(source())).toEqual({
       version: '1.0.0',
       ready: true,
@@ -25,7 +24,7 @@ describe('daemonStatus', () => {
       rooms: 12,
       accounts: [{ account: 'default', configuredQps: 35, effectiveQps: 17.5, limiterQueue: 4 }],
       cycles: { completed: 3, lastDurationSeconds: 2.5, lastCompletedTime: '2026-01-01T00:01:00.000Z', overruns: 2, pollIntervalSeconds: 15 },
-      discovery: [{ source: 'config', healthy: true, rooms: 12, error: null }],
+      discovery: [{ source: 'static', healthy: true, rooms: 12, error: null }],
       latestEventId: 41,
     });
   });
@@ -39,7 +38,7 @@ describe('daemonStatus', () => {
 
 describe('Metrics.cycleSummary', () => {
   it('keeps the last cycle and counts cycles and overruns, as the counters do', async () => {
-    const m = new Metrics({ rooms: () => [], roomCount: () => 0, configuredQps: () => 1, effectiveQps: () => 1, pollIntervalSeconds: () => 1, version: 't' });
+    const m = new Metrics({ rooms: () => [], roomCount: () => 0, rates: () => [], pollIntervalSeconds: () => 1, version: 't' });
     expect(m.cycleSummary()).toEqual({ completed: 0, lastDurationSeconds: undefined, lastCompletedMs: undefined, overruns: 0 });
     m.cycleDone(1.5);
     m.cycleCompletedAt(5000);

@@ -38,6 +38,7 @@ export function actualRows(events: readonly Record<string, string>[], roomId: st
 export function metricValue(text: string, name: string, roomId?: string): number | undefined {
   const line = text
     .split('\n')
-    .find((l) => (roomId === undefined ? l.startsWith(`${name} `) : l.startsWith(`${name}{`) && l.includes(`room_id="${roomId}"`)));
+    // Without a room: the unlabelled series, or the first labelled one (e.g. {account="default"}).
+    .find((l) => (roomId === undefined ? l.startsWith(`${name} `) || l.startsWith(`${name}{`) : l.startsWith(`${name}{`) && l.includes(`room_id="${roomId}"`)));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
