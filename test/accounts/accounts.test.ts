@@ -59,7 +59,10 @@ describe('accounts', () => {
     expect(pool.check(accountSettings(changed))).toBeUndefined();
     pool.update(accountSettings(changed));
     expect(eu.rate.configuredCap()).toBe(25);
-    expect(made).toEqual(['cn', 'eu', 'eu']);
+    // A reload builds every account's client anew (the CA file is re-read; the keep-alive pool is reused),
+    // and the limiters stay: waiters are never stranded on a replaced limiter.
+    expect(made).toEqual(['cn', 'eu', 'cn', 'eu']);
+    expect(pool.get('eu')!.limiter).toBe(eu.limiter);
     pool.close();
   });
 });

@@ -159,7 +159,7 @@ describeWithRequirements('status page in a browser', [chromiumRequirement(), fil
     await page.waitForFunction(() => document.querySelector('#ready')?.textContent === 'ready');
     expect(await page.textContent('#qps')).toMatch(/ \/ 20$/);
     expect(await page.textContent('#role')).toBe('single');
-    expect(await page.textContent('#discovery')).toContain(`config: ok, ${configured.length} rooms`);
+    expect(await page.textContent('#discovery')).toContain(`static: ok, ${configured.length} rooms`);
     const shot = process.env.STATUS_SCREENSHOT;
     if (shot) {
       // Some traffic for the picture, then the overview and a room view (<shot>-room.png).
