@@ -10,7 +10,9 @@ import { AdaptiveRate } from './ratelimit/adaptive-rate';
 import { SlidingWindowLimiter } from './ratelimit/limiter';
 import { MAX_QPS } from './config/schema';
 import { roomKey } from './rooms/room-event';
-import { RoomStore } from './rooms/room-store';
+import { eventsApi } from './http/events-api';
+import { RoomStore } from './store/room-store';
+import type { StateStore } from './store/store';
 import { CycleScheduler } from './scheduler/cycle-scheduler';
 import { schedulePeriodSeconds, Ticker } from './scheduler/ticker';
 import { Metrics } from './sinks/metrics';
@@ -30,8 +32,8 @@ export interface DaemonDeps {
   makeTicker(schedule: string): Ticker;
   /** Read and validate the config file again; throws ConfigError. */
   loadConfig(): Config;
-  /** Saved-state hooks (absent when state.file is not configured). */
-  state?: { load(store: RoomStore): void; save(store: RoomStore): Promise<void> };
+  /** The durable store (membership + event log); opened by main, closed here at shutdown. */
+  state: StateStore;
   /** Flush/close the event sinks within a deadline at shutdown. */
   closeSinks(deadlineMs: number): Promise<void>;
   version: string;
@@ -42,7 +44,7 @@ export interface DaemonDeps {
  * scheduler → poller (limiter → API) → room store → sinks; metrics read the store at scrape time.
  */
 export class Daemon {
-  readonly store = new RoomStore();
+  readonly store: RoomStore;
   private config: Config;
   private rooms: RoomRef[] = [];
   private readonly rate: AdaptiveRate;
@@ -53,8 +55,6 @@ export class Daemon {
   private readonly inFlight = new AbortController();
   private periodSeconds: number;
   private ready = false;
-  private stateTimer?: NodeJS.Timeout;
-  private saving?: Promise<void>;
   private stopping?: Promise<void>;
 
   constructor(
@@ -62,6 +62,7 @@ export class Daemon {
     private readonly deps: DaemonDeps,
   ) {
     this.config = config;
+    this.store = new RoomStore(deps.state);
     // Every in-flight request and backoff sleep listens on this one signal; more than 10 is normal here.
     setMaxListeners(0, this.inFlight.signal);
     this.periodSeconds = schedulePeriodSeconds(config.schedule);
@@ -99,6 +100,7 @@ export class Daemon {
         ready: () => this.ready,
         reload: () => this.reload(),
         landing: () => landingPage({ version: deps.version, rooms: this.rooms.length, ready: this.ready }),
+        events: (query) => eventsApi(deps.state, query),
       },
       deps.logger,
     );
@@ -127,15 +129,15 @@ export class Daemon {
   }
 
   async start(): Promise<AddressInfo> {
-    this.deps.state?.load(this.store);
+    const restored = await this.store.load();
+    this.deps.logger.info(
+      { store: this.deps.state.description, restored, lastEventId: await this.deps.state.lastEventId() },
+      restored > 0 ? 'state loaded; it is the baseline for the first poll' : 'no saved state for the configured rooms; the first poll is the baseline',
+    );
     const address = await this.server.listen(this.config.server.host, this.config.server.port);
     this.deps.metrics.reloadOk.set(1);
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
     this.scheduler.start(true);
-    if (this.deps.state) {
-      this.stateTimer = setInterval(() => void this.saveState(), this.config.state.saveIntervalMs);
-      this.stateTimer.unref();
-    }
     this.deps.logger.info(
       { host: address.address, port: address.port, rooms: this.rooms.length, qps: this.config.rateLimit.qps, schedule: this.config.schedule, endpoint: this.config.api.endpoint },
       'rtc-room-monitor started',
@@ -177,8 +179,8 @@ export class Daemon {
   }
 
   /**
-   * Stop new requests, give in-flight ones until the deadline, then abort them; flush sinks, save state,
-   * close the HTTP server. Idempotent.
+   * Stop new requests, give in-flight ones until the deadline, then abort them; flush sinks, close the
+   * HTTP server and the store. Idempotent.
    */
   shutdown(): Promise<void> {
     this.stopping ??= this.doShutdown();
@@ -189,7 +191,6 @@ export class Daemon {
     const { logger } = this.deps;
     const deadline = this.deps.monotonic.now() + this.config.shutdown.timeoutMs;
     logger.info({ timeoutMs: this.config.shutdown.timeoutMs }, 'shutting down');
-    if (this.stateTimer) clearInterval(this.stateTimer);
     this.limiter.close();
     const cycleDone = this.scheduler.stop();
     const timedOut = await Promise.race([
@@ -202,9 +203,8 @@ export class Daemon {
       await cycleDone;
     }
     await this.deps.closeSinks(Math.max(deadline, this.deps.monotonic.now() + 1000));
-    await this.saving; // a periodic save may be under way; then write the final state
-    await this.saveState();
     await this.server.close();
+    await this.deps.state.close().catch((err: unknown) => logger.error({ err }, 'closing the state store failed'));
     logger.info('stopped');
   }
 
@@ -225,16 +225,6 @@ export class Daemon {
     if (added + removed > 0 && this.rooms.length !== added) {
       this.deps.logger.info({ added, removed }, 'room list changed');
     }
-  }
-
-  private async saveState(): Promise<void> {
-    const state = this.deps.state;
-    if (!state) return;
-    if (this.saving) return this.saving; // never overlap saves
-    this.saving = state.save(this.store).finally(() => {
-      this.saving = undefined;
-    });
-    return this.saving;
   }
 }
 

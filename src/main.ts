@@ -10,8 +10,11 @@ import { EventFanout } from './sinks/event-fanout';
 import { EventFileSink } from './sinks/event-file-sink';
 import { EventLogSink } from './sinks/event-log-sink';
 import { Metrics } from './sinks/metrics';
+import { LogDelivery } from './sinks/log-delivery';
 import { WebhookSink } from './sinks/webhook-sink';
-import { loadState, saveState } from './state/state-file';
+import { openStore } from './store/open-store';
+import type { StateStore } from './store/store';
+import { ForeignFileError } from './store/store-file';
 import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
 import { Credentials, credentialsFromEnv } from './volc/credentials';
@@ -49,11 +52,25 @@ export async function runDaemon(configPath: string): Promise<number> {
     version,
   });
 
-  let sinks: ReturnType<typeof buildSinks>;
+  let state: StateStore;
   try {
-    sinks = buildSinks(config, logger, metrics);
+    const opened = openStore(config.state);
+    state = opened.store;
+    if (opened.movedAside) {
+      metrics.stateCorrupt.inc();
+      logger.error({ file: opened.movedAside.from, movedTo: opened.movedAside.to, reason: opened.movedAside.reason }, 'STATE DATABASE DAMAGED: moved aside; starting from a fresh baseline (changes while the daemon was down are not reported)');
+    }
+  } catch (err) {
+    process.stderr.write(`${err instanceof ForeignFileError ? err.message : `state.file: cannot open ${config.state.file}: ${(err as Error).message}`}\n`);
+    return 2;
+  }
+
+  let sinks: Awaited<ReturnType<typeof buildSinks>>;
+  try {
+    sinks = await buildSinks(config, logger, metrics, state);
   } catch (err) {
     process.stderr.write(`events.file: cannot open ${config.events.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    await state.close();
     return 2;
   }
   const daemon: Daemon = new Daemon(config, {
@@ -76,7 +93,7 @@ export async function runDaemon(configPath: string): Promise<number> {
       ),
     makeTicker: (schedule) => new CronTicker(schedule, logger),
     loadConfig: () => loadConfigFile(configPath),
-    state: config.state.file ? stateHooks(config.state.file, logger, metrics) : undefined,
+    state,
     closeSinks: sinks.close,
     version,
   });
@@ -110,25 +127,41 @@ export async function runDaemon(configPath: string): Promise<number> {
   return stopped;
 }
 
-function buildSinks(
+async function buildSinks(
   config: Config,
   logger: Logger,
   metrics: Metrics,
-): { list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void> } {
+  store: StateStore,
+): Promise<{ list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void> }> {
+  // The log sink writes each event as it is committed; file and webhook deliver from the committed log.
   const list: { name: string; sink: EventSink }[] = [];
   if (config.events.log) list.push({ name: 'log', sink: new EventLogSink(createEventLogger()) });
-  let file: EventFileSink | undefined;
+  const observer = (sink: string): ConstructorParameters<typeof LogDelivery>[3] => {
+    metrics.sinkLost.inc({ sink }, 0);
+    metrics.sinkBacklog.set({ sink }, 0);
+    return { clock: systemClock, logger, observer: { lost: (n) => metrics.sinkLost.inc({ sink }, n), backlog: (n) => metrics.sinkBacklog.set({ sink }, n) } };
+  };
+  // The daemon's deadline is on the monotonic clock; the sinks run on the wall clock.
+  const wall = (deadlineMs: number): number => systemClock.now() + (deadlineMs - monotonicClock.now());
+
+  let file: { sink: EventFileSink; delivery: LogDelivery } | undefined;
   if (config.events.file) {
-    file = new EventFileSink(config.events.file, (err) => {
-      metrics.sinkError('file');
-      logger.error({ err, file: config.events.file }, 'event file write failed');
-    });
-    list.push({ name: 'file', sink: file });
+    const sink = new EventFileSink(config.events.file);
+    const delivery = new LogDelivery(store, sink, { name: 'file', batch: 1000, ackOnAccept: true }, observer('file'));
+    const written = sink.lastWrittenId();
+    const lastId = await store.lastEventId();
+    if (written !== undefined && written > lastId) {
+      logger.warn({ file: config.events.file, fileLastId: written, storeLastId: lastId }, 'the events file is ahead of the store (was the store replaced?); appending from the store cursor');
+    }
+    await delivery.start(written !== undefined && written <= lastId ? written : undefined);
+    file = { sink, delivery };
   }
-  let webhook: WebhookSink | undefined;
+  let webhook: { sink: WebhookSink; delivery: LogDelivery } | undefined;
   const hook = config.events.webhook;
   if (hook) {
-    webhook = new WebhookSink(
+    // The sink acks into its delivery, which is built around the sink: a late-bound reference.
+    const late: { delivery?: LogDelivery } = {};
+    const sink = new WebhookSink(
       { ...hook, secret: process.env[ENV_WEBHOOK_SECRET] || hook.secret },
       {
         clock: systemClock,
@@ -138,44 +171,35 @@ function buildSinks(
           dropped: (reason, n) => metrics.webhookDropped.inc({ reason }, n),
           delivery: (result) => metrics.webhookDeliveries.inc({ result }),
         },
+        onDelivered: (id) => {
+          late.delivery?.ack(id);
+          late.delivery?.wake();
+        },
       },
     );
-    list.push({ name: 'webhook', sink: webhook });
+    const delivery = new LogDelivery(store, sink, { name: 'webhook', batch: hook.batchSize, ackOnAccept: false }, observer('webhook'));
+    late.delivery = delivery;
+    await delivery.start();
+    webhook = { sink, delivery };
   }
   return {
     list,
     close: async (deadlineMs) => {
-      file?.close();
+      const deadline = wall(deadlineMs);
+      if (file) {
+        await file.delivery.drain(deadline);
+        await file.delivery.stop();
+        file.sink.close();
+      }
       if (webhook) {
-        // The daemon's deadline is on the monotonic clock; the sink runs on the wall clock.
-        await webhook.flush(systemClock.now() + (deadlineMs - monotonicClock.now()));
-        webhook.close();
-      }
-    },
-  };
-}
-
-function stateHooks(file: string, logger: Logger, metrics: Metrics): NonNullable<ConstructorParameters<typeof Daemon>[1]['state']> {
-  return {
-    load(store) {
-      const result = loadState(file);
-      if (result.status === 'loaded') {
-        const restored = store.restore(result.rooms);
-        logger.info({ file, restored, saved: result.rooms.length, savedAt: new Date(result.savedAtMs).toISOString() }, 'state loaded; it is the baseline for the first poll');
-      } else if (result.status === 'missing') {
-        logger.info({ file }, 'no saved state; the first poll is the baseline');
-      } else {
-        logger.warn({ file, reason: result.reason }, 'saved state ignored; the first poll is the baseline');
-      }
-    },
-    async save(store) {
-      try {
-        await saveState(file, store.save(), systemClock.now());
-        metrics.stateSaves.inc({ result: 'success' });
-        metrics.stateSaveTime.set(systemClock.now() / 1000);
-      } catch (err) {
-        metrics.stateSaves.inc({ result: 'failure' });
-        logger.error({ err, file }, 'state save failed');
+        const { sink, delivery } = webhook;
+        let drained = false;
+        const done = delivery.drain(deadline).then(() => void (drained = true));
+        // Send partial batches at once instead of waiting for flushIntervalMs; the last chance is now.
+        while (!drained && systemClock.now() < deadline) await Promise.race([done, sink.flush(deadline)]);
+        await done;
+        await delivery.stop();
+        sink.close();
       }
     },
   };

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 
@@ -68,10 +69,21 @@ const events = z
   })
   .prefault({});
 
+export const DEFAULT_STATE_FILE = 'data/rtc-room-monitor.db';
+
 const state = z
   .strictObject({
-    file: nonEmpty.optional(),
-    saveIntervalMs: positiveInt.default(30_000),
+    /** `sqlite` (durable, the default) or `memory` (nothing survives a restart). */
+    backend: z.enum(['sqlite', 'memory']).default('sqlite'),
+    /** SQLite database path, relative to the working directory. */
+    file: nonEmpty.default(DEFAULT_STATE_FILE),
+    retention: z
+      .strictObject({
+        maxEvents: positiveInt.default(1_000_000),
+        maxAgeSeconds: positiveInt.default(7 * 24 * 3600),
+      })
+      .prefault({}),
+    saveIntervalMs: z.unknown().refine((v) => v === undefined, 'no longer used: state is committed on every poll; remove this key').optional(),
   })
   .prefault({});
 
@@ -112,6 +124,9 @@ export const configSchema = z
     rooms: z.array(room).min(1, 'must list at least one room'),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.state.backend === 'sqlite' && cfg.events.file !== undefined && resolve(cfg.state.file) === resolve(cfg.events.file)) {
+      ctx.addIssue({ code: 'custom', path: ['state', 'file'], message: 'must not be the same file as events.file' });
+    }
     const seen = new Map<string, number>();
     cfg.rooms.forEach((r, i) => {
       const key = `${r.appId}\u0000${r.roomId}`;

@@ -10,6 +10,8 @@ export interface HttpHandlers {
   /** Reload the config; resolves with an error message when the new config was rejected. */
   reload(): Promise<string | undefined>;
   landing(): string;
+  /** GET /api/events (see events-api.ts). */
+  events(query: URLSearchParams): Promise<{ status: number; contentType: string; body: string }>;
 }
 
 /**
@@ -74,6 +76,11 @@ export class HttpServer {
         return error === undefined
           ? send(res, 200, 'text/plain; charset=utf-8', 'Config reloaded.\n')
           : send(res, 500, 'text/plain; charset=utf-8', `Config rejected, previous config kept:\n${error}\n`);
+      }
+      case '/api/events': {
+        if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');
+        const r = await this.handlers.events(new URL(req.url ?? '/', 'http://localhost').searchParams);
+        return send(res, r.status, r.contentType, r.body, method === 'HEAD');
       }
       case '/':
         if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { CycleObserver } from '../scheduler/cycle-scheduler';
 import type { PollObserver } from '../polling/room-poller';
 import type { RoomEvent } from '../rooms/room-event';
-import type { RoomView } from '../rooms/room-store';
+import type { RoomView } from '../store/room-store';
 import type { RoomRef, RequestObserver } from '../volc/client';
 import type { ApiError } from '../volc/errors';
 import { RoomFamiliesRenderer } from './room-metrics';
@@ -40,8 +40,10 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
   private readonly sinkErrors = new Counter({ name: 'rtc_event_sink_errors_total', help: 'Errors writing events to a sink.', labelNames: ['sink'], registers: [this.registry] });
   readonly reloadOk = new Gauge({ name: 'rtc_config_last_reload_successful', help: '1 if the last config (re)load succeeded, 0 if it was rejected and the previous config kept.', registers: [this.registry] });
   readonly reloadTime = new Gauge({ name: 'rtc_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful config load.', registers: [this.registry] });
-  readonly stateSaves = new Counter({ name: 'rtc_state_saves_total', help: 'State file saves by result.', labelNames: ['result'], registers: [this.registry] });
-  readonly stateSaveTime = new Gauge({ name: 'rtc_state_last_save_timestamp_seconds', help: 'Unix time of the last successful state file save.', registers: [this.registry] });
+  private readonly stateWriteErrors = new Counter({ name: 'rtc_state_write_errors_total', help: 'Poll results the state store could not commit (the poll is not applied; the next one diffs against the committed state).', registers: [this.registry] });
+  readonly stateCorrupt = new Counter({ name: 'rtc_state_corrupt_recoveries_total', help: 'Damaged state databases moved aside at start-up (the daemon started from a fresh baseline).', registers: [this.registry] });
+  readonly sinkLost = new Counter({ name: 'rtc_event_sink_lost_events_total', help: 'Events retention removed from the event log before this sink delivered them.', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkBacklog = new Gauge({ name: 'rtc_event_sink_backlog_events', help: 'Committed events this sink has not delivered yet (log head minus its cursor).', labelNames: ['sink'], registers: [this.registry] });
   readonly webhookQueue = new Gauge({ name: 'rtc_webhook_queue_events', help: 'Events waiting for webhook delivery.', registers: [this.registry] });
   readonly webhookDropped = new Counter({ name: 'rtc_webhook_dropped_events_total', help: 'Events dropped because the webhook queue was full or delivery gave up.', labelNames: ['reason'], registers: [this.registry] });
   readonly webhookDeliveries = new Counter({ name: 'rtc_webhook_deliveries_total', help: 'Webhook batch delivery attempts by result.', labelNames: ['result'], registers: [this.registry] });
@@ -65,7 +67,6 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
     for (const reason of ['queue_full', 'gave_up']) this.webhookDropped.inc({ reason }, 0);
     for (const result of ['success', 'failure']) {
       this.webhookDeliveries.inc({ result }, 0);
-      this.stateSaves.inc({ result }, 0);
     }
     for (const sink of ['log', 'file', 'webhook']) this.sinkErrors.inc({ sink }, 0);
   }
@@ -100,6 +101,10 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
   /** Wall-clock end of the last cycle (the scheduler only knows monotonic time). */
   cycleCompletedAt(endMs: number): void {
     this.lastCycle.set(endMs / 1000);
+  }
+
+  stateWriteFailed(): void {
+    this.stateWriteErrors.inc();
   }
 
   overrun(missedTicks: number): void {

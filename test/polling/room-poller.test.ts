@@ -1,7 +1,8 @@
 import { RoomPoller } from '../../src/polling/room-poller';
 import { AdaptiveRate } from '../../src/ratelimit/adaptive-rate';
 import { SlidingWindowLimiter } from '../../src/ratelimit/limiter';
-import { RoomStore } from '../../src/rooms/room-store';
+import { MemoryStore } from '../../src/store/memory-store';
+import { RoomStore } from '../../src/store/room-store';
 import { TransportError, VendorError } from '../../src/volc/errors';
 import { FakeApi, snapshot } from '../fakes/fake-api';
 import { FakeClock } from '../fakes/fake-clock';
@@ -14,7 +15,7 @@ function setup(maxRetries = 2) {
   const api = new FakeApi();
   const rate = new AdaptiveRate(10, 1);
   const limiter = new SlidingWindowLimiter(clock, rate, 40);
-  const store = new RoomStore();
+  const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }));
   store.setRooms([room]);
   const sink = new RecordingSink();
   const observer = new RecordingObserver();

@@ -14,6 +14,7 @@ const SECRET = 's3cr3t-webhook-key';
 let nextUser = 0;
 function events(n: number): RoomEvent[] {
   return Array.from({ length: n }, () => ({
+    id: nextUser + 1,
     time: '2024-01-01T00:00:00.000Z',
     type: 'join' as const,
     appId: 'app',

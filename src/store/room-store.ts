@@ -1,6 +1,7 @@
 import type { RoomSnapshot } from '../volc/room-online-users';
-import { diffMembership, EMPTY_MEMBERSHIP, Membership, membershipOf } from './membership-diff';
-import { RoomEvent, roomKey } from './room-event';
+import { diffMembership, EMPTY_MEMBERSHIP, Membership, MemberChange, membershipOf } from '../rooms/membership-diff';
+import { RoomEvent, roomKey } from '../rooms/room-event';
+import type { PollCommit, StateStore, StoredRoom } from './store';
 
 export interface RoomSpec {
   appId: string;
@@ -8,7 +9,7 @@ export interface RoomSpec {
   capacity?: number;
 }
 
-/** What sinks may read about a room (metrics at scrape time, the state file). */
+/** What sinks may read about a room (metrics at scrape time, a status page). */
 export interface RoomView {
   readonly appId: string;
   readonly roomId: string;
@@ -26,23 +27,11 @@ export interface RoomView {
   readonly pollFailures: number;
   readonly invisibleTruncated: boolean;
   readonly membership: Membership;
-  /** false until a baseline (first successful poll or loaded state) exists. */
+  /** false until a baseline (first committed poll or loaded state) exists. */
   readonly baselined: boolean;
 }
 
 type RoomState = { -readonly [K in keyof RoomView]: RoomView[K] };
-
-/** A room's remembered membership, as saved to and loaded from the state file. */
-export interface SavedRoom {
-  appId: string;
-  roomId: string;
-  exists: boolean;
-  totalUsers: number;
-  totalInvisibleUsers: number;
-  lastSuccessMs?: number;
-  visible: string[];
-  invisible: string[];
-}
 
 export interface ApplyResult {
   events: RoomEvent[];
@@ -51,12 +40,16 @@ export interface ApplyResult {
 }
 
 /**
- * Per-room state: the only mutable state in the daemon. Pollers write into it, sinks read from it.
- * A room that is not (or no longer) configured is ignored, so a poll that finishes after a reload removed
- * its room changes nothing.
+ * Per-room state: the in-memory view of the rooms (metrics read it at scrape time) in front of the
+ * durable StateStore. A poll's result is committed to the StateStore first (member changes and events in
+ * one transaction); only then does the view move ahead, so after a failed commit the next poll diffs
+ * against what was committed. A room that is not (or no longer) configured is ignored, so a poll that
+ * finishes after a reload removed its room changes nothing.
  */
 export class RoomStore {
   private readonly rooms = new Map<string, RoomState>();
+
+  constructor(private readonly state: StateStore) {}
 
   /** Make the configured set exactly `specs`, keeping the state of rooms that stay. */
   setRooms(specs: readonly RoomSpec[]): { added: number; removed: number } {
@@ -78,6 +71,8 @@ export class RoomStore {
         added++;
       }
     }
+    // Housekeeping only: a stale row for a removed room is harmless, so a failure here is not surfaced.
+    if (removed > 0) this.state.retainRooms(new Set(wanted.keys())).catch(() => undefined);
     return { added, removed };
   }
 
@@ -93,30 +88,48 @@ export class RoomStore {
     return this.rooms.size;
   }
 
-  applySuccess(ref: { appId: string; roomId: string }, snap: RoomSnapshot, nowMs: number): ApplyResult {
+  /**
+   * Commit a successful poll, then move the view ahead. Resolves with the committed events (with ids);
+   * rejects with the StateStore's error when the commit failed, leaving the view untouched.
+   */
+  async applySuccess(ref: { appId: string; roomId: string }, snap: RoomSnapshot, nowMs: number): Promise<ApplyResult> {
     const room = this.rooms.get(roomKey(ref.appId, ref.roomId));
     if (!room) return { events: [], truncated: false };
     const truncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
     const next = snap.exists ? membershipOf(snap.visible, snap.invisible) : EMPTY_MEMBERSHIP;
+    const exists = snap.exists;
+    const totalUsers = snap.exists ? snap.totalUsers : 0;
+    const totalInvisibleUsers = snap.exists ? snap.totalInvisibleUsers : 0;
 
-    let events: RoomEvent[] = [];
+    let membership = next;
+    let changes: MemberChange[] = [];
+    const commit: PollCommit = { appId: room.appId, roomId: room.roomId, exists, totalUsers, totalInvisibleUsers, lastSuccessMs: nowMs, changes, events: [] };
     if (room.baselined) {
       const diff = diffMembership(room.membership, next, truncated ? { totalInvisible: snap.totalInvisibleUsers } : undefined);
-      room.membership = diff.membership;
+      membership = diff.membership;
+      changes = diff.changes;
       const time = new Date(nowMs).toISOString();
-      events = diff.changes.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility }));
-      for (const e of events) {
-        if (e.type === 'join') room.joins++;
-        else if (e.type === 'leave') room.leaves++;
-        else room.visibilityChanges++;
-      }
+      commit.changes = changes;
+      commit.events = changes.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility }));
     } else {
-      room.membership = next;
-      room.baselined = true;
+      commit.baseline = { visible: [...next.visible], invisible: [...next.invisible] };
     }
-    room.exists = snap.exists;
-    room.totalUsers = snap.exists ? snap.totalUsers : 0;
-    room.totalInvisibleUsers = snap.exists ? snap.totalInvisibleUsers : 0;
+    // An unchanged room writes nothing: at steady state most polls cost no I/O at all.
+    const unchanged = room.baselined && changes.length === 0 && room.exists === exists && room.totalUsers === totalUsers && room.totalInvisibleUsers === totalInvisibleUsers;
+    const events = unchanged ? [] : await this.state.commitPoll(commit);
+
+    // A reload may have removed (or removed and re-added) the room while the commit ran.
+    if (this.rooms.get(roomKey(ref.appId, ref.roomId)) !== room) return { events, truncated };
+    room.membership = membership;
+    room.baselined = true;
+    for (const e of events) {
+      if (e.type === 'join') room.joins++;
+      else if (e.type === 'leave') room.leaves++;
+      else room.visibilityChanges++;
+    }
+    room.exists = exists;
+    room.totalUsers = totalUsers;
+    room.totalInvisibleUsers = totalInvisibleUsers;
     room.invisibleTruncated = truncated;
     room.up = true;
     room.lastSuccessMs = nowMs;
@@ -131,30 +144,15 @@ export class RoomStore {
     room.pollFailures++;
   }
 
-  /** Snapshot of what must survive a restart, for configured rooms with a baseline. */
-  save(): SavedRoom[] {
-    const out: SavedRoom[] = [];
-    for (const r of this.rooms.values()) {
-      if (!r.baselined) continue;
-      out.push({
-        appId: r.appId,
-        roomId: r.roomId,
-        exists: r.exists ?? false,
-        totalUsers: r.totalUsers,
-        totalInvisibleUsers: r.totalInvisibleUsers,
-        lastSuccessMs: r.lastSuccessMs,
-        visible: [...r.membership.visible],
-        invisible: [...r.membership.invisible],
-      });
-    }
-    return out;
+  /**
+   * Use the committed baselines, so the first poll after a restart reports what changed while the daemon
+   * was down. Rooms no longer configured are skipped. Resolves with how many were restored.
+   */
+  async load(): Promise<number> {
+    return this.restore(await this.state.loadRooms());
   }
 
-  /**
-   * Use saved rooms as the baseline, so the first poll after a restart reports what changed while the
-   * daemon was down. Rooms no longer configured are skipped. Returns how many were restored.
-   */
-  restore(saved: readonly SavedRoom[]): number {
+  private restore(saved: readonly StoredRoom[]): number {
     let restored = 0;
     for (const s of saved) {
       const room = this.rooms.get(roomKey(s.appId, s.roomId));
