@@ -8,6 +8,8 @@ export const DEFAULT_CONFIG = 'config/monitor.yaml';
 const USAGE = `Usage:
   rtc-room-monitor [run] [--config FILE]          run the daemon (default config: ${DEFAULT_CONFIG})
   rtc-room-monitor check-config [--config FILE]   validate the config and exit (0 = valid)
+  rtc-room-monitor events [--after ID] [--limit N] [--config FILE]
+                                                  print committed events with id > ID as NDJSON
   rtc-room-monitor simulator [--host H] [--port P] [--config FILE]
                                                   run the built-in API simulator
   rtc-room-monitor --version | --help
@@ -23,10 +25,10 @@ export async function main(argv: string[]): Promise<number> {
     await runSimulator(rest);
     return 0;
   }
-  const command = first === 'run' || first === 'check-config' ? first : 'run';
+  const command = first === 'run' || first === 'check-config' || first === 'events' ? first : 'run';
   const args = command === first ? rest : argv;
 
-  let values: { config?: string; help?: boolean; version?: boolean };
+  let values: { config?: string; help?: boolean; version?: boolean; after?: string; limit?: string };
   try {
     ({ values } = parseArgs({
       args,
@@ -34,12 +36,18 @@ export async function main(argv: string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        after: { type: 'string' },
+        limit: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
     }));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (command !== 'events' && (values.after !== undefined || values.limit !== undefined)) {
+    process.stderr.write(`--after and --limit belong to the events command\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -52,6 +60,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const configPath = values.config ?? DEFAULT_CONFIG;
 
+  if (command === 'events') {
+    const { printEvents } = await import('./events-cli');
+    return printEvents(configPath, values.after, values.limit, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
   if (command === 'check-config') {
     try {
       const cfg = loadConfigFile(configPath);
