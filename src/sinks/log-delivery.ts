@@ -156,7 +156,7 @@ export class LogDelivery {
     const events = await this.log.readEvents(this.readPos, room);
     if (events.length === 0) return false;
     const first = events[0]!.id;
-    if (first > this.readPos + 1 && this.readPos > 0) {
+    if (first > this.readPos + 1) {
       const n = first - this.readPos - 1;
       this.deps.observer.lost(n);
       this.deps.logger.warn({ sink: this.opts.name, lost: n, afterId: this.readPos, resumedAt: first }, 'events were removed by retention before this sink delivered them');
