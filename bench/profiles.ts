@@ -57,6 +57,16 @@ export interface DiffParams {
   batches: number;
 }
 
+export interface StoreParams {
+  qps: number;
+  rooms: number;
+  members: number;
+  /** Per room, per minute, in the heavy-churn case. */
+  churn: { joinsPerMinute: number; leavesPerMinute: number; visibilityChangesPerMinute: number };
+  settleCycles: number;
+  measureS: number;
+}
+
 export interface Profile {
   name: ProfileName;
   steady: SteadyParams;
@@ -64,6 +74,7 @@ export interface Profile {
   cost: CostParams;
   scrape: ScrapeParams;
   diff: DiffParams;
+  store: StoreParams;
 }
 
 const EVERY_SECOND = '* * * * * *';
@@ -80,6 +91,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [50, 100, 500] } },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 3, scrapes: 40 },
     diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
+    store: { qps: 35, rooms: 100, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 1, measureS: 30 },
   },
   quick: {
     name: 'quick',
@@ -91,6 +103,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 40, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 8, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [40, 200] } },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 2, scrapes: 15 },
     diff: { memberCounts: [10, 1000, 10_000], batchMs: 150, batches: 3 },
+    store: { qps: 35, rooms: 100, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 1, measureS: 10 },
   },
   smoke: {
     name: 'smoke',
@@ -99,5 +112,6 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 0, measureS: 0.5, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [5, 10] } },
     scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
+    store: { qps: 35, rooms: 5, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 0, measureS: 0.5 },
   },
 };

@@ -11,6 +11,7 @@ import { diffSection, measureDiff } from './scenarios/diff';
 import { freshnessSection, FreshnessRun, measureFreshness } from './scenarios/freshness';
 import { measureScrape, scrapeSection, ScrapeRun } from './scenarios/scrape';
 import { capSection, measureSteady, saturationSection, SteadyRun } from './scenarios/steady-rate';
+import { measureStoreCost, storeSection } from './scenarios/store-cost';
 
 /**
  * `npm run bench -- [options]`: runs the selected scenarios one after another (never two daemons at once:
@@ -48,6 +49,7 @@ export async function runBenchmarks(opts: RunOptions, ctx: ScenarioContext): Pro
     emit(scrapeSection(runs, profile.scrape));
   }
   if (has('diff')) emit(diffSection(measureDiff(profile.diff, ctx), profile.diff));
+  if (has('store')) emit(storeSection(await measureStoreCost(profile.store, ctx), profile.store));
   return sections;
 }
 

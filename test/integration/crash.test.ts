@@ -129,5 +129,5 @@ describe('crash safety (kill -9 at random moments)', () => {
       expect(new Map([...replay].sort())).toEqual(new Map([...members(served[served.length - 1]!)].sort()));
     }
     expect(events.filter((e) => e.roomId === 'calm').map((e) => `${e.type}:${e.userId}:${e.visibility}`)).toEqual(downtime);
-  }, 240_000);
+  }, 420_000);
 });
