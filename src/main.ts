@@ -151,9 +151,11 @@ async function buildSinks(
     const written = sink.lastWrittenId();
     const lastId = await store.lastEventId();
     if (written !== undefined && written > lastId) {
-      logger.warn({ file: config.events.file, fileLastId: written, storeLastId: lastId }, 'the events file is ahead of the store (was the store replaced?); appending from the store cursor');
+      // A fresh store (memory-only, or a damaged database moved aside) would start its ids below the file's.
+      logger.warn({ file: config.events.file, fileLastId: written, storeLastId: lastId }, 'the events file is ahead of the store (new or replaced store); its ids continue after the file\'s');
+      await store.continueIdsAfter(written);
     }
-    await delivery.start(written !== undefined && written <= lastId ? written : undefined);
+    await delivery.start(written);
     file = { sink, delivery };
   }
   let webhook: { sink: WebhookSink; delivery: LogDelivery } | undefined;
@@ -196,7 +198,8 @@ async function buildSinks(
         let drained = false;
         const done = delivery.drain(deadline).then(() => void (drained = true));
         // Send partial batches at once instead of waiting for flushIntervalMs; the last chance is now.
-        while (!drained && systemClock.now() < deadline) await Promise.race([done, sink.flush(deadline)]);
+        // flush() returns at once on an empty queue; the sleep keeps this loop from spinning.
+        while (!drained && systemClock.now() < deadline) await Promise.race([done, Promise.all([sink.flush(deadline), systemClock.sleep(50)])]);
         await done;
         await delivery.stop();
         sink.close();

@@ -84,6 +84,16 @@ export class MemoryStore implements StateStore {
     return Promise.resolve(this.nextId - 1);
   }
 
+  continueIdsAfter(id: number): Promise<void> {
+    if (this.log.length === 0) this.nextId = Math.max(this.nextId, id + 1);
+    else if (id >= this.nextId) {
+      // Keep the log's ids contiguous from its first entry: drop it (it is older than the ids to come).
+      this.log = [];
+      this.nextId = id + 1;
+    }
+    return Promise.resolve();
+  }
+
   onCommitted(listener: (lastId: number) => void): () => void {
     return this.notifier.subscribe(listener);
   }

@@ -211,6 +211,18 @@ export class SqliteStore implements StateStore {
     return attempt(() => (this.q.lastId.get() as { seq: number } | undefined)?.seq ?? 0);
   }
 
+  continueIdsAfter(id: number): Promise<void> {
+    return attempt(() =>
+      this.db.transaction(() => {
+        if (id <= ((this.q.lastId.get() as { seq: number } | undefined)?.seq ?? 0)) return;
+        // AUTOINCREMENT continues from sqlite_sequence; the row exists once any event was ever inserted.
+        if (this.db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'").run(id).changes === 0) {
+          this.db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?)").run(id);
+        }
+      })(),
+    );
+  }
+
   onCommitted(listener: (lastId: number) => void): () => void {
     return this.notifier.subscribe(listener);
   }

@@ -78,6 +78,12 @@ export interface StateStore {
   lastEventId(): Promise<number>;
 
   /**
+   * Make every later id greater than `id` (no effect if it already is). Used when an events file holds
+   * ids from an earlier store, so the file's ids keep increasing.
+   */
+  continueIdsAfter(id: number): Promise<void>;
+
+  /**
    * Call `listener(lastId)` after each commit that added events. Returns the unsubscribe function.
    * Listeners run synchronously after the commit and must not throw.
    */

@@ -125,6 +125,18 @@ export function storeContract(name: string, h: ContractHarness): void {
       expect(await s.lastEventId()).toBe(6);
     });
 
+    test('continueIdsAfter makes the next ids larger, and never lowers them', async () => {
+      const s = await make();
+      await s.continueIdsAfter(41);
+      const [a] = await s.commitPoll({ ...baseline([]), baseline: undefined, events: [ev('a')] });
+      expect(a!.id).toBe(42);
+      await s.continueIdsAfter(10);
+      const [b] = await s.commitPoll({ ...baseline([]), baseline: undefined, events: [ev('b')] });
+      expect(b!.id).toBe(43);
+      expect(await s.lastEventId()).toBe(43);
+      expect((await s.readEvents(0, 10)).map((e) => e.id)).toEqual([42, 43]);
+    });
+
     test('retainRooms forgets rooms that are not kept', async () => {
       const s = await make();
       await s.commitPoll(baseline(['a']));
