@@ -27,6 +27,8 @@ describe('alert rules', () => {
         'RtcRoomNearCapacity',
         'RtcRoomNotExisting',
         'RtcRoomOccupancyDrop',
+        'RtcStateWriteFailing',
+        'RtcEventSinkLosingEvents',
       ].sort(),
     );
   });
