@@ -5,6 +5,8 @@
 #   prometheus, promtool   package prometheus              (2.42 on Debian 12)
 #   amtool                 package prometheus-alertmanager
 #   docker-compose         package docker-compose          (1.29; validates the compose file only, no engine)
+#   g++, make, python3     packages g++ make python3       (build better-sqlite3's native module in `npm ci`
+#                                                           when no prebuilt binary can be downloaded)
 #
 # --no-install-recommends keeps docker-compose from pulling in the Docker engine (docker.io), and the
 # prometheus package from pulling in node-exporter.
@@ -14,9 +16,12 @@ need=""
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need="$need prometheus"
 command -v amtool >/dev/null 2>&1 || need="$need prometheus-alertmanager"
 command -v docker-compose >/dev/null 2>&1 || need="$need docker-compose"
+command -v g++ >/dev/null 2>&1 || need="$need g++"
+command -v make >/dev/null 2>&1 || need="$need make"
+command -v python3 >/dev/null 2>&1 || need="$need python3"
 
 if [ -z "$need" ]; then
-  echo "ci-install-tools: prometheus, promtool, amtool and docker-compose are already installed"
+  echo "ci-install-tools: prometheus, promtool, amtool, docker-compose and a C++ toolchain are already installed"
   exit 0
 fi
 

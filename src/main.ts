@@ -137,8 +137,6 @@ async function buildSinks(
   const list: { name: string; sink: EventSink }[] = [];
   if (config.events.log) list.push({ name: 'log', sink: new EventLogSink(createEventLogger()) });
   const observer = (sink: string): ConstructorParameters<typeof LogDelivery>[3] => {
-    metrics.sinkLost.inc({ sink }, 0);
-    metrics.sinkBacklog.set({ sink }, 0);
     return { clock: systemClock, logger, observer: { lost: (n) => metrics.sinkLost.inc({ sink }, n), backlog: (n) => metrics.sinkBacklog.set({ sink }, n) } };
   };
   // The daemon's deadline is on the monotonic clock; the sinks run on the wall clock.

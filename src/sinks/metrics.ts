@@ -69,6 +69,10 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
       this.webhookDeliveries.inc({ result }, 0);
     }
     for (const sink of ['log', 'file', 'webhook']) this.sinkErrors.inc({ sink }, 0);
+    for (const sink of ['file', 'webhook']) {
+      this.sinkLost.inc({ sink }, 0);
+      this.sinkBacklog.set({ sink }, 0);
+    }
   }
 
   requestDone(action: string, code: string, durationSeconds: number): void {

@@ -9,6 +9,7 @@ import type { DiffRun } from '../../bench/scenarios/diff';
 import type { FreshnessRun } from '../../bench/scenarios/freshness';
 import type { ScrapeRun } from '../../bench/scenarios/scrape';
 import type { SteadyRun } from '../../bench/scenarios/steady-rate';
+import type { StoreRun } from '../../bench/scenarios/store-cost';
 
 /**
  * The whole harness end to end at smoke size: the built runner (dist/bench/run.js, so `npm run build`
@@ -34,6 +35,7 @@ interface SectionData {
   saturation: Pick<SteadyRun, 'qps' | 'achievedQps'>[];
   freshness: FreshnessRun[];
   cost: CostResults;
+  store: StoreRun[];
   scrape: ScrapeRun[];
   diff: DiffRun[];
 }
@@ -88,5 +90,12 @@ describe('bench harness (smoke)', () => {
 
     expect(data.diff.length).toBeGreaterThan(0);
     for (const d of data.diff) expect(d.membersPerSecond).toBeGreaterThan(0);
-  }, 60_000);
+
+    expect(data.store.map((r) => `${r.world}/${r.backend}`)).toEqual(['static/memory', 'static/sqlite', 'churn/memory', 'churn/sqlite']);
+    for (const r of data.store) {
+      expect(r.achievedQps).toBeGreaterThan(0);
+      expect(r.rssMedian).toBeGreaterThan(10 * 2 ** 20);
+    }
+    // About ten daemon runs in a row; a loaded shared machine needs the room.
+  }, 180_000);
 });
