@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load';
+import { classifyStoreFile, ForeignFileError } from './store/store-file';
 import { packageVersion } from './version';
 
 export const DEFAULT_CONFIG = 'config/monitor.yaml';
@@ -67,10 +69,14 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'check-config') {
     try {
       const cfg = loadConfigFile(configPath);
+      // Read-only: a state.file that names some other file is reported here, before a run refuses it.
+      if (cfg.state.backend === 'sqlite' && classifyStoreFile(resolve(cfg.state.file)) === 'foreign') {
+        throw new ForeignFileError(cfg.state.file, 'it is not a SQLite database');
+      }
       process.stdout.write(`${configPath}: OK (${cfg.rooms.length} room(s), qps ${cfg.rateLimit.qps}, schedule "${cfg.schedule}")\n`);
       return 0;
     } catch (err) {
-      process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`);
+      process.stderr.write(`${err instanceof ConfigError || err instanceof ForeignFileError ? err.message : String(err)}\n`);
       return 1;
     }
   }

@@ -158,7 +158,8 @@ export class Daemon {
     }
     const prev = this.config;
     this.config = next;
-    this.setRooms(next);
+    // A room added back may have committed state from before; it is the baseline of its first poll.
+    if (this.setRooms(next) > 0) await this.loadState();
     this.rate.setLimits(next.rateLimit.qps, next.rateLimit.minQps);
     this.poller.setRetryPolicy(retryPolicy(next));
     if (JSON.stringify(prev.api) !== JSON.stringify(next.api)) this.poller.setApi(this.deps.makeApi(next));
@@ -218,12 +219,22 @@ export class Daemon {
     }
   }
 
-  private setRooms(config: Config): void {
+  /** Returns how many rooms were added. */
+  private setRooms(config: Config): number {
     const { added, removed } = this.store.setRooms(config.rooms);
     this.rooms = config.rooms.map((r) => ({ appId: r.appId, roomId: r.roomId }));
     this.poller.forget(new Set(this.rooms.map((r) => roomKey(r.appId, r.roomId))));
     if (added + removed > 0 && this.rooms.length !== added) {
       this.deps.logger.info({ added, removed }, 'room list changed');
+    }
+    return added;
+  }
+
+  private async loadState(): Promise<void> {
+    try {
+      await this.store.load();
+    } catch (err) {
+      this.deps.logger.error({ err }, 'loading committed room state failed; new rooms start from a fresh baseline');
     }
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../src/store/sqlite-store';
@@ -30,6 +30,20 @@ describe('rtc-room-monitor CLI (built)', () => {
       const mem = cli('events', '--config', join(dir, 'memory.yaml'));
       expect(mem.status).toBe(1);
       expect(mem.stderr).toContain('state.backend is memory');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('check-config reports a state.file that points at some other file, and leaves it alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtc-cli-state-'));
+    try {
+      const config = `state: {file: ${join(dir, 'monitor.yaml')}}\nrooms: [{appId: app, roomId: r}]\n`;
+      writeFileSync(join(dir, 'monitor.yaml'), config);
+      const res = cli('check-config', '--config', join(dir, 'monitor.yaml'));
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(/state\.file: .*monitor\.yaml exists and is not an rtc-room-monitor store/);
+      expect(readFileSync(join(dir, 'monitor.yaml'), 'utf8')).toBe(config);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
