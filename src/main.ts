@@ -137,7 +137,7 @@ async function buildSinks(
   const list: { name: string; sink: EventSink }[] = [];
   if (config.events.log) list.push({ name: 'log', sink: new EventLogSink(createEventLogger()) });
   const observer = (sink: string): ConstructorParameters<typeof LogDelivery>[3] => {
-    return { clock: systemClock, logger, observer: { lost: (n) => metrics.sinkLost.inc({ sink }, n), backlog: (n) => metrics.sinkBacklog.set({ sink }, n) } };
+    return { clock: systemClock, logger, observer: { lost: (n) => metrics.sinkLost.inc({ sink }, n), backlog: (n) => metrics.sinkBacklog.set({ sink }, n), failed: () => metrics.sinkError(sink) } };
   };
   // The daemon's deadline is on the monotonic clock; the sinks run on the wall clock.
   const wall = (deadlineMs: number): number => systemClock.now() + (deadlineMs - monotonicClock.now());

@@ -19,6 +19,8 @@ export interface DeliveryObserver {
   lost(n: number): void;
   /** Committed events this sink has not finished with yet. */
   backlog(n: number): void;
+  /** A read or hand-over failed (counted every time; logged once per spell). */
+  failed(): void;
 }
 
 export interface LogDeliveryOptions {
@@ -139,6 +141,7 @@ export class LogDelivery {
           this.deps.logger.info({ sink: this.opts.name }, 'event delivery from the log recovered');
         }
       } catch (err) {
+        this.deps.observer.failed();
         if (!this.failing) {
           this.failing = true;
           this.deps.logger.error({ sink: this.opts.name, err }, 'event delivery from the log failing; retrying');

@@ -29,12 +29,13 @@ function setup(retention = { maxEvents: 1000, maxAgeSeconds: 3600 }) {
   const target = new Target();
   const lost: number[] = [];
   const backlog: number[] = [];
+  const failures = { n: 0 };
   const log = memoryLogger();
   const make = (ackOnAccept = true, batch = 100): LogDelivery =>
-    new LogDelivery(store, target, { name: 'file', batch, ackOnAccept }, { clock, logger: log.logger, observer: { lost: (n) => lost.push(n), backlog: (n) => backlog.push(n) } });
+    new LogDelivery(store, target, { name: 'file', batch, ackOnAccept }, { clock, logger: log.logger, observer: { lost: (n) => lost.push(n), backlog: (n) => backlog.push(n), failed: () => void failures.n++ } });
   const commit = async (...users: string[]): Promise<RoomEvent[]> =>
     store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 0, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events: users.map(ev) });
-  return { clock, store, target, lost, backlog, log, make, commit };
+  return { clock, store, target, lost, backlog, failures, log, make, commit };
 }
 
 describe('LogDelivery', () => {
@@ -83,6 +84,7 @@ describe('LogDelivery', () => {
     await t.clock.advance(1000);
     await t.clock.advance(1000);
     expect(t.target.got.map((e) => e.userId)).toEqual(['a', 'b']);
+    expect(t.failures.n).toBe(2);
     expect(t.log.lines().filter((l) => l.msg === 'event delivery from the log failing; retrying')).toHaveLength(1);
     expect(t.log.lines().filter((l) => l.msg === 'event delivery from the log recovered')).toHaveLength(1);
     await d.stop();
