@@ -22,13 +22,17 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Install scripts stay on here: better-sqlite3 fetches (or builds) its native binary during install.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 
 # Writable home for state.file / events.file. Created here so a named volume mounted on it starts out
-# owned by the unprivileged user.
+# owned by the unprivileged user. The default state.file (data/rtc-room-monitor.db, relative to /app)
+# lands in it through the data symlink.
 RUN mkdir -p /etc/rtc-room-monitor /var/lib/rtc-room-monitor \
- && chown node:node /var/lib/rtc-room-monitor
+ && chown node:node /var/lib/rtc-room-monitor \
+ && ln -s /var/lib/rtc-room-monitor /app/data
+VOLUME ["/var/lib/rtc-room-monitor"]
 USER node
 
 EXPOSE 9479

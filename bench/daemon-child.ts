@@ -18,7 +18,7 @@ export interface DaemonChildOptions {
   /** Write a V8 CPU profile of the daemon into this directory when it exits. */
   cpuProfileDir?: string;
   /** Files to put in the daemon's scratch directory before it starts (e.g. a saved state). */
-  files?: Record<string, string>;
+  files?: Record<string, string | Buffer>;
 }
 
 const OUTPUT_TAIL_CHARS = 32 * 1024;

@@ -67,6 +67,16 @@ export interface StatusParams {
   pageLoads: number;
 }
 
+export interface StoreParams {
+  qps: number;
+  rooms: number;
+  members: number;
+  /** Per room, per minute, in the heavy-churn case. */
+  churn: { joinsPerMinute: number; leavesPerMinute: number; visibilityChangesPerMinute: number };
+  settleCycles: number;
+  measureS: number;
+}
+
 export interface Profile {
   name: ProfileName;
   steady: SteadyParams;
@@ -75,6 +85,7 @@ export interface Profile {
   scrape: ScrapeParams;
   diff: DiffParams;
   status: StatusParams;
+  store: StoreParams;
 }
 
 const EVERY_SECOND = '* * * * * *';
@@ -92,6 +103,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 3, scrapes: 40 },
     diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
     status: { roomCounts: [1000, 10_000], qps: 35, warmup: 3, requests: 30, pageLoads: 10 },
+    store: { qps: 35, rooms: 100, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 1, measureS: 30 },
   },
   quick: {
     name: 'quick',
@@ -104,6 +116,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 2, scrapes: 15 },
     diff: { memberCounts: [10, 1000, 10_000], batchMs: 150, batches: 3 },
     status: { roomCounts: [10_000], qps: 35, warmup: 2, requests: 10, pageLoads: 3 },
+    store: { qps: 35, rooms: 100, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 1, measureS: 10 },
   },
   smoke: {
     name: 'smoke',
@@ -113,5 +126,6 @@ export const PROFILES: Record<ProfileName, Profile> = {
     scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
     status: { roomCounts: [100], qps: 35, warmup: 1, requests: 2, pageLoads: 1 },
+    store: { qps: 35, rooms: 5, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 0, measureS: 0.5 },
   },
 };

@@ -12,6 +12,7 @@ import { freshnessSection, FreshnessRun, measureFreshness } from './scenarios/fr
 import { measureScrape, scrapeSection, ScrapeRun } from './scenarios/scrape';
 import { capSection, measureSteady, saturationSection, SteadyRun } from './scenarios/steady-rate';
 import { measureStatus, statusSection, StatusRun } from './scenarios/status';
+import { measureStoreCost, storeSection } from './scenarios/store-cost';
 
 /**
  * `npm run bench -- [options]`: runs the selected scenarios one after another (never two daemons at once:
@@ -54,6 +55,7 @@ export async function runBenchmarks(opts: RunOptions, ctx: ScenarioContext): Pro
     for (const rooms of profile.status.roomCounts) runs.push(await measureStatus(profile.status, rooms, ctx));
     emit(statusSection(runs, profile.status));
   }
+  if (has('store')) emit(storeSection(await measureStoreCost(profile.store, ctx), profile.store));
   return sections;
 }
 

@@ -8,6 +8,8 @@
 #   docker-compose         package docker-compose          (1.29; validates the compose file only, no engine)
 #   openssl                package openssl                 (throw-away CA and certificates for the TLS tests)
 #   chromium               package chromium                (the status page's browser tests, via playwright-core)
+#   g++, make, python3     packages g++ make python3       (build better-sqlite3's native module in `npm ci`
+#                                                           when no prebuilt binary can be downloaded)
 #
 # --no-install-recommends keeps docker-compose from pulling in the Docker engine (docker.io), and the
 # prometheus package from pulling in node-exporter.
@@ -20,9 +22,12 @@ command -v docker-compose >/dev/null 2>&1 || need="$need docker-compose"
 # openssl: the TLS tests make a throwaway CA and server certificate (test/support/throwaway-ca.ts).
 command -v openssl >/dev/null 2>&1 || need="$need openssl"
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || need="$need chromium"
+command -v g++ >/dev/null 2>&1 || need="$need g++"
+command -v make >/dev/null 2>&1 || need="$need make"
+command -v python3 >/dev/null 2>&1 || need="$need python3"
 
 if [ -z "$need" ]; then
-  echo "ci-install-tools: prometheus, promtool, amtool, docker-compose, openssl and chromium are already installed"
+  echo "ci-install-tools: prometheus, promtool, amtool, docker-compose, openssl, chromium and a C++ toolchain are already installed"
   exit 0
 fi
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError } from './config/load';
 import { preflight } from './preflight';
+import { ForeignFileError } from './store/store-file';
 import { packageVersion } from './version';
 
 export const DEFAULT_CONFIG = 'config/monitor.yaml';
@@ -12,9 +13,11 @@ const USAGE = `Usage:
                                                   run the daemon (default config: ${DEFAULT_CONFIG})
   rtc-room-monitor check-config [--config FILE] [--web.config.file=FILE] [--skip-credentials]
                                                   check what run checks before it starts (config,
-                                                  api.caFile, LOG_LEVEL, VOLC_ACCESSKEY/VOLC_SECRETKEY,
-                                                  the web config) and exit (0 = valid);
+                                                  api.caFile, LOG_LEVEL, every account's key pair,
+                                                  state.file, the web config) and exit (0 = valid);
                                                   --skip-credentials for CI linting
+  rtc-room-monitor events [--after ID] [--limit N] [--config FILE]
+                                                  print committed events with id > ID as NDJSON
   rtc-room-monitor simulator [--host H] [--port P] [--config FILE] [--tls-cert PEM --tls-key PEM]
                                                   run the built-in API simulator
   rtc-room-monitor --version | --help
@@ -31,10 +34,10 @@ export async function main(argv: string[]): Promise<number> {
     await runSimulator(rest);
     return 0;
   }
-  const command = first === 'run' || first === 'check-config' ? first : 'run';
+  const command = first === 'run' || first === 'check-config' || first === 'events' ? first : 'run';
   const args = command === first ? rest : argv;
 
-  let values: { config?: string; help?: boolean; version?: boolean; 'web.config.file'?: string; 'web.enable-lifecycle'?: boolean; 'skip-credentials'?: boolean };
+  let values: { config?: string; help?: boolean; version?: boolean; 'web.config.file'?: string; 'web.enable-lifecycle'?: boolean; 'skip-credentials'?: boolean; after?: string; limit?: string };
   try {
     ({ values } = parseArgs({
       args,
@@ -46,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         'skip-credentials': { type: 'boolean' },
+        after: { type: 'string' },
+        limit: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -56,6 +61,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (values['skip-credentials'] && command !== 'check-config') {
     process.stderr.write(`--skip-credentials: only for check-config; run always needs the key pair\n\n${USAGE}`);
+    return 2;
+  }
+  if (command !== 'events' && (values.after !== undefined || values.limit !== undefined)) {
+    process.stderr.write(`--after and --limit belong to the events command\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -73,6 +82,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  if (command === 'events') {
+    const { printEvents } = await import('./events-cli');
+    return printEvents(configPath, values.after, values.limit, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
   if (command === 'check-config') {
     let failed = false;
     try {
@@ -80,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
       const cfg = preflight(configPath, process.env, { skipCredentials: values['skip-credentials'] }).config;
       process.stdout.write(`${configPath}: OK (${cfg.rooms.length} room(s), qps ${cfg.rateLimit.qps}, schedule "${cfg.schedule}")\n`);
     } catch (err) {
-      process.stderr.write(`${err instanceof ConfigError ? err.message : `error: ${(err as Error).message}`}\n`);
+      process.stderr.write(`${err instanceof ConfigError || err instanceof ForeignFileError ? err.message : `error: ${(err as Error).message}`}\n`);
       failed = true;
     }
     if (webConfigFile !== undefined) {

@@ -7,7 +7,9 @@ import type { Logger } from './logger';
 import { EventSink, RoomPoller } from './polling/room-poller';
 import { AccountPool } from './accounts/account-pool';
 import { AccountSettings, accountSettings, resolveAccount } from './accounts/account-settings';
-import { RoomStore } from './rooms/room-store';
+import { eventsApi } from './http/events-api';
+import { RoomStore } from './store/room-store';
+import type { StateStore } from './store/store';
 import { CycleScheduler } from './scheduler/cycle-scheduler';
 import { RoomRegistry } from './discovery/room-registry';
 import { PollCycle } from './polling/poll-cycle';
@@ -37,8 +39,8 @@ export interface DaemonDeps {
   makeTicker(schedule: string): Ticker;
   /** Read and validate the config file again; throws ConfigError. */
   loadConfig(): Config;
-  /** Saved-state hooks (absent when state.file is not configured). */
-  state?: { load(store: RoomStore): void; save(store: RoomStore): Promise<void> };
+  /** The durable store (membership + event log); opened by main, closed here at shutdown. */
+  state: StateStore;
   /** Flush/close the event sinks within a deadline at shutdown. */
   closeSinks(deadlineMs: number): Promise<void>;
   version: string;
@@ -53,7 +55,7 @@ export interface DaemonDeps {
  * scheduler → poller (limiter → API) → room store → sinks; metrics read the store at scrape time.
  */
 export class Daemon {
-  readonly store = new RoomStore();
+  readonly store: RoomStore;
   private config: Config;
   /** The set of rooms to poll: fixed rooms and every discovery source write here. */
   readonly registry: RoomRegistry;
@@ -66,8 +68,6 @@ export class Daemon {
   private periodSeconds: number;
   private readonly shutdownTimeoutMs: number;
   private ready = false;
-  private stateTimer?: NodeJS.Timeout;
-  private saving?: Promise<void>;
   private stopping?: Promise<void>;
 
   constructor(
@@ -77,6 +77,7 @@ export class Daemon {
     this.config = config;
     // Like server, events and state, the shutdown deadline changes only on restart (a reload says so).
     this.shutdownTimeoutMs = config.shutdown.timeoutMs;
+    this.store = new RoomStore(deps.state);
     // Every in-flight request and backoff sleep listens on this one signal; more than 10 is normal here.
     setMaxListeners(0, this.inFlight.signal);
     this.periodSeconds = schedulePeriodSeconds(config.schedule);
@@ -135,6 +136,7 @@ export class Daemon {
         ready: () => this.ready,
         reload: () => this.reload(),
         routes: deps.routes,
+        events: (query) => eventsApi(deps.state, query),
       },
       deps.logger,
       { ...deps.http, limits: config.server },
@@ -173,16 +175,16 @@ export class Daemon {
   }
 
   async start(): Promise<AddressInfo> {
-    this.deps.state?.load(this.store);
+    const restored = await this.store.loadPending();
+    this.deps.logger.info(
+      { store: this.deps.state.description, restored, lastEventId: await this.deps.state.lastEventId() },
+      restored > 0 ? 'state loaded; it is the baseline for the first poll' : 'no saved state for the configured rooms; the first poll is the baseline',
+    );
     const address = await this.server.listen(this.config.server.host, this.config.server.port);
     this.deps.metrics.reloadOk.set(1);
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
     this.discovery.apply(this.config);
     this.scheduler.start(true);
-    if (this.deps.state) {
-      this.stateTimer = setInterval(() => void this.saveState(), this.config.state.saveIntervalMs);
-      this.stateTimer.unref();
-    }
     this.deps.logger.info(
       { host: address.address, port: address.port, rooms: this.registry.activeCount(), qps: this.config.rateLimit.qps, schedule: this.config.schedule, endpoint: this.config.api.endpoint },
       'rtc-room-monitor started',
@@ -238,8 +240,8 @@ export class Daemon {
   }
 
   /**
-   * Stop new requests, give in-flight ones until the deadline, then abort them; flush sinks, save state,
-   * close the HTTP server. Idempotent.
+   * Stop new requests, give in-flight ones until the deadline, then abort them; flush sinks, close the
+   * HTTP server and the store. Idempotent.
    */
   shutdown(): Promise<void> {
     this.stopping ??= this.doShutdown();
@@ -250,7 +252,6 @@ export class Daemon {
     const { logger } = this.deps;
     const deadline = this.deps.monotonic.now() + this.shutdownTimeoutMs;
     logger.info({ timeoutMs: this.shutdownTimeoutMs }, 'shutting down');
-    if (this.stateTimer) clearInterval(this.stateTimer);
     this.accounts.close();
     const discoveryDone = this.discovery.stop();
     const cycleDone = this.scheduler.stop().then(() => discoveryDone);
@@ -264,9 +265,8 @@ export class Daemon {
       await cycleDone;
     }
     await this.deps.closeSinks(Math.max(deadline, this.deps.monotonic.now() + 1000));
-    await this.saving; // a periodic save may be under way; then write the final state
-    await this.saveState();
     await this.server.close();
+    await this.deps.state.close().catch((err: unknown) => logger.error({ err }, 'closing the state store failed'));
     logger.info('stopped');
   }
 
@@ -287,15 +287,5 @@ export class Daemon {
     // The store follows at once (not only at the next cycle), so a removed room leaves /metrics on reload.
     this.cycle.sync();
     if (!first && added + removed > 0) this.deps.logger.info({ added, removed }, 'room list changed');
-  }
-
-  private async saveState(): Promise<void> {
-    const state = this.deps.state;
-    if (!state) return;
-    if (this.saving) return this.saving; // never overlap saves
-    this.saving = state.save(this.store).finally(() => {
-      this.saving = undefined;
-    });
-    return this.saving;
   }
 }

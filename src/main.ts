@@ -17,13 +17,16 @@ import { EventFileSink } from './sinks/event-file-sink';
 import { EventLogSink } from './sinks/event-log-sink';
 import { Metrics } from './sinks/metrics';
 import { DiscoveryMetrics } from './sinks/discovery-metrics';
+import { LogDelivery } from './sinks/log-delivery';
 import { WebhookSink } from './sinks/webhook-sink';
-import { loadState, saveState } from './state/state-file';
 import { daemonStatus, discoveryStatus } from './status/daemon-status';
 import { DiscoveryHealth } from './status/discovery-health';
 import { RoomsWithMeta } from './status/room-meta';
 import { MemoryEventFeed } from './status/memory-event-feed';
 import { StatusPage } from './status/status-page';
+import { openStore } from './store/open-store';
+import type { StateStore } from './store/store';
+import { ForeignFileError } from './store/store-file';
 import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
 import { accountCredentials } from './accounts/account-credentials';
@@ -38,6 +41,9 @@ export interface RunOptions {
   /** --web.enable-lifecycle: allow POST /-/reload. */
   enableLifecycle?: boolean;
 }
+
+/** Newest events the status page's live feed keeps in memory. */
+const STATUS_FEED_EVENTS = 10_000;
 
 /** How often the web config and the certificates it names are re-read, besides watching its directory. */
 const WEB_CONFIG_RECHECK_MS = 10_000;
@@ -106,15 +112,31 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   });
   metrics.addTextFamilies(() => discoveryMetrics.renderRoomInfo());
 
-  let sinks: ReturnType<typeof buildSinks>;
+  let state: StateStore;
   try {
-    sinks = buildSinks(config, logger, metrics);
+    const opened = openStore(config.state);
+    state = opened.store;
+    if (opened.movedAside) {
+      metrics.stateCorrupt.inc();
+      logger.error({ file: opened.movedAside.from, movedTo: opened.movedAside.to, reason: opened.movedAside.reason }, 'STATE DATABASE DAMAGED: moved aside; starting from a fresh baseline (changes while the daemon was down are not reported)');
+    }
   } catch (err) {
-    process.stderr.write(`events.file: cannot open ${config.events.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    process.stderr.write(`${err instanceof ForeignFileError ? err.message : `state.file: cannot open ${config.state.file}: ${(err as Error).message}`}\n`);
     return 2;
   }
-  // The status page's live feed. In memory for now; a durable event log implements the same EventFeed.
-  const feed = new MemoryEventFeed(10_000);
+
+  let sinks: Awaited<ReturnType<typeof buildSinks>>;
+  try {
+    sinks = await buildSinks(config, logger, metrics, state);
+  } catch (err) {
+    process.stderr.write(`events.file: cannot open ${config.events.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    await state.close();
+    return 2;
+  }
+  // The status page's live feed: the log's newest events, pre-filled from the store so a browser resumes
+  // by id across a restart.
+  const feed = new MemoryEventFeed(STATUS_FEED_EVENTS);
+  feed.prefill(await state.readEvents(Math.max(0, (await state.lastEventId()) - STATUS_FEED_EVENTS), STATUS_FEED_EVENTS));
   sinks.list.push({ name: 'status', sink: feed });
   const startMs = systemClock.now();
   const discoveryHealth = new DiscoveryHealth(discoveryMetrics);
@@ -170,7 +192,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
       schedule = loaded.config.schedule;
       return loaded.config;
     },
-    state: config.state.file ? stateHooks(config.state.file, logger, metrics) : undefined,
+    state,
     closeSinks: sinks.close,
     version,
     http: { endpoint, enableLifecycle: options.enableLifecycle === true },
@@ -215,25 +237,41 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   return stopped;
 }
 
-function buildSinks(
+async function buildSinks(
   config: Config,
   logger: Logger,
   metrics: Metrics,
-): { list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void> } {
+  store: StateStore,
+): Promise<{ list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void> }> {
+  // The log sink writes each event as it is committed; file and webhook deliver from the committed log.
   const list: { name: string; sink: EventSink }[] = [];
   if (config.events.log) list.push({ name: 'log', sink: new EventLogSink(createEventLogger()) });
-  let file: EventFileSink | undefined;
+  const observer = (sink: string): ConstructorParameters<typeof LogDelivery>[3] => {
+    return { clock: systemClock, logger, observer: { lost: (n) => metrics.sinkLost.inc({ sink }, n), backlog: (n) => metrics.sinkBacklog.set({ sink }, n), failed: () => metrics.sinkError(sink) } };
+  };
+  // The daemon's deadline is on the monotonic clock; the sinks run on the wall clock.
+  const wall = (deadlineMs: number): number => systemClock.now() + (deadlineMs - monotonicClock.now());
+
+  let file: { sink: EventFileSink; delivery: LogDelivery } | undefined;
   if (config.events.file) {
-    file = new EventFileSink(config.events.file, (err) => {
-      metrics.sinkError('file');
-      logger.error({ err, file: config.events.file }, 'event file write failed');
-    });
-    list.push({ name: 'file', sink: file });
+    const sink = new EventFileSink(config.events.file);
+    const delivery = new LogDelivery(store, sink, { name: 'file', batch: 1000, ackOnAccept: true }, observer('file'));
+    const written = sink.lastWrittenId();
+    const lastId = await store.lastEventId();
+    if (written !== undefined && written > lastId) {
+      // A fresh store (memory-only, or a damaged database moved aside) would start its ids below the file's.
+      logger.warn({ file: config.events.file, fileLastId: written, storeLastId: lastId }, 'the events file is ahead of the store (new or replaced store); its ids continue after the file\'s');
+      await store.continueIdsAfter(written);
+    }
+    await delivery.start(written);
+    file = { sink, delivery };
   }
-  let webhook: WebhookSink | undefined;
+  let webhook: { sink: WebhookSink; delivery: LogDelivery } | undefined;
   const hook = config.events.webhook;
   if (hook) {
-    webhook = new WebhookSink(
+    // The sink acks into its delivery, which is built around the sink: a late-bound reference.
+    const late: { delivery?: LogDelivery } = {};
+    const sink = new WebhookSink(
       { ...hook, secret: process.env[ENV_WEBHOOK_SECRET] || hook.secret },
       {
         clock: systemClock,
@@ -243,44 +281,36 @@ function buildSinks(
           dropped: (reason, n) => metrics.webhookDropped.inc({ reason }, n),
           delivery: (result) => metrics.webhookDeliveries.inc({ result }),
         },
+        onDelivered: (id) => {
+          late.delivery?.ack(id);
+          late.delivery?.wake();
+        },
       },
     );
-    list.push({ name: 'webhook', sink: webhook });
+    const delivery = new LogDelivery(store, sink, { name: 'webhook', batch: hook.batchSize, ackOnAccept: false }, observer('webhook'));
+    late.delivery = delivery;
+    await delivery.start();
+    webhook = { sink, delivery };
   }
   return {
     list,
     close: async (deadlineMs) => {
-      file?.close();
+      const deadline = wall(deadlineMs);
+      if (file) {
+        await file.delivery.drain(deadline);
+        await file.delivery.stop();
+        file.sink.close();
+      }
       if (webhook) {
-        // The daemon's deadline is on the monotonic clock; the sink runs on the wall clock.
-        await webhook.flush(systemClock.now() + (deadlineMs - monotonicClock.now()));
-        webhook.close();
-      }
-    },
-  };
-}
-
-function stateHooks(file: string, logger: Logger, metrics: Metrics): NonNullable<ConstructorParameters<typeof Daemon>[1]['state']> {
-  return {
-    load(store) {
-      const result = loadState(file);
-      if (result.status === 'loaded') {
-        const restored = store.restore(result.rooms);
-        logger.info({ file, restored, saved: result.rooms.length, savedAt: new Date(result.savedAtMs).toISOString() }, 'state loaded; it is the baseline for the first poll');
-      } else if (result.status === 'missing') {
-        logger.info({ file }, 'no saved state; the first poll is the baseline');
-      } else {
-        logger.warn({ file, reason: result.reason }, 'saved state ignored; the first poll is the baseline');
-      }
-    },
-    async save(store) {
-      try {
-        await saveState(file, store.save(), systemClock.now());
-        metrics.stateSaves.inc({ result: 'success' });
-        metrics.stateSaveTime.set(systemClock.now() / 1000);
-      } catch (err) {
-        metrics.stateSaves.inc({ result: 'failure' });
-        logger.error({ err, file }, 'state save failed');
+        const { sink, delivery } = webhook;
+        let drained = false;
+        const done = delivery.drain(deadline).then(() => void (drained = true));
+        // Send partial batches at once instead of waiting for flushIntervalMs; the last chance is now.
+        // flush() returns at once on an empty queue; the sleep keeps this loop from spinning.
+        while (!drained && systemClock.now() < deadline) await Promise.race([done, Promise.all([sink.flush(deadline), systemClock.sleep(50)])]);
+        await done;
+        await delivery.stop();
+        sink.close();
       }
     },
   };

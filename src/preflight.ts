@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { loadConfigWithCa } from './config/ca-file';
+import { classifyStoreFile, ForeignFileError } from './store/store-file';
 import type { Config } from './config/schema';
 import { logLevelFromEnv } from './logger';
 import { accountCredentials } from './accounts/account-credentials';
@@ -7,7 +9,7 @@ import type { Credentials } from './volc/credentials';
 
 /**
  * Everything the daemon checks before it starts, in one place, so `check-config` and `run` can never
- * disagree: the config file (and every api.caFile), LOG_LEVEL and every account's key pair. Throws ConfigError for the
+ * disagree: the config file (and every api.caFile, and a state.file that is not ours), LOG_LEVEL and every account's key pair. Throws ConfigError for the
  * config and an Error naming the variable for the environment.
  */
 export interface Preflight {
@@ -22,6 +24,11 @@ export interface Preflight {
 export function preflight(configPath: string, env: NodeJS.ProcessEnv, opts: { skipCredentials?: boolean } = {}): Preflight {
   const logLevel = logLevelFromEnv(env);
   const { config, cas } = loadConfigWithCa(configPath);
+  // Read-only: a state.file that names some other file (the config, the events file) is refused here,
+  // before anything could open it.
+  if (config.state.backend === 'sqlite' && classifyStoreFile(resolve(config.state.file)) === 'foreign') {
+    throw new ForeignFileError(config.state.file, 'it is not a SQLite database');
+  }
   const credentials = opts.skipCredentials ? undefined : accountCredentials(accountSettings(config), env);
   return { config, cas, logLevel, credentials };
 }

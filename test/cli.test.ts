@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteStore } from '../src/store/sqlite-store';
 import { DAEMON_CLI } from './support/repo-paths';
 
 const fixture = (name: string): string => join(__dirname, 'fixtures', 'config', name);
@@ -7,6 +10,46 @@ const webFixture = (name: string): string => join(__dirname, 'fixtures', 'web', 
 const cli = (...args: string[]) => spawnSync(process.execPath, [DAEMON_CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
 
 describe('rtc-room-monitor CLI (built)', () => {
+  it('events prints committed events after an id as NDJSON from the state database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtc-cli-events-'));
+    try {
+      const { store } = SqliteStore.open(join(dir, 'data', 'state.db'), { maxEvents: 100, maxAgeSeconds: 3600 });
+      const events = ['a', 'b', 'c'].map((userId) => ({ time: '2026-01-01T00:00:00.000Z', type: 'join' as const, appId: 'app', roomId: 'r', userId, visibility: 'visible' as const }));
+      await store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 3, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events });
+      await store.close();
+      writeFileSync(join(dir, 'monitor.yaml'), `state: {file: ${join(dir, 'data', 'state.db')}}\nrooms: [{appId: app, roomId: r}]\n`);
+      const res = cli('events', '--after', '1', '--config', join(dir, 'monitor.yaml'));
+      expect(res.status).toBe(0);
+      expect(res.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number; userId: string })).toEqual([
+        { id: 2, ...events[1] },
+        { id: 3, ...events[2] },
+      ]);
+      const bad = cli('events', '--after', 'x', '--config', join(dir, 'monitor.yaml'));
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toContain('--after: must be a non-negative integer');
+      writeFileSync(join(dir, 'memory.yaml'), 'state: {backend: memory}\nrooms: [{appId: app, roomId: r}]\n');
+      const mem = cli('events', '--config', join(dir, 'memory.yaml'));
+      expect(mem.status).toBe(1);
+      expect(mem.stderr).toContain('state.backend is memory');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('check-config reports a state.file that points at some other file, and leaves it alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtc-cli-state-'));
+    try {
+      const config = `state: {file: ${join(dir, 'monitor.yaml')}}\nrooms: [{appId: app, roomId: r}]\n`;
+      writeFileSync(join(dir, 'monitor.yaml'), config);
+      const res = cli('check-config', '--skip-credentials', '--config', join(dir, 'monitor.yaml'));
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(/state\.file: .*monitor\.yaml exists and is not an rtc-room-monitor store/);
+      expect(readFileSync(join(dir, 'monitor.yaml'), 'utf8')).toBe(config);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   const withKeys = { PATH: process.env.PATH ?? '', VOLC_ACCESSKEY: 'AK', VOLC_SECRETKEY: 'SK' };
 
   it('check-config exits 0 on a valid file', () => {

@@ -46,7 +46,7 @@ export interface ReferenceRun extends Usage {
 }
 
 /** CPU over the window and RSS sampled once a second, for process `pid`, while `sim` counts requests. */
-async function measureUsage(pid: number, sim: Simulator, seconds: number): Promise<Usage> {
+export async function measureUsage(pid: number, sim: Simulator, seconds: number): Promise<Usage> {
   const rss: number[] = [];
   const r0 = sim.stats().requests;
   const c0 = cpuSeconds(pid);

@@ -1,4 +1,7 @@
-import { STATE_FORMAT, STATE_VERSION } from '../../src/state/state-file';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite-store';
 import type { ScenarioContext } from '../context';
 import { DaemonChild } from '../daemon-child';
 import type { ScrapeParams } from '../profiles';
@@ -26,18 +29,30 @@ export interface ScrapeRun {
   apiQpsDuringScrapes: number;
 }
 
-export function savedState(rooms: number, nowMs: number): string {
-  const saved = Array.from({ length: rooms }, (_, i) => ({
-    appId: BENCH_APP,
-    roomId: roomId(i),
-    exists: true,
-    totalUsers: 2,
-    totalInvisibleUsers: 0,
-    lastSuccessMs: nowMs,
-    visible: [`u_${roomId(i)}_1`, `u_${roomId(i)}_2`],
-    invisible: [],
-  }));
-  return JSON.stringify({ format: STATE_FORMAT, version: STATE_VERSION, savedAt: new Date(nowMs).toISOString(), rooms: saved });
+/** A state database holding a baseline for every room, as the bytes of the file. */
+export async function savedState(rooms: number, nowMs: number): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'rtc-bench-state-'));
+  try {
+    const file = join(dir, 'state.db');
+    const { store } = SqliteStore.open(file, { maxEvents: 1_000_000, maxAgeSeconds: 3600 });
+    for (let i = 0; i < rooms; i++) {
+      await store.commitPoll({
+        appId: BENCH_APP,
+        roomId: roomId(i),
+        exists: true,
+        totalUsers: 2,
+        totalInvisibleUsers: 0,
+        lastSuccessMs: nowMs,
+        baseline: { visible: [`u_${roomId(i)}_1`, `u_${roomId(i)}_2`], invisible: [] },
+        changes: [],
+        events: [],
+      });
+    }
+    await store.close();
+    return readFileSync(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function scrape(url: string): Promise<{ ms: number; body: string }> {
@@ -57,12 +72,11 @@ export async function measureScrape(p: ScrapeParams, rooms: number, ctx: Scenari
     daemon = await DaemonChild.start({
       config: {
         ...baseConfig(endpoint, p.qps, '*/15 * * * * *', configRooms(rooms, { capacity: 50 })),
-        // Saves only at shutdown, so a periodic save never lands inside the measurement.
-        state: { file: 'state.json', saveIntervalMs: 3_600_000 },
+        state: { file: 'state.db' },
       },
       credentials: BENCH_CREDENTIALS,
       cpuProfileDir: ctx.cpuProfileDir,
-      files: { 'state.json': savedState(rooms, Date.now()) },
+      files: { 'state.db': await savedState(rooms, Date.now()) },
     });
     for (let i = 0; i < p.warmupScrapes; i++) await scrape(daemon.url);
     const times: number[] = [];

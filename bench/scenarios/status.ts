@@ -135,10 +135,10 @@ export async function measureStatus(p: StatusParams, rooms: number, ctx: Scenari
   let result: Omit<StatusRun, 'rooms' | 'inProcess'>;
   try {
     daemon = await DaemonChild.start({
-      config: { ...baseConfig(endpoint, p.qps, '*/15 * * * * *', configRooms(rooms, { capacity: 50 })), state: { file: 'state.json', saveIntervalMs: 3_600_000 } },
+      config: { ...baseConfig(endpoint, p.qps, '*/15 * * * * *', configRooms(rooms, { capacity: 50 })), state: { file: 'state.db' } },
       credentials: BENCH_CREDENTIALS,
       cpuProfileDir: ctx.cpuProfileDir,
-      files: { 'state.json': savedState(rooms, Date.now()) },
+      files: { 'state.db': await savedState(rooms, Date.now()) },
     });
     const api: StatusApiRun[] = [];
     for (const query of queries) {

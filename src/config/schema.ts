@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 
@@ -94,10 +95,21 @@ const events = z
   })
   .prefault({});
 
+export const DEFAULT_STATE_FILE = 'data/rtc-room-monitor.db';
+
 const state = z
   .strictObject({
-    file: nonEmpty.optional(),
-    saveIntervalMs: positiveInt.default(30_000),
+    /** `sqlite` (durable, the default) or `memory` (nothing survives a restart). */
+    backend: z.enum(['sqlite', 'memory']).default('sqlite'),
+    /** SQLite database path, relative to the working directory. */
+    file: nonEmpty.default(DEFAULT_STATE_FILE),
+    retention: z
+      .strictObject({
+        maxEvents: positiveInt.default(1_000_000),
+        maxAgeSeconds: positiveInt.default(7 * 24 * 3600),
+      })
+      .prefault({}),
+    saveIntervalMs: z.unknown().refine((v) => v === undefined, 'no longer used: state is committed on every poll; remove this key').optional(),
   })
   .prefault({});
 
@@ -222,6 +234,9 @@ export const configSchema = configSchemaBase
       ctx.addIssue({ code: 'custom', path: ['rooms'], message: 'must list at least one room (or configure a discovery source)' });
     }
     checkAccounts(cfg, ctx);
+    if (cfg.state.backend === 'sqlite' && cfg.events.file !== undefined && resolve(cfg.state.file) === resolve(cfg.events.file)) {
+      ctx.addIssue({ code: 'custom', path: ['state', 'file'], message: 'must not be the same file as events.file' });
+    }
     const seen = new Map<string, number>();
     (cfg.rooms ?? []).forEach((r, i) => {
       const key = JSON.stringify([r.appId, r.roomId]);

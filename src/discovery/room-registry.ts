@@ -1,5 +1,5 @@
 import { roomKey } from '../rooms/room-event';
-import type { RoomSpec } from '../rooms/room-store';
+import type { RoomSpec } from '../store/room-store';
 
 /**
  * The one set of rooms to poll, fed by every discovery source, with where each room came from and when it

@@ -14,6 +14,8 @@ export interface HttpHandlers {
   reload(): Promise<string | undefined>;
   /** Further routes (the status page and its API at `/`, `/api/...`); returns false for paths it does not own. */
   routes?(req: IncomingMessage, res: ServerResponse, path: string): boolean;
+  /** GET /api/events (see events-api.ts); absent: 404. */
+  events?(query: URLSearchParams): Promise<{ status: number; contentType: string; body: string }>;
 }
 
 /** How the endpoint is exposed; main supplies it from the command line and the config. */
@@ -94,6 +96,12 @@ export class HttpServer {
         return error === undefined
           ? send(res, 200, 'text/plain; charset=utf-8', 'Config reloaded.\n')
           : send(res, 500, 'text/plain; charset=utf-8', `Config rejected, previous config kept:\n${error}\n`);
+      }
+      case '/api/events': {
+        if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');
+        if (!this.handlers.events) return send(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');
+        const r = await this.handlers.events(new URL(req.url ?? '/', 'http://localhost').searchParams);
+        return send(res, r.status, r.contentType, r.body, method === 'HEAD');
       }
       default:
         return send(res, 404, 'text/plain; charset=utf-8', 'Not found.\n');

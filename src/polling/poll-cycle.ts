@@ -2,7 +2,7 @@ import type { Clock } from '../clock';
 import type { RoomRegistry } from '../discovery/room-registry';
 import type { Logger } from '../logger';
 import { roomKey } from '../rooms/room-event';
-import type { RoomStore } from '../rooms/room-store';
+import type { RoomStore } from '../store/room-store';
 import type { RoomPoller } from './room-poller';
 
 export interface PollCycleDeps {
@@ -18,7 +18,8 @@ export interface PollCycleDeps {
 
 /**
  * One poll cycle over what the room registry holds at its start: expire retired rooms whose series have
- * been shown long enough, make the room store hold exactly the exported set, poll every active room
+ * been shown long enough, make the room store hold exactly the exported set (reading the committed
+ * baseline of rooms new to it), poll every active room
  * (each through its account's poller, so accounts run in parallel), and tell the registry which rooms the
  * vendor says are gone. Never rejects.
  */
@@ -44,6 +45,13 @@ export class PollCycle {
   async run(signal: AbortSignal): Promise<number> {
     this.sync();
     const { registry, store, clock } = this.deps;
+    // A room new to the store (discovered, added by a reload, or every room at start) takes its committed
+    // baseline before its first poll, so the changes made while it was not watched are reported.
+    try {
+      await store.loadPending();
+    } catch (err) {
+      this.deps.logger.error({ err }, 'loading committed room state failed; rooms not read start from a fresh baseline');
+    }
     // Rooms never polled go first (stable sort), so a room found since the last cycle gets its first
     // answer early in this one rather than after every known room.
     const rooms = registry.active().sort((a, b) => neverPolled(store, b) - neverPolled(store, a));

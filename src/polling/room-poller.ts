@@ -4,7 +4,8 @@ import type { AdaptiveRate } from '../ratelimit/adaptive-rate';
 import type { RateLimiter } from '../ratelimit/limiter';
 import { roomKey } from '../rooms/room-event';
 import type { RoomEvent } from '../rooms/room-event';
-import type { RoomStore } from '../rooms/room-store';
+import type { RoomStore } from '../store/room-store';
+import { StateWriteError } from '../store/store';
 import type { RoomRef, RoomUsersApi } from '../volc/client';
 import { ApiError, TransportError } from '../volc/errors';
 import type { RoomSnapshot } from '../volc/room-online-users';
@@ -26,6 +27,8 @@ export interface PollObserver {
   retried(): void;
   throttled(): void;
   failed(ref: RoomRef, err: ApiError): void;
+  /** A poll's result could not be committed to the state store. */
+  stateWriteFailed(): void;
 }
 
 export interface RoomPollerDeps {
@@ -54,6 +57,8 @@ export class RoomPoller {
   private retry: RetryPolicy;
   /** Last error code logged per room, so a room that keeps failing the same way logs once. */
   private readonly lastLogged = new Map<string, string>();
+  /** Code of the current state-write failure spell, so a failing store logs once, not once per poll. */
+  private stateFailing: string | undefined;
 
   constructor(private readonly deps: RoomPollerDeps) {
     this.retry = deps.retry;
@@ -109,10 +114,16 @@ export class RoomPoller {
       this.deps.rate.onAccepted(monotonic.now());
       // Outside the request's try: a bug in processing must not be retried as an API failure.
       try {
-        const result = this.deps.store.applySuccess(ref, snapshot, this.deps.clock.now());
+        // Committed before anything is emitted: a crash after this line repeats nothing, before it loses nothing.
+        const result = await this.deps.store.applySuccess(ref, snapshot, this.deps.clock.now());
+        this.noteStateWritten();
         if (result.events.length > 0) this.deps.sink.emit(result.events);
         this.noteRecovered(ref);
       } catch (err) {
+        if (err instanceof StateWriteError) {
+          this.noteStateWriteFailed(ref, err);
+          return false;
+        }
         this.deps.logger.error({ appId: ref.appId, roomId: ref.roomId, err }, 'processing a poll result failed');
       }
       return true;
@@ -133,6 +144,19 @@ export class RoomPoller {
       { appId: ref.appId, roomId: ref.roomId, code: err.code, retryable: err.retryable, httpStatus: err.httpStatus, reason: err.message },
       'room poll failed',
     );
+  }
+
+  private noteStateWriteFailed(ref: RoomRef, err: StateWriteError): void {
+    this.deps.observer.stateWriteFailed();
+    if (this.stateFailing === err.code) return;
+    this.stateFailing = err.code;
+    this.deps.logger.error({ appId: ref.appId, roomId: ref.roomId, code: err.code, reason: err.message }, 'state store commit failed; the poll is not applied and will be diffed again');
+  }
+
+  private noteStateWritten(): void {
+    if (this.stateFailing === undefined) return;
+    this.deps.logger.info({ previousCode: this.stateFailing }, 'state store commits recovered');
+    this.stateFailing = undefined;
   }
 
   private noteRecovered(ref: RoomRef): void {

@@ -2,6 +2,8 @@ import type { ChangeType, Visibility } from './membership-diff';
 
 /** One line of the event stream (file, log, webhook). Field names are part of the public contract. */
 export interface RoomEvent {
+  /** Unique, strictly increasing per store; assigned when the event is committed to the log. */
+  id: number;
   /** ISO-8601 time of the poll that saw the change. */
   time: string;
   type: ChangeType;

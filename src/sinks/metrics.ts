@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { CycleObserver } from '../scheduler/cycle-scheduler';
 import type { PollObserver } from '../polling/room-poller';
 import type { RoomEvent } from '../rooms/room-event';
-import type { RoomView } from '../rooms/room-store';
+import type { RoomView } from '../store/room-store';
 import type { RequestObserver } from '../volc/client';
 import { boundedCode } from '../volc/errors';
 import { RoomFamiliesRenderer } from './room-metrics';
@@ -43,8 +43,10 @@ export class Metrics implements CycleObserver {
   readonly webConfigOk = new Gauge({ name: 'rtc_web_config_last_reload_successful', help: '1 if the last (re)load of --web.config.file succeeded (also 1 without one), 0 if it was rejected and the previous web config kept.', registers: [this.registry] });
   readonly webConfigTime = new Gauge({ name: 'rtc_web_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last successful load of --web.config.file (the start time without one).', registers: [this.registry] });
   readonly httpRefused = new Counter({ name: 'rtc_http_refused_total', help: 'Requests and connections the endpoint refused, by reason (unauthorized, auth_busy, client_certificate, tls_handshake).', labelNames: ['reason'], registers: [this.registry] });
-  readonly stateSaves = new Counter({ name: 'rtc_state_saves_total', help: 'State file saves by result.', labelNames: ['result'], registers: [this.registry] });
-  readonly stateSaveTime = new Gauge({ name: 'rtc_state_last_save_timestamp_seconds', help: 'Unix time of the last successful state file save.', registers: [this.registry] });
+  private readonly stateWriteErrors = new Counter({ name: 'rtc_state_write_errors_total', help: 'Poll results the state store could not commit (the poll is not applied; the next one diffs against the committed state).', registers: [this.registry] });
+  readonly stateCorrupt = new Counter({ name: 'rtc_state_corrupt_recoveries_total', help: 'Damaged state databases moved aside at start-up (the daemon started from a fresh baseline).', registers: [this.registry] });
+  readonly sinkLost = new Counter({ name: 'rtc_event_sink_lost_events_total', help: 'Events retention removed from the event log before this sink delivered them.', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkBacklog = new Gauge({ name: 'rtc_event_sink_backlog_events', help: 'Committed events this sink has not delivered yet (log head minus its cursor).', labelNames: ['sink'], registers: [this.registry] });
   readonly webhookQueue = new Gauge({ name: 'rtc_webhook_queue_events', help: 'Events waiting for webhook delivery.', registers: [this.registry] });
   readonly webhookDropped = new Counter({ name: 'rtc_webhook_dropped_events_total', help: 'Events dropped because the webhook queue was full or delivery gave up.', labelNames: ['reason'], registers: [this.registry] });
   readonly webhookDeliveries = new Counter({ name: 'rtc_webhook_deliveries_total', help: 'Webhook batch delivery attempts by result.', labelNames: ['result'], registers: [this.registry] });
@@ -69,10 +71,13 @@ export class Metrics implements CycleObserver {
     for (const reason of ['queue_full', 'gave_up']) this.webhookDropped.inc({ reason }, 0);
     for (const result of ['success', 'failure']) {
       this.webhookDeliveries.inc({ result }, 0);
-      this.stateSaves.inc({ result }, 0);
     }
     for (const sink of ['log', 'file', 'webhook']) this.sinkErrors.inc({ sink }, 0);
     for (const reason of ['unauthorized', 'auth_busy', 'client_certificate', 'tls_handshake']) this.httpRefused.inc({ reason }, 0);
+    for (const sink of ['file', 'webhook']) {
+      this.sinkLost.inc({ sink }, 0);
+      this.sinkBacklog.set({ sink }, 0);
+    }
   }
 
   /**
@@ -96,6 +101,7 @@ export class Metrics implements CycleObserver {
       retried: () => this.apiRetries.inc({ action: 'GetRoomOnlineUsers', account }),
       throttled: () => this.throttledTotal.inc({ account }),
       failed: () => undefined, // per-room failures are counted in the room state (rtc_room_poll_failures_total)
+      stateWriteFailed: () => this.stateWriteFailed(),
     };
   }
 
@@ -110,6 +116,10 @@ export class Metrics implements CycleObserver {
   cycleCompletedAt(endMs: number): void {
     this.lastCycle.set(endMs / 1000);
     this.cycleStats.lastCompletedMs = endMs;
+  }
+
+  stateWriteFailed(): void {
+    this.stateWriteErrors.inc();
   }
 
   overrun(missedTicks: number): void {

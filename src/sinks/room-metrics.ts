@@ -1,4 +1,4 @@
-import type { RoomView } from '../rooms/room-store';
+import type { RoomView } from '../store/room-store';
 
 /**
  * Per-room metric families read from the room state at scrape time, so a scrape never calls the vendor API

@@ -4,6 +4,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { EventSink } from '../polling/room-poller';
 import type { RoomEvent } from '../rooms/room-event';
+import type { DeliveryTarget } from './log-delivery';
 
 /** Structurally the same as `WebhookConfig`, so main can pass the config section as is. */
 export interface WebhookSinkOptions {
@@ -38,8 +39,20 @@ export interface WebhookSinkDeps {
   post?: WebhookPost;
   /** Jitter source in [0, 1); injected so tests are deterministic. */
   random?: () => number;
+  /**
+   * Set when the committed event log backs the queue (the daemon): called with the last event id of each
+   * delivered batch, to move the sink's cursor. Then a batch is never given up (after `maxRetries` it is
+   * retried at the longest backoff) and close() drops nothing: undelivered events stay in the log and are
+   * sent after the next start.
+   */
+  onDelivered?: (lastId: number) => void;
 }
 
+/** Longest reply body read from the receiver (it is ignored anyway); a hostile receiver cannot fill the heap. */
+export const WEBHOOK_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** Largest request body sent (batchSize events are far below it); axios refuses anything bigger. */
+export const WEBHOOK_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const WEBHOOK_RETRY_BASE_MS = 500;
 export const WEBHOOK_RETRY_MAX_MS = 30_000;
 
@@ -72,7 +85,7 @@ type WaitKind = 'idle' | 'batch' | 'backoff';
  * Dropping the oldest instead would punch a hole behind the batch being retried and could repeat on
  * every emit, scattering gaps through the stream.
  */
-export class WebhookSink implements EventSink {
+export class WebhookSink implements EventSink, DeliveryTarget {
   private readonly queue: Queued[] = [];
   private readonly post: WebhookPost;
   private readonly random: () => number;
@@ -95,6 +108,15 @@ export class WebhookSink implements EventSink {
     this.random = deps.random ?? Math.random;
     this.target = redactUrl(opts.url);
     void this.run();
+  }
+
+  /** Room in the in-memory queue; the log delivery reads no more than this. */
+  capacity(): number {
+    return this.closed ? 0 : Math.max(0, this.opts.maxQueue - this.queue.length);
+  }
+
+  accept(events: RoomEvent[]): void {
+    this.emit(events);
   }
 
   emit(events: readonly RoomEvent[]): void {
@@ -155,6 +177,10 @@ export class WebhookSink implements EventSink {
     this.queue.length = 0;
     this.resolveDrainWaiters();
     if (left === 0) return;
+    if (this.deps.onDelivered) {
+      this.deps.logger.info({ sink: 'webhook', url: this.target, events: left }, 'webhook sink closed with undelivered events; they stay in the event log for the next start');
+      return;
+    }
     try {
       this.deps.observer.dropped('gave_up', left);
       this.deps.observer.queueLength(0);
@@ -190,40 +216,41 @@ export class WebhookSink implements EventSink {
       }
     }
     const batch = this.queue.slice(0, this.opts.batchSize).map((q) => q.event);
-    await this.deliver(batch);
+    const delivered = await this.deliver(batch);
     if (this.closed) return;
     // Drop-newest overflow never touches the head, so the batch is still the first `batch.length` entries.
     this.queue.splice(0, batch.length);
+    if (delivered) this.deps.onDelivered?.(batch[batch.length - 1]!.id);
     this.deps.observer.queueLength(this.queue.length);
     if (this.queue.length === 0) this.resolveDrainWaiters();
   }
 
-  /** Send one batch until it succeeds or retries run out. Never rejects. */
-  private async deliver(events: RoomEvent[]): Promise<void> {
+  /** Send one batch until it succeeds or retries run out; resolves true when delivered. Never rejects. */
+  private async deliver(events: RoomEvent[]): Promise<boolean> {
     const body = JSON.stringify({ events });
     for (let attempt = 0; ; attempt++) {
       const failure = await this.attempt(body);
-      if (this.closed) return;
+      if (this.closed) return false;
       this.deps.observer.delivery(failure === undefined ? 'success' : 'failure');
       if (failure === undefined) {
         if (this.failing) this.deps.logger.info({ sink: 'webhook', url: this.target }, 'webhook delivery recovered');
         this.failing = false;
-        return;
+        return true;
       }
       if (!this.failing) {
         this.failing = true;
         this.deps.logger.warn({ sink: 'webhook', url: this.target, reason: failure }, 'webhook delivery failing; retrying with backoff');
       }
-      if (attempt >= this.opts.maxRetries) {
+      if (attempt >= this.opts.maxRetries && !this.deps.onDelivered) {
         this.deps.observer.dropped('gave_up', events.length);
         this.deps.logger.warn(
           { sink: 'webhook', url: this.target, events: events.length, attempts: attempt + 1, firstEventTime: events[0]?.time, lastEventTime: events[events.length - 1]?.time, reason: failure },
           'webhook batch dropped after retries',
         );
-        return;
+        return false;
       }
       await this.wait('backoff', this.backoffMs(attempt));
-      if (this.closed) return;
+      if (this.closed) return false;
     }
   }
 
@@ -307,6 +334,8 @@ function axiosPost(timeoutMs: number): WebhookPost {
     maxRedirects: 0,
     proxy: false,
     timeout: timeoutMs,
+    maxContentLength: WEBHOOK_MAX_RESPONSE_BYTES,
+    maxBodyLength: WEBHOOK_MAX_BODY_BYTES,
   });
   return async (url, body, headers, signal) => {
     // axios' `timeout` only covers the wait for the response to start; the signal bounds the whole exchange.

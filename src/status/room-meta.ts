@@ -1,4 +1,4 @@
-import type { RoomView } from '../rooms/room-store';
+import type { RoomView } from '../store/room-store';
 import type { StatusRoom } from './rooms-query';
 
 /** Where a room belongs: its account and the discovery sources that list it. */

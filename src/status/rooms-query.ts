@@ -1,4 +1,4 @@
-import type { RoomView } from '../rooms/room-store';
+import type { RoomView } from '../store/room-store';
 
 /**
  * A room as the status page reads it: the store's view plus where it belongs. `account` and `source`

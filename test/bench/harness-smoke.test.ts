@@ -11,6 +11,7 @@ import type { ScrapeRun } from '../../bench/scenarios/scrape';
 import type { SteadyRun } from '../../bench/scenarios/steady-rate';
 import type { StatusRun } from '../../bench/scenarios/status';
 import { chromiumRequirement } from '../support/browser';
+import type { StoreRun } from '../../bench/scenarios/store-cost';
 
 /**
  * The whole harness end to end at smoke size: the built runner (dist/bench/run.js, so `npm run build`
@@ -36,6 +37,7 @@ interface SectionData {
   saturation: Pick<SteadyRun, 'qps' | 'achievedQps'>[];
   freshness: FreshnessRun[];
   cost: CostResults;
+  store: StoreRun[];
   scrape: ScrapeRun[];
   diff: DiffRun[];
   status: StatusRun[];
@@ -98,5 +100,11 @@ describe('bench harness (smoke)', () => {
     // Without chromium the page loads are skipped (and the section says so).
     expect(status.pageLoadMs.length).toBe(chromiumRequirement().available ? PROFILES.smoke.status.pageLoads : 0);
     for (const ms of status.pageLoadMs) expect(ms).toBeGreaterThan(0);
-  }, 120_000); // seven scenarios, one daemon each, plus a browser; on a loaded 2-core machine
+    expect(data.store.map((r) => `${r.world}/${r.backend}`)).toEqual(['static/memory', 'static/sqlite', 'churn/memory', 'churn/sqlite']);
+    for (const r of data.store) {
+      expect(r.achievedQps).toBeGreaterThan(0);
+      expect(r.rssMedian).toBeGreaterThan(10 * 2 ** 20);
+    }
+    // About ten daemon runs in a row plus a browser; a loaded shared machine needs the room.
+  }, 240_000);
 });

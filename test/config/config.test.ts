@@ -37,6 +37,11 @@ describe('config validation', () => {
     ['bad-yaml.yaml', '(yaml):'],
     ['not-a-mapping.yaml', '(root): must be a YAML mapping'],
     ['webhook-no-url.yaml', 'events.webhook.url: is required'],
+    ['state-file-is-events-file.yaml', 'state.file: must not be the same file as events.file'],
+    ['state-save-interval.yaml', 'state.saveIntervalMs: no longer used: state is committed on every poll; remove this key'],
+    ['state-bad-backend.yaml', 'state.backend:'],
+    ['state-retention-zero.yaml', 'state.retention.maxEvents:'],
+    ['state-retention-unknown.yaml', 'state.retention.maxAgeDays: unknown key'],
     ['does-not-exist.yaml', '(file): cannot read: ENOENT'],
   ])('%s → %s', (name, expected) => {
     const found = problems(name);
@@ -81,7 +86,7 @@ describe('config validation', () => {
       schedule: '*/15 * * * * *',
       server: { host: '0.0.0.0', port: 9479, maxConnections: 256, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 65_000 },
       events: { log: true },
-      state: { saveIntervalMs: 30000 },
+      state: { backend: 'sqlite', file: 'data/rtc-room-monitor.db', retention: { maxEvents: 1_000_000, maxAgeSeconds: 604_800 } },
       shutdown: { timeoutMs: 5000 },
       discovery: { filesRefreshSeconds: 60, retireAfterSeconds: 300 },
       rooms: [{ appId: 'app1', roomId: 'room1' }],
@@ -132,6 +137,11 @@ describe('config validation', () => {
     });
     expect(cfg.accounts?.[0]?.api.endpoint).toBe('https://rtc.volcengineapi.com');
     expect(cfg.accounts?.[0]?.rateLimit.qps).toBe(30);
+  });
+
+  it('accepts a memory-only store, and events.file equal to state.file when the store is memory-only', () => {
+    const cfg = parseConfig('state: {backend: memory, file: x.ndjson}\nevents: {file: x.ndjson}\nrooms: [{appId: a, roomId: r}]');
+    expect(cfg.state.backend).toBe('memory');
   });
 
   it('accepts unquoted numeric ids as strings', () => {

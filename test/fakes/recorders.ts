@@ -15,6 +15,10 @@ export class RecordingObserver implements PollObserver {
   retries = 0;
   throttles = 0;
   failures: string[] = [];
+  stateWriteFailures = 0;
+  stateWriteFailed(): void {
+    this.stateWriteFailures++;
+  }
   permitWaited(seconds: number): void {
     this.waits.push(seconds);
   }

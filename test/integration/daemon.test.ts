@@ -117,6 +117,14 @@ describe('daemon against the simulator', () => {
     }
 
     const d = daemon!;
+    // The pull API serves the same log the file was written from, page by page.
+    const pulled: Record<string, unknown>[] = [];
+    for (let after = 0; ; ) {
+      const page = (await (await fetch(`${d.url}/api/events?after=${after}&limit=50`)).json()) as { events: Record<string, unknown>[] };
+      if (page.events.length === 0) break;
+      pulled.push(...page.events);
+      after = page.events[page.events.length - 1]!.id as number;
+    }
     await d.stop();
     daemon = undefined;
     const output = d.process.output();
@@ -126,9 +134,14 @@ describe('daemon against the simulator', () => {
     const lines = readFileSync(eventsFile, 'utf8').trim().split('\n');
     const events = lines.map((l) => JSON.parse(l) as Record<string, string>);
     for (const e of events) {
-      expect(Object.keys(e).sort()).toEqual(['appId', 'roomId', 'time', 'type', 'userId', 'visibility']);
+      expect(Object.keys(e).sort()).toEqual(['appId', 'id', 'roomId', 'time', 'type', 'userId', 'visibility']);
       expect(new Date(e.time!).toISOString()).toBe(e.time);
     }
+    expect(events).toEqual(pulled);
+    // Ids: positive integers, strictly increasing down the file.
+    const ids = events.map((e) => e.id as unknown as number);
+    expect(ids.every((id) => Number.isSafeInteger(id) && id > 0)).toBe(true);
+    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]!);
     for (const r of rooms) {
       expect(actualRows(events, r.roomId, r.appId)).toEqual(expectedRows(r.roomId, sim.servedSnapshots(r.appId, r.roomId)));
     }

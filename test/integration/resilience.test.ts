@@ -1,10 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Simulator } from '../../src/simulator';
 import type { SimRoomSpec } from '../../src/simulator';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
+import { DAEMON_CLI } from '../support/repo-paths';
+import { SpawnedProcess } from '../support/spawned-process';
 import { actualRows as rowsOf, expectedRows, metricValue as metric } from '../support/served-oracle';
 import { waitFor } from '../support/wait-for';
 
@@ -115,19 +117,17 @@ describe('resilience', () => {
     expect(events.length).toBeGreaterThan(0);
   }, 90_000);
 
-  it('after kill -9 and a restart, reports exactly the changes made while it was down', async () => {
+  it('after kill -9 right after the baseline poll and a restart, reports exactly the changes made while it was down', async () => {
     const rooms: SimRoomSpec[] = [
       { appId: 'app', roomId: 'r1', visible: 3, invisible: 1, churn: { paused: true } },
       { appId: 'app', roomId: 'r2', visible: 2, invisible: 0, churn: { paused: true } },
     ];
-    const stateFile = join(dir, 'state.json');
+    const stateFile = join(dir, 'state.db');
     const eventsFile = join(dir, 'events.ndjson');
-    const config = { state: { file: stateFile, saveIntervalMs: 200 }, events: { file: eventsFile, log: false } };
+    const config = { state: { file: stateFile }, events: { file: eventsFile, log: false } };
     const { endpoint, daemon } = await start(rooms, config);
-    // startDaemon returned after the first full cycle; the second save after that (the first may have
-    // taken its snapshot just before) holds every room's baseline.
-    const savesAtReady = metric(await scrape(daemon), 'rtc_state_saves_total{result="success"}') ?? 0;
-    await waitFor('a state save after the first cycle', async () => ((metric(await scrape(daemon), 'rtc_state_saves_total{result="success"}') ?? 0) > savesAtReady + 1 ? true : undefined));
+    // startDaemon returned after the first full cycle: every room's baseline is committed. No waiting
+    // for a periodic save: there is none.
     process.kill(daemon.process.pid!, 'SIGKILL');
     await daemon.process.waitForExit();
 
@@ -137,7 +137,6 @@ describe('resilience', () => {
     sim!.world.addMember('app', 'r2', 'late-joiner', 'invisible');
 
     await launch(endpoint, rooms, config);
-    // The file is written asynchronously: wait for the lines, then one more poll each to see no more come.
     const rows = (): string[] => rowsOf(readEvents(eventsFile), 'r1').concat(rowsOf(readEvents(eventsFile), 'r2'));
     await waitFor('the downtime events in the file', () => (rows().length >= 3 ? true : undefined));
     await waitForPolls(1, ['r1', 'r2']);
@@ -146,19 +145,60 @@ describe('resilience', () => {
       `r1|visibility_change|${r1.invisible[0]!}|visible`,
       'r2|join|late-joiner|invisible',
     ]);
+    const ids = readEvents(eventsFile).map((e) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
   }, 60_000);
 
-  it('ignores a state file truncated mid-write: starts, warns, and takes the first poll as the baseline', async () => {
+  it('moves a corrupt state database aside with a loud warning and a metric, and runs from a fresh baseline', async () => {
     const rooms: SimRoomSpec[] = [{ appId: 'app', roomId: 'r1', visible: 4, invisible: 0, churn: { paused: true } }];
-    const stateFile = join(dir, 'state.json');
+    const stateFile = join(dir, 'state.db');
     const eventsFile = join(dir, 'events.ndjson');
-    const full = JSON.stringify({ format: 'rtc-room-monitor-state', version: 1, savedAt: new Date().toISOString(), rooms: [{ appId: 'app', roomId: 'r1', exists: true, totalUsers: 1, totalInvisibleUsers: 0, visible: ['x'], invisible: [] }] });
-    writeFileSync(stateFile, full.slice(0, Math.floor(full.length / 2)));
-    const { daemon } = await start(rooms, { state: { file: stateFile, saveIntervalMs: 60_000 }, events: { file: eventsFile, log: false } });
+    // A real store, then its pages scribbled over (the SQLite header kept): damaged, not foreign.
+    const { SqliteStore } = await import('../../src/store/sqlite-store');
+    const { store } = SqliteStore.open(stateFile, { maxEvents: 10, maxAgeSeconds: 10 });
+    for (let i = 0; i < 100; i++) await store.commitPoll({ appId: 'app', roomId: `x${i}`, exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 1, baseline: { visible: ['u'.repeat(200)], invisible: [] }, changes: [], events: [] });
+    await store.close();
+    const bytes = readFileSync(stateFile);
+    for (let i = 4096; i < bytes.length; i += 5) bytes[i] = 0x5a;
+    writeFileSync(stateFile, bytes);
+
+    const { daemon } = await start(rooms, { state: { file: stateFile }, events: { file: eventsFile, log: false } });
     await waitForPolls(2, ['r1']);
-    expect(daemon.process.output()).toContain('saved state ignored');
+    expect(daemon.process.output()).toContain('STATE DATABASE DAMAGED');
+    expect(metric(await scrape(daemon), 'rtc_state_corrupt_recoveries_total')).toBe(1);
+    const aside = readdirSync(dir).filter((f) => f.startsWith('state.db.corrupt-'));
+    expect(aside.length).toBeGreaterThan(0);
+    expect(readFileSync(join(dir, aside.find((f) => !f.endsWith('-wal') && !f.endsWith('-shm'))!)).equals(bytes)).toBe(true);
     expect(readEvents(eventsFile)).toEqual([]);
   }, 60_000);
+
+  it.each([
+    ['the config file itself', 'config'],
+    ['the events file', 'events'],
+  ])('refuses a state.file that points at %s: exits non-zero, names the key, leaves the file unchanged', async (_what, target) => {
+    const configFile = join(dir, 'monitor.yaml');
+    const eventsFile = join(dir, 'events.ndjson');
+    const eventsText = '{"id":1,"time":"2026-01-01T00:00:00.000Z","type":"join","appId":"a","roomId":"r","userId":"u","visibility":"visible"}\n';
+    writeFileSync(eventsFile, eventsText);
+    // events.file is left out for the events case: the config check would catch the equal paths first.
+    const cfg = stringify({
+      api: { endpoint: 'http://127.0.0.1:9' },
+      server: { host: '127.0.0.1', port: 0 },
+      state: { file: target === 'config' ? configFile : eventsFile },
+      rooms: [{ appId: 'a', roomId: 'r' }],
+    });
+    writeFileSync(configFile, cfg);
+    const proc = new SpawnedProcess('rtc-room-monitor', process.execPath, [DAEMON_CLI, '--config', configFile], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', VOLC_ACCESSKEY: credentials.accessKeyId, VOLC_SECRETKEY: credentials.secretAccessKey },
+    });
+    await proc.waitForExit();
+    expect(proc.exitStatus()?.code).not.toBe(0);
+    expect(proc.output()).toMatch(/state\.file: .* is not an rtc-room-monitor store/);
+    expect(readFileSync(configFile, 'utf8')).toBe(cfg);
+    expect(readFileSync(eventsFile, 'utf8')).toBe(eventsText);
+  }, 30_000);
 
   it('reloads on SIGHUP and POST /-/reload: rooms added and removed, qps changed, a bad config kept out', async () => {
     const rooms: SimRoomSpec[] = ['keep', 'drop', 'add'].map((roomId) => ({ appId: 'app', roomId, visible: 3, invisible: 1, churn: { paused: true } }));

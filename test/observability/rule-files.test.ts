@@ -28,6 +28,8 @@ describe('alert rules', () => {
         'RtcRoomNearCapacity',
         'RtcRoomNotExisting',
         'RtcRoomOccupancyDrop',
+        'RtcStateWriteFailing',
+        'RtcEventSinkLosingEvents',
       ].sort(),
     );
   });

@@ -1,7 +1,8 @@
 import { RoomRegistry } from '../../src/discovery/room-registry';
 import { PollCycle } from '../../src/polling/poll-cycle';
 import type { RoomPoller } from '../../src/polling/room-poller';
-import { RoomStore } from '../../src/rooms/room-store';
+import { MemoryStore } from '../../src/store/memory-store';
+import { RoomStore } from '../../src/store/room-store';
 import { snapshot } from '../fakes/fake-api';
 import { FakeClock } from '../fakes/fake-clock';
 import { memoryLogger } from '../fakes/recorders';
@@ -12,7 +13,7 @@ function stubPoller(account: string, store: RoomStore, calls: string[], gone: Se
     poll: async (ref: { appId: string; roomId: string }) => {
       calls.push(`${account}:${ref.roomId}`);
       const exists = !gone.has(ref.roomId);
-      store.applySuccess(ref, exists ? snapshot(['u1']) : { exists: false, totalUsers: 0, totalInvisibleUsers: 0, visible: [], invisible: [] }, 0);
+      await store.applySuccess(ref, exists ? snapshot(['u1']) : { exists: false, totalUsers: 0, totalInvisibleUsers: 0, visible: [], invisible: [] }, 0);
       return true;
     },
     forget: () => undefined,
@@ -23,7 +24,7 @@ describe('PollCycle', () => {
   function setup() {
     const clock = new FakeClock(1_000_000);
     const registry = new RoomRegistry(5000);
-    const store = new RoomStore();
+    const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }));
     const calls: string[] = [];
     const gone = new Set<string>();
     const pollers = new Map([
@@ -64,7 +65,7 @@ describe('PollCycle order', () => {
   it('polls rooms never polled before the ones it knows', async () => {
     const clock = new FakeClock(0);
     const registry = new RoomRegistry(0);
-    const store = new RoomStore();
+    const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }));
     const calls: string[] = [];
     const poller = stubPoller('a', store, calls, new Set());
     const cycle = new PollCycle({ registry, store, pollerOf: () => poller, pollers: () => [poller], clock, logger: memoryLogger().logger });

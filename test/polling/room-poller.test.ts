@@ -1,7 +1,10 @@
 import { RoomPoller } from '../../src/polling/room-poller';
 import { AdaptiveRate } from '../../src/ratelimit/adaptive-rate';
 import { SlidingWindowLimiter } from '../../src/ratelimit/limiter';
-import { RoomStore } from '../../src/rooms/room-store';
+import { MemoryStore } from '../../src/store/memory-store';
+import { RoomStore } from '../../src/store/room-store';
+import type { PollCommit, StateStore } from '../../src/store/store';
+import { StateWriteError } from '../../src/store/store';
 import { TransportError, VendorError } from '../../src/volc/errors';
 import { FakeApi, snapshot } from '../fakes/fake-api';
 import { FakeClock } from '../fakes/fake-clock';
@@ -14,7 +17,13 @@ function setup(maxRetries = 2) {
   const api = new FakeApi();
   const rate = new AdaptiveRate(10, 1);
   const limiter = new SlidingWindowLimiter(clock, rate, 40);
-  const store = new RoomStore();
+  const state = new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 });
+  const failing = { code: undefined as string | undefined };
+  // The memory store, with commits that fail while `failing.code` is set.
+  const flaky = Object.assign(Object.create(state) as StateStore, {
+    commitPoll: (c: PollCommit) => (failing.code ? Promise.reject(new StateWriteError('cannot write', failing.code)) : state.commitPoll(c)),
+  });
+  const store = new RoomStore(flaky);
   store.setRooms([room]);
   const sink = new RecordingSink();
   const observer = new RecordingObserver();
@@ -39,7 +48,7 @@ function setup(maxRetries = 2) {
     await clock.advance(10_000);
     return p;
   };
-  return { clock, api, rate, store, sink, observer, log, poller, poll, pollerWithBrokenSink };
+  return { clock, api, rate, store, state, failing, sink, observer, log, poller, poll, pollerWithBrokenSink };
 }
 
 describe('RoomPoller', () => {
@@ -98,6 +107,31 @@ describe('RoomPoller', () => {
     expect(t.observer.retries).toBe(0);
     expect(t.store.get('app', 'r1')).toMatchObject({ totalUsers: 2, up: true, pollFailures: 0 });
     expect(t.log.lines().some((l) => l.msg === 'processing a poll result failed')).toBe(true);
+  });
+
+  it('emits only committed events, with their ids; a failed commit emits nothing, is counted, logged once per state change, and the next poll reports the change', async () => {
+    const t = setup();
+    t.api.script('r1', snapshot(['a']), snapshot(['a', 'b']), snapshot(['a', 'b']), snapshot(['a', 'b', 'c']), snapshot(['a', 'b', 'c']), snapshot(['a', 'b', 'c']));
+    await t.poll();
+    t.failing.code = 'SQLITE_FULL';
+    expect(await t.poll()).toBe(false);
+    expect(await t.poll()).toBe(false);
+    t.failing.code = 'SQLITE_IOERR';
+    expect(await t.poll()).toBe(false);
+    expect(t.sink.events).toEqual([]);
+    expect(t.observer.stateWriteFailures).toBe(3);
+    expect(t.store.get('app', 'r1')).toMatchObject({ totalUsers: 1, joins: 0 });
+    t.failing.code = undefined;
+    expect(await t.poll()).toBe(true);
+    await t.poll();
+    expect(t.sink.events.map((e) => `${e.id}:${e.type}:${e.userId}`)).toEqual(['1:join:b', '2:join:c']);
+    expect(await t.state.readEvents(0, 10)).toEqual(t.sink.events);
+    const msgs = t.log.lines().filter((l) => l.level !== 20).map((l) => `${String(l.msg)}:${String(l.code ?? l.previousCode)}`);
+    expect(msgs).toEqual([
+      'state store commit failed; the poll is not applied and will be diffed again:SQLITE_FULL',
+      'state store commit failed; the poll is not applied and will be diffed again:SQLITE_IOERR',
+      'state store commits recovered:SQLITE_IOERR',
+    ]);
   });
 
   it('logs a persistent failure once per state change, and the recovery once', async () => {

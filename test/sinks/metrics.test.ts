@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RoomStore } from '../../src/rooms/room-store';
+import { MemoryStore } from '../../src/store/memory-store';
+import { RoomStore } from '../../src/store/room-store';
 import { Metrics } from '../../src/sinks/metrics';
 import { DiscoveryMetrics } from '../../src/sinks/discovery-metrics';
 import { RoomRegistry } from '../../src/discovery/room-registry';
@@ -8,8 +9,8 @@ import { snapshot } from '../fakes/fake-api';
 
 const GOLDEN = join(__dirname, '..', 'fixtures', 'metrics', 'rtc.golden.prom');
 
-function build(): { metrics: Metrics; store: RoomStore } {
-  const store = new RoomStore();
+async function build(): Promise<{ metrics: Metrics; store: RoomStore }> {
+  const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }));
   store.setRooms([
     { appId: 'app', roomId: 'full', capacity: 3 },
     { appId: 'app', roomId: 'gone' },
@@ -17,12 +18,12 @@ function build(): { metrics: Metrics; store: RoomStore } {
     { appId: 'app', roomId: 'never-polled' },
     { appId: 'a"b', roomId: 'odd\\id' },
   ]);
-  store.applySuccess({ appId: 'app', roomId: 'full' }, snapshot(['a'], ['b']), 1_000_000);
-  store.applySuccess({ appId: 'app', roomId: 'full' }, snapshot(['a', 'c'], ['b'], ), 1_015_000);
-  store.applySuccess({ appId: 'app', roomId: 'gone' }, { exists: false, totalUsers: 0, totalInvisibleUsers: 0, visible: [], invisible: [] }, 1_015_000);
-  store.applySuccess({ appId: 'app', roomId: 'failing' }, snapshot(['x']), 1_000_000);
+  await store.applySuccess({ appId: 'app', roomId: 'full' }, snapshot(['a'], ['b']), 1_000_000);
+  await store.applySuccess({ appId: 'app', roomId: 'full' }, snapshot(['a', 'c'], ['b'], ), 1_015_000);
+  await store.applySuccess({ appId: 'app', roomId: 'gone' }, { exists: false, totalUsers: 0, totalInvisibleUsers: 0, visible: [], invisible: [] }, 1_015_000);
+  await store.applySuccess({ appId: 'app', roomId: 'failing' }, snapshot(['x']), 1_000_000);
   store.applyFailure({ appId: 'app', roomId: 'failing' });
-  store.applySuccess({ appId: 'a"b', roomId: 'odd\\id' }, { ...snapshot([], ['p']), totalInvisibleUsers: 2, totalUsers: 2 }, 1_015_000);
+  await store.applySuccess({ appId: 'a"b', roomId: 'odd\\id' }, { ...snapshot([], ['p']), totalInvisibleUsers: 2, totalUsers: 2 }, 1_015_000);
   const metrics = new Metrics({
     rooms: () => store.views(),
     roomCount: () => store.size(),
@@ -64,13 +65,13 @@ function ours(text: string): string {
 
 describe('Metrics', () => {
   it('renders the rtc_* families as in the golden file', async () => {
-    const text = ours(await build().metrics.render());
+    const text = ours(await (await build()).metrics.render());
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, text);
     expect(text).toBe(readFileSync(GOLDEN, 'utf8'));
   });
 
   it('drops a room from every family as soon as it is no longer configured', async () => {
-    const { metrics, store } = build();
+    const { metrics, store } = await build();
     store.setRooms([{ appId: 'app', roomId: 'full', capacity: 3 }]);
     const text = await metrics.render();
     expect(text).not.toContain('room_id="gone"');
@@ -78,7 +79,7 @@ describe('Metrics', () => {
   });
 
   it('keeps known codes as label values and maps any other code to Other, so a broken upstream cannot grow the series', async () => {
-    const { metrics } = build();
+    const { metrics } = await build();
     const account = metrics.forAccount('default');
     for (let i = 0; i < 50; i++) account.requestDone('GetRoomOnlineUsers', `Bogus${i}<script>`, 0.01);
     account.requestDone('GetRoomOnlineUsers', 'InvalidParameter', 0.01);
@@ -87,7 +88,7 @@ describe('Metrics', () => {
   });
 
   it('exports process metrics and build info, and no gauge ending in _total', async () => {
-    const text = await build().metrics.render();
+    const text = await (await build()).metrics.render();
     expect(text).toMatch(/^process_cpu_seconds_total /m);
     expect(text).toMatch(/^rtc_monitor_build_info\{version="0.0.0-test",node_version="v\d+/m);
     const gaugesWithTotal = [...text.matchAll(/^# TYPE (\S+_total) gauge$/gm)].map((m) => m[1]);

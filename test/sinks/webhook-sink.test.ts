@@ -6,7 +6,7 @@ import pino from 'pino';
 import { systemClock } from '../../src/clock';
 import type { WebhookConfig } from '../../src/config/schema';
 import type { RoomEvent } from '../../src/rooms/room-event';
-import { signWebhookBody, WebhookObserver, WebhookPost, WebhookSink, WebhookSinkOptions } from '../../src/sinks/webhook-sink';
+import { signWebhookBody, WEBHOOK_MAX_RESPONSE_BYTES, WebhookObserver, WebhookPost, WebhookSink, WebhookSinkOptions } from '../../src/sinks/webhook-sink';
 import { FakeClock, settle } from '../fakes/fake-clock';
 
 const SECRET = 's3cr3t-webhook-key';
@@ -14,6 +14,7 @@ const SECRET = 's3cr3t-webhook-key';
 let nextUser = 0;
 function events(n: number): RoomEvent[] {
   return Array.from({ length: n }, () => ({
+    id: nextUser + 1,
     time: '2024-01-01T00:00:00.000Z',
     type: 'join' as const,
     appId: 'app',
@@ -576,5 +577,63 @@ describe('WebhookSink against a real receiver on 127.0.0.1', () => {
       sink.close();
       await rx.close();
     }
+  });
+});
+
+describe('WebhookSink backed by the event log', () => {
+  test('a reply body over the limit is a failed attempt, never read into the heap whole', async () => {
+    const huge = Buffer.alloc(WEBHOOK_MAX_RESPONSE_BYTES * 3, 0x61);
+    let replies = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        replies++;
+        res.writeHead(200, { 'Content-Type': 'text/plain' }).end(replies === 1 ? huge : 'ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const delivered: number[] = [];
+    const observer = new RecordingObserver();
+    const sink = new WebhookSink(
+      { ...BASE, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, flushIntervalMs: 20, maxRetries: 3 },
+      { clock: systemClock, logger: captureLogger().logger, observer, random: () => 0, onDelivered: (id) => delivered.push(id) },
+    );
+    try {
+      const batch = events(3);
+      sink.accept(batch);
+      await sink.flush(Date.now() + 5000);
+      expect(observer.deliveries).toEqual({ success: 1, failure: 1 });
+      expect(delivered).toEqual([batch[2]!.id]);
+    } finally {
+      sink.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test('with the log behind it, a batch is never given up, acks follow successes, and close drops nothing', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const scripted = new ScriptedPost(clock, [500, 500, 500, 500, 500, 500], 200);
+    const observer = new RecordingObserver();
+    const log = captureLogger();
+    const delivered: number[] = [];
+    const sink = new WebhookSink({ ...BASE, maxRetries: 2 }, { clock, logger: log.logger, observer, post: scripted.post, random: () => 1, onDelivered: (id) => delivered.push(id) });
+    expect(sink.capacity()).toBe(BASE.maxQueue);
+    const batch = events(4);
+    sink.accept(batch);
+    expect(sink.capacity()).toBe(BASE.maxQueue - 4);
+    await clock.advance(1000 + 200_000);
+    // Past maxRetries it keeps going at the longest backoff until the receiver answers 2xx.
+    expect(scripted.calls).toHaveLength(7);
+    expect(observer.dropCounts).toEqual({ queue_full: 0, gave_up: 0 });
+    expect(delivered).toEqual([batch[3]!.id]);
+    expect(sink.capacity()).toBe(BASE.maxQueue);
+    scripted.fallback = 500;
+    sink.accept(events(2));
+    await clock.advance(5000);
+    sink.close();
+    expect(observer.dropCounts).toEqual({ queue_full: 0, gave_up: 0 });
+    expect(delivered).toHaveLength(1);
+    expect(log.lines().some((l) => l.msg === 'webhook sink closed with undelivered events; they stay in the event log for the next start')).toBe(true);
   });
 });

@@ -2,11 +2,16 @@ import type { RoomEvent } from '../../src/rooms/room-event';
 import type { FeedEvent } from '../../src/status/event-feed';
 import { MemoryEventFeed } from '../../src/status/memory-event-feed';
 
-const ev = (userId: string, roomId = 'r'): RoomEvent => ({ time: '2026-01-01T00:00:00.000Z', type: 'join', appId: 'a', roomId, userId, visibility: 'visible' });
+let nextId = 1;
+const ev = (userId: string, roomId = 'r', id = nextId++): RoomEvent => ({ id, time: '2026-01-01T00:00:00.000Z', type: 'join', appId: 'a', roomId, userId, visibility: 'visible' });
+
+beforeEach(() => {
+  nextId = 1;
+});
 const users = (events: readonly FeedEvent[]): string[] => events.map((e) => e.userId);
 
 describe('MemoryEventFeed', () => {
-  it('numbers events 1, 2, 3, ... and reads them after a cursor', () => {
+  it('keeps events by their log ids and reads them after a cursor', () => {
     const feed = new MemoryEventFeed(10);
     expect(feed.latestId()).toBe(0);
     expect(feed.after(0, 10)).toEqual([]);
@@ -18,7 +23,7 @@ describe('MemoryEventFeed', () => {
     expect(users(feed.after(1, 10))).toEqual(['u2', 'u3']);
     expect(users(feed.after(0, 2))).toEqual(['u1', 'u2']);
     expect(feed.after(3, 10)).toEqual([]);
-    expect(feed.after(0, 10)[0]).toEqual({ id: 1, ...ev('u1') });
+    expect(feed.after(0, 10)[0]).toEqual(ev('u1', 'r', 1));
   });
 
   it('keeps only the newest `capacity` events; an old cursor resumes at the oldest kept', () => {
@@ -41,6 +46,17 @@ describe('MemoryEventFeed', () => {
     feed.emit([ev('u3')]);
     expect(seen).toEqual([['u1', 'u2']]);
     expect(feed.subscriberCount()).toBe(0);
+  });
+
+  it('resumes across a restart from events pre-filled from the log, and keeps ids sorted and unique', () => {
+    const feed = new MemoryEventFeed(10);
+    feed.prefill([ev('old1', 'r', 41), ev('old2', 'r', 42)]);
+    const seen: number[] = [];
+    feed.subscribe((batch) => seen.push(...batch.map((e) => e.id)));
+    feed.emit([ev('n2', 'r', 44), ev('n1', 'r', 43), ev('dup', 'r', 42)]);
+    expect(feed.after(41, 10).map((e) => e.id)).toEqual([42, 43, 44]);
+    expect(feed.latestId()).toBe(44);
+    expect(seen).toEqual([44, 43]);
   });
 
   it('rejects a capacity that is not a positive integer', () => {

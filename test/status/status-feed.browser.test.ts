@@ -16,7 +16,14 @@ import { describeWithRequirements } from '../support/required-tools';
  * the page was disconnected must appear once it is back, and nothing it already had may appear twice.
  */
 
-const ev = (userId: string): RoomEvent => ({ time: new Date().toISOString(), type: 'join', appId: 'app', roomId: 'lobby', userId, visibility: 'visible' });
+const ev = (userId: string): Omit<RoomEvent, 'id'> => ({ time: new Date().toISOString(), type: 'join', appId: 'app', roomId: 'lobby', userId, visibility: 'visible' });
+/** The store numbers committed events; these tests stand in for it (1, 2, 3, ... per feed). */
+const numbered = new WeakMap<object, number>();
+const emit = (feed: MemoryEventFeed, events: Omit<RoomEvent, 'id'>[]): void => {
+  let n = numbered.get(feed) ?? 0;
+  feed.emit(events.map((e) => ({ ...e, id: ++n })));
+  numbered.set(feed, n);
+};
 
 describeWithRequirements('status page live feed across reconnects', [chromiumRequirement()], () => {
   const log = memoryLogger();
@@ -49,7 +56,7 @@ describeWithRequirements('status page live feed across reconnects', [chromiumReq
     const addr = await server.listen('127.0.0.1', 0);
     browser = await launchBrowser();
     page = await browser.newPage();
-    feed.emit([ev('before-load')]);
+    emit(feed, [ev('before-load')]);
     await page.goto(`http://127.0.0.1:${addr.port}/`);
   });
 
@@ -62,7 +69,7 @@ describeWithRequirements('status page live feed across reconnects', [chromiumReq
   it('opens with the recent events, then resumes after a dropped stream without losing or repeating one', async () => {
     await page.waitForFunction(() => document.querySelector('#feed-state')?.textContent === 'live');
     await page.waitForFunction(() => [...document.querySelectorAll('#feed-list li .user')].some((e) => e.textContent === 'before-load'));
-    feed.emit([ev('while-connected')]);
+    emit(feed, [ev('while-connected')]);
     await page.waitForFunction(() => [...document.querySelectorAll('#feed-list li .user')].some((e) => e.textContent === 'while-connected'));
 
     // The server ends every stream and refuses new ones until the event below is committed, so the page
@@ -70,7 +77,7 @@ describeWithRequirements('status page live feed across reconnects', [chromiumReq
     refuseStreams = true;
     status.stream.closeAll();
     await page.waitForFunction(() => document.querySelector('#feed-state')?.textContent === 'reconnecting');
-    feed.emit([ev('while-away')]);
+    emit(feed, [ev('while-away')]);
     expect(status.stream.clientCount()).toBe(0);
     refuseStreams = false;
 

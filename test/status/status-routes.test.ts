@@ -22,7 +22,14 @@ function room(appId: string, roomId: string, visible: string[], invisible: strin
   };
 }
 
-const ev = (userId: string, roomId = 'lobby', appId = 'app'): RoomEvent => ({ time: new Date(NOW).toISOString(), type: 'join', appId, roomId, userId, visibility: 'visible' });
+const ev = (userId: string, roomId = 'lobby', appId = 'app'): Omit<RoomEvent, 'id'> => ({ time: new Date(NOW).toISOString(), type: 'join', appId, roomId, userId, visibility: 'visible' });
+/** The store numbers committed events; these tests stand in for it (1, 2, 3, ... per feed). */
+const numbered = new WeakMap<object, number>();
+const emit = (feed: MemoryEventFeed, events: Omit<RoomEvent, 'id'>[]): void => {
+  let n = numbered.get(feed) ?? 0;
+  feed.emit(events.map((e) => ({ ...e, id: ++n })));
+  numbered.set(feed, n);
+};
 
 interface SseClient {
   res: IncomingMessage;
@@ -112,7 +119,7 @@ describe('status routes', () => {
   });
 
   it('GET /api/rooms/{appId}/{roomId} decodes the ids, 404s unknown rooms and 400s malformed escapes', async () => {
-    feed.emit([ev('u1'), ev('other', SLASHED), ev('u2')]);
+    emit(feed, [ev('u1'), ev('other', SLASHED), ev('u2')]);
     page.sample();
     const lobby = (await (await fetch(`${base}/api/rooms/app/lobby`)).json()) as Record<string, unknown>;
     expect(lobby).toMatchObject({ appId: 'app', roomId: 'lobby', totalUsers: 3, invisibleUsers: 1, members: { visible: ['u1', 'u2'], invisible: ['ghost'] } });
@@ -138,12 +145,12 @@ describe('status routes', () => {
   });
 
   it('streams only new events to a client without a cursor, each with an id line', async () => {
-    feed.emit([ev('before')]);
+    emit(feed, [ev('before')]);
     const client = await openStream(`${base}/api/events/stream`);
     expect(client.res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     await waitFor('preamble', () => (client.text().includes('id: 1\n\n') ? true : undefined));
     expect(client.text().startsWith('retry: 1500\nid: 1\n\n')).toBe(true);
-    feed.emit([ev('after')]);
+    emit(feed, [ev('after')]);
     await waitFor('live event', () => (client.ids().length === 1 ? true : undefined));
     expect(client.ids()).toEqual([2]);
     const data = /^data: (.*)$/m.exec(client.text())![1]!;
@@ -152,11 +159,11 @@ describe('status routes', () => {
   });
 
   it('resumes after Last-Event-ID (header or query), catching up in batches without gaps or repeats', async () => {
-    feed.emit(Array.from({ length: 10 }, (_, i) => ev(`u${i + 1}`)));
+    emit(feed, Array.from({ length: 10 }, (_, i) => ev(`u${i + 1}`)));
     const byHeader = await openStream(`${base}/api/events/stream`, { 'Last-Event-ID': '2' });
     const byQuery = await openStream(`${base}/api/events/stream?lastEventId=8`);
     await waitFor('catch-up', () => (byHeader.ids().length === 8 && byQuery.ids().length === 2 ? true : undefined));
-    feed.emit([ev('u11'), ev('u12')]);
+    emit(feed, [ev('u11'), ev('u12')]);
     await waitFor('live after catch-up', () => (byHeader.ids().length === 10 ? true : undefined));
     expect(byHeader.ids()).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     await waitFor('query client live', () => (byQuery.ids().length === 4 ? true : undefined));
@@ -166,7 +173,7 @@ describe('status routes', () => {
   });
 
   it('replays everything kept when the cursor is ahead of the feed (the feed started over)', async () => {
-    feed.emit([ev('u1'), ev('u2')]);
+    emit(feed, [ev('u1'), ev('u2')]);
     const client = await openStream(`${base}/api/events/stream`, { 'Last-Event-ID': '500' });
     await waitFor('replay', () => (client.ids().length === 2 ? true : undefined));
     expect(client.ids()).toEqual([1, 2]);
@@ -175,7 +182,7 @@ describe('status routes', () => {
 
   it('filters by room and app', async () => {
     const client = await openStream(`${base}/api/events/stream?room=lobby&appId=app`);
-    feed.emit([ev('x', 'stage'), ev('y', 'lobby', 'other-app'), ev('z', 'lobby')]);
+    emit(feed, [ev('x', 'stage'), ev('y', 'lobby', 'other-app'), ev('z', 'lobby')]);
     await waitFor('filtered event', () => (client.ids().length === 1 ? true : undefined));
     expect(client.ids()).toEqual([3]);
     client.close();
@@ -205,7 +212,7 @@ describe('status routes', () => {
     const big = 'x'.repeat(2000);
     let batches = 0;
     while (page.stream.clientCount() > 0 && batches < 5000) {
-      feed.emit(Array.from({ length: 50 }, () => ev(big)));
+      emit(feed, Array.from({ length: 50 }, () => ev(big)));
       batches++;
       await new Promise((r) => setImmediate(r));
     }

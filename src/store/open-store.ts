@@ -1,0 +1,22 @@
+import { resolve } from 'node:path';
+import type { Config } from '../config/schema';
+import { MemoryStore } from './memory-store';
+import { SqliteStore } from './sqlite-store';
+import type { StateStore } from './store';
+
+export interface OpenedStore {
+  store: StateStore;
+  /** A damaged database was moved here and a fresh one started. */
+  movedAside?: { from: string; to: string; reason: string };
+}
+
+/**
+ * Build the configured store. Throws ForeignFileError (touching nothing) when `state.file` holds
+ * something that is not a store of ours.
+ */
+export function openStore(state: Config['state'], now: () => number = Date.now): OpenedStore {
+  if (state.backend === 'memory') return { store: new MemoryStore(state.retention, now) };
+  const file = resolve(state.file);
+  const opened = SqliteStore.open(file, state.retention, now);
+  return { store: opened.store, movedAside: opened.movedAside && { from: file, ...opened.movedAside } };
+}

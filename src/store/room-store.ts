@@ -1,0 +1,205 @@
+import type { RoomSnapshot } from '../volc/room-online-users';
+import { diffMembership, EMPTY_MEMBERSHIP, Membership, MemberChange, membershipOf } from '../rooms/membership-diff';
+import { RoomEvent, roomKey } from '../rooms/room-event';
+import type { PollCommit, StateStore, StoredRoom } from './store';
+
+export interface RoomSpec {
+  appId: string;
+  roomId: string;
+  capacity?: number;
+}
+
+/** What sinks may read about a room (metrics at scrape time, a status page). */
+export interface RoomView {
+  readonly appId: string;
+  readonly roomId: string;
+  readonly capacity?: number;
+  /** undefined until the first successful poll. */
+  readonly exists?: boolean;
+  readonly totalUsers: number;
+  readonly totalInvisibleUsers: number;
+  /** Whether the last poll succeeded; undefined before the first poll ends. */
+  readonly up?: boolean;
+  readonly lastSuccessMs?: number;
+  readonly joins: number;
+  readonly leaves: number;
+  readonly visibilityChanges: number;
+  readonly pollFailures: number;
+  readonly invisibleTruncated: boolean;
+  readonly membership: Membership;
+  /** false until a baseline (first committed poll or loaded state) exists. */
+  readonly baselined: boolean;
+}
+
+type RoomState = { -readonly [K in keyof RoomView]: RoomView[K] };
+
+export interface ApplyResult {
+  events: RoomEvent[];
+  /** The invisible list was shorter than TotalInvisibleUser (invisible leaves withheld). */
+  truncated: boolean;
+}
+
+/**
+ * Per-room state: the in-memory view of the rooms (metrics read it at scrape time) in front of the
+ * durable StateStore. A poll's result is committed to the StateStore first (member changes and events in
+ * one transaction); only then does the view move ahead, so after a failed commit the next poll diffs
+ * against what was committed. A room that is not (or no longer) configured is ignored, so a poll that
+ * finishes after a reload removed its room changes nothing.
+ */
+export class RoomStore {
+  private readonly rooms = new Map<string, RoomState>();
+  /** Rooms added since the last loadPending(): their committed baseline (if any) is not read yet. */
+  private readonly pending = new Set<string>();
+
+  constructor(private readonly state: StateStore) {}
+
+  /** Make the configured set exactly `specs`, keeping the state of rooms that stay. */
+  setRooms(specs: readonly RoomSpec[]): { added: number; removed: number } {
+    const wanted = new Map(specs.map((s) => [roomKey(s.appId, s.roomId), s]));
+    let removed = 0;
+    for (const key of this.rooms.keys()) {
+      if (!wanted.has(key)) {
+        this.rooms.delete(key);
+        this.pending.delete(key);
+        removed++;
+      }
+    }
+    let added = 0;
+    for (const [key, spec] of wanted) {
+      const existing = this.rooms.get(key);
+      if (existing) {
+        existing.capacity = spec.capacity;
+      } else {
+        this.rooms.set(key, freshRoom(spec));
+        this.pending.add(key);
+        added++;
+      }
+    }
+    // Housekeeping only: a stale row for a removed room is harmless, so a failure here is not surfaced.
+    if (removed > 0) this.state.retainRooms(new Set(wanted.keys())).catch(() => undefined);
+    return { added, removed };
+  }
+
+  get(appId: string, roomId: string): RoomView | undefined {
+    return this.rooms.get(roomKey(appId, roomId));
+  }
+
+  views(): IterableIterator<RoomView> {
+    return this.rooms.values();
+  }
+
+  size(): number {
+    return this.rooms.size;
+  }
+
+  /**
+   * Commit a successful poll, then move the view ahead. Resolves with the committed events (with ids);
+   * rejects with the StateStore's error when the commit failed, leaving the view untouched.
+   */
+  async applySuccess(ref: { appId: string; roomId: string }, snap: RoomSnapshot, nowMs: number): Promise<ApplyResult> {
+    const room = this.rooms.get(roomKey(ref.appId, ref.roomId));
+    if (!room) return { events: [], truncated: false };
+    const truncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
+    const next = snap.exists ? membershipOf(snap.visible, snap.invisible) : EMPTY_MEMBERSHIP;
+    const exists = snap.exists;
+    const totalUsers = snap.exists ? snap.totalUsers : 0;
+    const totalInvisibleUsers = snap.exists ? snap.totalInvisibleUsers : 0;
+
+    let membership = next;
+    let changes: MemberChange[] = [];
+    const commit: PollCommit = { appId: room.appId, roomId: room.roomId, exists, totalUsers, totalInvisibleUsers, lastSuccessMs: nowMs, changes, events: [] };
+    if (room.baselined) {
+      const diff = diffMembership(room.membership, next, truncated ? { totalInvisible: snap.totalInvisibleUsers } : undefined);
+      membership = diff.membership;
+      changes = diff.changes;
+      const time = new Date(nowMs).toISOString();
+      commit.changes = changes;
+      commit.events = changes.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility }));
+    } else {
+      commit.baseline = { visible: [...next.visible], invisible: [...next.invisible] };
+    }
+    // An unchanged room writes nothing: at steady state most polls cost no I/O at all.
+    const unchanged = room.baselined && changes.length === 0 && room.exists === exists && room.totalUsers === totalUsers && room.totalInvisibleUsers === totalInvisibleUsers;
+    const events = unchanged ? [] : await this.state.commitPoll(commit);
+
+    // A reload may have removed (or removed and re-added) the room while the commit ran.
+    if (this.rooms.get(roomKey(ref.appId, ref.roomId)) !== room) return { events, truncated };
+    room.membership = membership;
+    room.baselined = true;
+    for (const e of events) {
+      if (e.type === 'join') room.joins++;
+      else if (e.type === 'leave') room.leaves++;
+      else room.visibilityChanges++;
+    }
+    room.exists = exists;
+    room.totalUsers = totalUsers;
+    room.totalInvisibleUsers = totalInvisibleUsers;
+    room.invisibleTruncated = truncated;
+    room.up = true;
+    room.lastSuccessMs = nowMs;
+    return { events, truncated };
+  }
+
+  /** A failed poll changes nothing but the room's health. */
+  applyFailure(ref: { appId: string; roomId: string }): void {
+    const room = this.rooms.get(roomKey(ref.appId, ref.roomId));
+    if (!room) return;
+    room.up = false;
+    room.pollFailures++;
+  }
+
+  /**
+   * Read the committed baseline of every room added since the last call (at start: every room), so the
+   * first poll after a restart, or of a room that comes back, reports what changed meanwhile. A room
+   * already polled is left alone. Resolves with how many were restored; on a read failure the rooms not
+   * yet read stay pending (the caller may try again; a poll before that makes a fresh baseline).
+   */
+  async loadPending(): Promise<number> {
+    const found: StoredRoom[] = [];
+    for (const key of [...this.pending]) {
+      const room = this.rooms.get(key);
+      if (room && !room.baselined) {
+        const stored = await this.state.loadRoom(room.appId, room.roomId);
+        if (stored) found.push(stored);
+      }
+      this.pending.delete(key);
+    }
+    return this.restore(found);
+  }
+
+  private restore(saved: readonly StoredRoom[]): number {
+    let restored = 0;
+    for (const s of saved) {
+      const room = this.rooms.get(roomKey(s.appId, s.roomId));
+      if (!room || room.baselined) continue;
+      room.membership = membershipOf(s.visible, s.invisible);
+      room.baselined = true;
+      room.exists = s.exists;
+      room.totalUsers = s.totalUsers;
+      room.totalInvisibleUsers = s.totalInvisibleUsers;
+      room.lastSuccessMs = s.lastSuccessMs;
+      restored++;
+    }
+    return restored;
+  }
+}
+
+function freshRoom(spec: RoomSpec): RoomState {
+  return {
+    appId: spec.appId,
+    roomId: spec.roomId,
+    capacity: spec.capacity,
+    exists: undefined,
+    totalUsers: 0,
+    totalInvisibleUsers: 0,
+    up: undefined,
+    lastSuccessMs: undefined,
+    joins: 0,
+    leaves: 0,
+    visibilityChanges: 0,
+    pollFailures: 0,
+    invisibleTruncated: false,
+    membership: EMPTY_MEMBERSHIP,
+    baselined: false,
+  };
+}
