@@ -126,6 +126,6 @@ export const PROFILES: Record<ProfileName, Profile> = {
     scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
     status: { roomCounts: [100], qps: 35, warmup: 1, requests: 2, pageLoads: 1 },
-    store: { qps: 35, rooms: 5, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 0, measureS: 0.5 },
+    store: { qps: 35, rooms: 5, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 0, measureS: 1.5 },
   },
 };

@@ -25,6 +25,8 @@ export interface ServerHandlers {
   /** A TCP connection was accepted / (over TLS) its handshake completed. */
   connection?(): void;
   tlsHandshake?(): void;
+  /** A connection ended (either side closed it). */
+  connectionClosed?(): void;
 }
 
 /** PEM certificate chain and key: the simulator then serves HTTPS, like the real API. */
@@ -73,7 +75,10 @@ export class SimHttpServer {
     this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        handlers.connectionClosed?.();
+      });
       handlers.connection?.();
     });
     if (tls) this.server.on('secureConnection', () => handlers.tlsHandshake?.());

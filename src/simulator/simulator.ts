@@ -116,6 +116,7 @@ export class Simulator {
       latencyMs: () => this.faultSettings.latencyMs,
       connection: () => this.statsRecorder.connection(),
       tlsHandshake: () => this.statsRecorder.tlsHandshake(),
+      connectionClosed: () => this.statsRecorder.connectionClosed(),
     }, opts.tls);
   }
 

@@ -20,6 +20,8 @@ export interface SimStats {
   connections: number;
   /** Completed TLS handshakes (0 over plain HTTP); a client that reuses connections adds none per request. */
   tlsHandshakes: number;
+  /** Connections that ended, by either side (a client whose idle sockets time out closes them between cycles). */
+  connectionsClosed: number;
 }
 
 export class StatsRecorder {
@@ -30,6 +32,7 @@ export class StatsRecorder {
   private served = 0;
   private connections = 0;
   private tlsHandshakes = 0;
+  private connectionsClosed = 0;
   private readonly faults = new Map<FaultKind, number>();
   private readonly peak = new PeakWindow(1000);
 
@@ -63,6 +66,10 @@ export class StatsRecorder {
     this.tlsHandshakes++;
   }
 
+  connectionClosed(): void {
+    this.connectionsClosed++;
+  }
+
   snapshot(): SimStats {
     return {
       requests: this.requests,
@@ -77,6 +84,7 @@ export class StatsRecorder {
       served: this.served,
       connections: this.connections,
       tlsHandshakes: this.tlsHandshakes,
+      connectionsClosed: this.connectionsClosed,
     };
   }
 }

@@ -68,11 +68,13 @@ describe('daemon against the simulator over TLS', () => {
     expect(end.throttled).toBe(atReady.throttled);
     expect(text).not.toMatch(/^rtc_api_requests_total\{action="GetRoomOnlineUsers",code="ConnectionError"\}/m);
 
-    // One handshake per socket, and the sockets of the first cycle serve the later ones. With Node's
-    // default 5 s idle timeout, each cycle that starts more than 5 s after the previous one ended opens
-    // new ones (at least two of these three cycles).
+    // One handshake per socket, and the sockets of the first cycle serve the later ones: none is closed
+    // between cycles. With Node's default 5 s idle timeout, each cycle that starts more than 5 s after the
+    // previous one ended finds its sockets closed and opens new ones. (A loaded machine may still open an
+    // extra socket when two requests overlap; that is concurrency, not a lost connection.)
     expect(end.tlsHandshakes).toBe(end.connections);
-    expect(end.tlsHandshakes - atReady.tlsHandshakes).toBeLessThanOrEqual(1);
+    expect(end.connectionsClosed).toBe(0);
+    expect(end.tlsHandshakes - atReady.tlsHandshakes).toBeLessThanOrEqual(2);
     expect(end.tlsHandshakes).toBeLessThan(end.requests / 4);
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import { DEMO_CREDENTIALS, Simulator, demoCalls, demoRooms } from '../../src/sim
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
 import { describeWithRequirements, executable, fileRequirement } from '../support/required-tools';
 import { DAEMON_CLI, repoPath } from '../support/repo-paths';
+import { waitFor } from '../support/wait-for';
 import { loadDashboards, queriesOf } from './helpers/dashboard-queries';
 import { monitorTestConfig } from './helpers/monitor-test-config';
 import { metricNamesIn } from './helpers/promql-names';
@@ -28,9 +29,13 @@ describeWithRequirements(
       const endpoint = await sim.start();
       const config = monitorTestConfig(repoPath('config', 'compose', 'monitor-simulator.yaml'), { endpoint });
       daemon = await startDaemon({ config: { ...config, events: { log: false } }, credentials: DEMO_CREDENTIALS });
-      const res = await fetch(`${daemon.url}/metrics`);
-      expect(res.status).toBe(200);
-      exposition = await res.text();
+      // Ready means the first poll cycle is done; the first discovery pass runs beside it and may end later.
+      exposition = await waitFor('a completed discovery pass in /metrics', async () => {
+        const res = await fetch(`${daemon!.url}/metrics`);
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        return text.includes('rtc_discovery_last_success_timestamp_seconds{') ? text : undefined;
+      });
     }, 30_000);
 
     afterAll(async () => {
