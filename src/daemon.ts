@@ -7,7 +7,8 @@ import { HttpServer } from './http/server';
 import type { Logger } from './logger';
 import { EventSink, RoomPoller } from './polling/room-poller';
 import { AdaptiveRate } from './ratelimit/adaptive-rate';
-import { SlidingWindowLimiter } from './ratelimit/limiter';
+import { AlwaysLeader, Leadership } from './cluster/leadership';
+import { RateLimiter, SlidingWindowLimiter } from './ratelimit/limiter';
 import { MAX_QPS } from './config/schema';
 import { roomKey } from './rooms/room-event';
 import { RoomStore } from './rooms/room-store';
@@ -35,6 +36,10 @@ export interface DaemonDeps {
   /** Flush/close the event sinks within a deadline at shutdown. */
   closeSinks(deadlineMs: number): Promise<void>;
   version: string;
+  /** Polls run only while this says so; default: a single process, always the leader. */
+  leadership?: Leadership;
+  /** The shared limiter (cluster mode: in Redis); default: the in-process sliding window. */
+  makeLimiter?(rate: AdaptiveRate): RateLimiter & { close(): void };
 }
 
 /**
@@ -46,7 +51,8 @@ export class Daemon {
   private config: Config;
   private rooms: RoomRef[] = [];
   private readonly rate: AdaptiveRate;
-  private readonly limiter: SlidingWindowLimiter;
+  private readonly limiter: RateLimiter & { close(): void };
+  private readonly leadership: Leadership;
   private readonly poller: RoomPoller;
   private readonly scheduler: CycleScheduler;
   private readonly server: HttpServer;
@@ -66,7 +72,8 @@ export class Daemon {
     setMaxListeners(0, this.inFlight.signal);
     this.periodSeconds = schedulePeriodSeconds(config.schedule);
     this.rate = new AdaptiveRate(config.rateLimit.qps, config.rateLimit.minQps);
-    this.limiter = new SlidingWindowLimiter(deps.monotonic, this.rate, MAX_QPS);
+    this.leadership = deps.leadership ?? new AlwaysLeader();
+    this.limiter = deps.makeLimiter?.(this.rate) ?? new SlidingWindowLimiter(deps.monotonic, this.rate, MAX_QPS);
     this.poller = new RoomPoller({
       api: deps.makeApi(config),
       limiter: this.limiter,
@@ -92,6 +99,7 @@ export class Daemon {
       },
       deps.monotonic,
       deps.logger,
+      () => this.leadership.isLeader(),
     );
     this.server = new HttpServer(
       {
@@ -131,6 +139,12 @@ export class Daemon {
     const address = await this.server.listen(this.config.server.host, this.config.server.port);
     this.deps.metrics.reloadOk.set(1);
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
+    this.leadership.onChange((role) => {
+      if (role === 'leader') this.scheduler.tick(); // a new leader polls at once, not at the next tick
+      // A standby is ready: it serves its own metrics and is ready to take over.
+      if (role === 'standby' && !this.ready && !this.stopping) this.ready = true;
+    });
+    this.leadership.start();
     this.scheduler.start(true);
     if (this.deps.state) {
       this.stateTimer = setInterval(() => void this.saveState(), this.config.state.saveIntervalMs);
@@ -201,6 +215,7 @@ export class Daemon {
       this.inFlight.abort();
       await cycleDone;
     }
+    await this.leadership.stop(); // no cycle runs any more: hand the lease to a standby at once
     await this.deps.closeSinks(Math.max(deadline, this.deps.monotonic.now() + 1000));
     await this.saving; // a periodic save may be under way; then write the final state
     await this.saveState();

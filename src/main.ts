@@ -1,5 +1,8 @@
 import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
+import { FencedSink } from './cluster/fenced-sink';
+import { AlwaysLeader } from './cluster/leadership';
+import { buildRedisCluster } from './cluster/redis-cluster';
 import { ConfigError, loadConfigFile } from './config/load';
 import type { Config } from './config/schema';
 import { Daemon } from './daemon';
@@ -9,6 +12,7 @@ import { CronTicker } from './scheduler/ticker';
 import { EventFanout } from './sinks/event-fanout';
 import { EventFileSink } from './sinks/event-file-sink';
 import { EventLogSink } from './sinks/event-log-sink';
+import { ClusterMetrics } from './sinks/cluster-metrics';
 import { Metrics } from './sinks/metrics';
 import { WebhookSink } from './sinks/webhook-sink';
 import { loadState, saveState } from './state/state-file';
@@ -17,6 +21,7 @@ import { VolcClient } from './volc/client';
 import { Credentials, credentialsFromEnv } from './volc/credentials';
 
 export const ENV_WEBHOOK_SECRET = 'RTC_WEBHOOK_SECRET';
+export const ENV_REDIS_PASSWORD = 'RTC_REDIS_PASSWORD';
 
 /**
  * Wiring only: load the environment and config, build the real objects, connect them, handle signals.
@@ -39,15 +44,23 @@ export async function runDaemon(configPath: string): Promise<number> {
   }
 
   const version = packageVersion();
+  // Cluster mode: a leader lease and a shared limiter in Redis; otherwise a single process is always the leader.
+  const cluster = config.cluster ? buildRedisCluster(config.cluster, { password: process.env[ENV_REDIS_PASSWORD] || undefined, logger, monotonic: monotonicClock }) : undefined;
+  const leadership = cluster?.lease ?? new AlwaysLeader();
   // The metrics read live values from the daemon built below; they are only read at scrape time, after it exists.
   const metrics = new Metrics({
-    rooms: () => daemon.store.views(),
+    // Only the replica that holds the room state exports it, so sum() across replicas does not double.
+    rooms: () => (leadership.ownsRoomSeries() ? daemon.store.views() : []),
     roomCount: () => daemon.store.size(),
     configuredQps: () => daemon.configuredQps(),
     effectiveQps: () => daemon.effectiveQps(),
     pollIntervalSeconds: () => daemon.pollIntervalSeconds(),
     version,
   });
+
+  const clusterMetrics = cluster
+    ? new ClusterMetrics(metrics.registry, { leader: () => cluster.lease.isLeader(), token: () => cluster.lease.lastToken(), acquisitions: () => cluster.lease.acquisitions(), redisUp: () => cluster.lease.redisUp() })
+    : undefined;
 
   let sinks: ReturnType<typeof buildSinks>;
   try {
@@ -61,13 +74,17 @@ export async function runDaemon(configPath: string): Promise<number> {
     clock: systemClock,
     monotonic: monotonicClock,
     metrics,
-    sink: new EventFanout(
-      sinks.list,
-      (events) => metrics.eventsEmitted(events),
-      (name, err) => {
-        metrics.sinkError(name);
-        logger.error({ sink: name, err }, 'event sink failed');
-      },
+    sink: new FencedSink(
+      new EventFanout(
+        sinks.list,
+        (events) => metrics.eventsEmitted(events),
+        (name, err) => {
+          metrics.sinkError(name);
+          logger.error({ sink: name, err }, 'event sink failed');
+        },
+      ),
+      leadership,
+      (events) => clusterMetrics?.withheld(events),
     ),
     makeApi: (cfg) =>
       new VolcClient(
@@ -79,6 +96,8 @@ export async function runDaemon(configPath: string): Promise<number> {
     state: config.state.file ? stateHooks(config.state.file, logger, metrics) : undefined,
     closeSinks: sinks.close,
     version,
+    leadership,
+    makeLimiter: cluster ? (rate) => cluster.makeLimiter(rate, credentials.accessKeyId, 'GetRoomOnlineUsers') : undefined,
   });
 
   const stopped = new Promise<number>((resolve) => {
@@ -89,7 +108,10 @@ export async function runDaemon(configPath: string): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'signal received');
       daemon.shutdown().then(
-        () => resolve(0),
+        async () => {
+          await cluster?.close();
+          resolve(0);
+        },
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
           resolve(1);

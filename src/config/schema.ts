@@ -81,6 +81,32 @@ const shutdown = z
   })
   .prefault({});
 
+/**
+ * Replicas: present = cluster mode (leader lease, shared rate limit in Redis); absent = one process.
+ * The URL may carry a password (redis://:pass@host): it is never logged; prefer env RTC_REDIS_PASSWORD.
+ */
+const cluster = z
+  .strictObject({
+    redis: z.strictObject({
+      url: z
+        .string()
+        .refine((s) => URL.canParse(s) && /^rediss?:$/.test(new URL(s).protocol), 'must be a redis:// or rediss:// URL'),
+      keyPrefix: z.string().min(1, 'must be a non-empty string').default('rtc-room-monitor:'),
+      connectTimeoutMs: positiveInt.max(60_000).default(5000),
+      /** A command (lease renewal, permit) that takes longer counts as failed. */
+      commandTimeoutMs: positiveInt.max(60_000).default(1000),
+    }),
+    /** A standby takes over at most this long after the leader dies or is cut off. */
+    failoverSeconds: z.number().min(1, 'must be >= 1').max(600, 'must be <= 600').default(10),
+  })
+  .superRefine((c, ctx) => {
+    // A renewal that may take as long as the lease renewal interval could cost the leader its lease.
+    const renewMs = (c.failoverSeconds * 1000 * 0.7) / 3;
+    if (c.redis.commandTimeoutMs >= renewMs) {
+      ctx.addIssue({ code: 'custom', path: ['redis', 'commandTimeoutMs'], message: `must be < ${Math.floor(renewMs)} (the lease renewal interval for cluster.failoverSeconds ${c.failoverSeconds})` });
+    }
+  });
+
 /** Ids are strings; an unquoted YAML number is accepted when it is an exact integer. */
 const id = z.union([
   nonEmpty,
@@ -109,6 +135,7 @@ export const configSchema = z
     events,
     state,
     shutdown,
+    cluster: cluster.optional(),
     rooms: z.array(room).min(1, 'must list at least one room'),
   })
   .superRefine((cfg, ctx) => {
@@ -131,3 +158,4 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type RoomConfig = Config['rooms'][number];
 export type WebhookConfig = NonNullable<Config['events']['webhook']>;
+export type ClusterConfig = NonNullable<Config['cluster']>;

@@ -9,8 +9,12 @@ import type { RateLimiter } from './limiter';
  * The script reads the time from the Redis server (TIME), never from a replica, so replicas whose clocks
  * disagree still share one window. Start times live in a sorted set (score = server microseconds); a
  * start is granted when fewer than `limit` starts fall in the last WINDOW_US, else the script answers how
- * long until the oldest counted start leaves the window. Scripts that call TIME and then write are
- * replicated by effects, the default since Redis 5.
+ * long until the oldest counted start leaves the window. Starts are also paced, one every window/limit on
+ * a schedule kept in Redis (as in start-window.ts: a late start does not push the schedule back), so
+ * the vendor sees a smooth stream: a burst of qps permits at once leaves the process over tens of
+ * milliseconds (signing, sockets, a busy event loop) and its stragglers then share a rolling second
+ * with the next burst (measured: 9 arrivals in a second at qps 6 without pacing). Scripts that call
+ * TIME and then write are replicated by effects, the default since Redis 5.
  *
  * The window is 1000 ms plus a guard, as in start-window.ts, but wider: replicas on different hosts reach
  * Redis and the vendor over different paths, so the moment a permit is granted and the moment the request
@@ -19,20 +23,28 @@ import type { RateLimiter } from './limiter';
 export const CLUSTER_GUARD_MS = 25;
 const WINDOW_US = (1000 + CLUSTER_GUARD_MS) * 1000;
 
+// KEYS[1]: sorted set of start times; KEYS[2]: the pacing schedule's next slot. ARGV: limit, window µs, member.
 const ACQUIRE_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local gap = window / limit
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
-if count < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) * 2)
-  return {1, tostring(now)}
+local wait = 0
+if count >= limit then
+  local blocking = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+  wait = tonumber(blocking[2]) + window - now
 end
-local blocking = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
-return {0, tostring(tonumber(blocking[2]) + window - now)}
+local nextSlot = tonumber(redis.call('GET', KEYS[2]) or '0')
+if nextSlot - now > wait then wait = nextSlot - now end
+if wait > 0 then return {0, tostring(math.ceil(wait))} end
+if now - nextSlot < gap then nextSlot = nextSlot + gap else nextSlot = now + gap end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) * 2)
+redis.call('SET', KEYS[2], tostring(math.floor(nextSlot)), 'PX', math.ceil(window / 1000) * 2)
+return {1, tostring(now)}
 `;
 
 /** Redis could not be asked: no permit can be proven, so none is given (the poll is skipped, not failed). */
@@ -124,7 +136,7 @@ export class RedisLimiter implements RateLimiter {
         const limit = Math.max(1, Math.floor(this.o.rate.current()));
         let reply: [number, string];
         try {
-          reply = (await this.o.redis.eval(ACQUIRE_LUA, 1, this.o.key, limit, WINDOW_US, `${this.o.id}:${this.seq++}`)) as [number, string];
+          reply = (await this.o.redis.eval(ACQUIRE_LUA, 2, this.o.key, `${this.o.key}:next`, limit, WINDOW_US, `${this.o.id}:${this.seq++}`)) as [number, string];
         } catch (err) {
           // Every waiter would fail the same way; the next cycle asks again.
           this.rejectAll(new LimiterUnavailableError(err instanceof Error ? err.message : String(err)));

@@ -26,6 +26,8 @@ export class CycleScheduler {
     private readonly observer: CycleObserver,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Cycles run only while this says yes (leadership); a tick while it says no is simply not a cycle. */
+    private readonly gate: () => boolean = () => true,
   ) {}
 
   /** Start ticking; with `runNow` a first cycle starts immediately rather than at the first tick. */
@@ -43,7 +45,7 @@ export class CycleScheduler {
   }
 
   tick(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.gate()) return;
     if (this.running) {
       this.pending = true;
       this.observer.overrun(1);
@@ -77,6 +79,6 @@ export class CycleScheduler {
       }
       const ended = this.clock.now();
       this.observer.cycleDone((ended - started) / 1000);
-    } while (this.pending && !this.stopped);
+    } while (this.pending && !this.stopped && this.gate());
   }
 }
