@@ -54,7 +54,7 @@ describeWithRequirements('cluster mode (replicas on Redis)', [redisServer], () =
   let redis: RedisProcess;
   let sim: Simulator;
   let endpoint: string;
-  let replicas: RunningDaemon[] = [];
+  const replicas: RunningDaemon[] = [];
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rtc-cluster-'));
