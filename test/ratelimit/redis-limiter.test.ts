@@ -1,5 +1,5 @@
 import { isAbortError, monotonicClock } from '../../src/clock';
-import { LimiterUnavailableError, RedisLimiter } from '../../src/ratelimit/redis-limiter';
+import { CLUSTER_GUARD_MS, LimiterUnavailableError, RedisLimiter } from '../../src/ratelimit/redis-limiter';
 import { describeWithRequirements } from '../support/required-tools';
 import { RedisProcess, redisServer } from '../support/redis-process';
 
@@ -63,6 +63,10 @@ describeWithRequirements('RedisLimiter against a real redis-server', [redisServe
     // It is a cap, not a trickle: the first second is used in full.
     expect(maxInAnySecond(grants)).toBe(qps);
     for (const order of orders) expect(order).toEqual([...Array(perReplica).keys()]);
+    // Spaced, not bursty: consecutive starts (whichever replica) are at least window / qps apart.
+    const sorted = [...grants].sort((x, y) => x - y);
+    const gaps = sorted.slice(1).map((g, i) => g - sorted[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(Math.floor(((1000 + CLUSTER_GUARD_MS) * 1000) / qps));
     // Fair enough across replicas: after the first second, nobody waits for the others to drain their queues.
     const order = byReplica.map((id, i) => ({ id, us: grants[i]! })).sort((x, y) => x.us - y.us);
     const secondWindow = new Set(order.slice(qps, 2 * qps).map((g) => g.id));
