@@ -20,6 +20,8 @@ describe('alert rules', () => {
       [
         'RtcApiErrorRatioHigh',
         'RtcApiThrottled',
+        'RtcClusterNoLeader',
+        'RtcClusterSplitBrain',
         'RtcMonitorAbsent',
         'RtcMonitorDown',
         'RtcRoomDataStale',
