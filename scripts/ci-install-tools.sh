@@ -5,6 +5,7 @@
 #   prometheus, promtool   package prometheus              (2.42 on Debian 12)
 #   amtool                 package prometheus-alertmanager
 #   docker-compose         package docker-compose          (1.29; validates the compose file only, no engine)
+#   redis-server           package redis-server            (the cluster tests start their own, on loopback)
 #
 # --no-install-recommends keeps docker-compose from pulling in the Docker engine (docker.io), and the
 # prometheus package from pulling in node-exporter.
@@ -14,9 +15,10 @@ need=""
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need="$need prometheus"
 command -v amtool >/dev/null 2>&1 || need="$need prometheus-alertmanager"
 command -v docker-compose >/dev/null 2>&1 || need="$need docker-compose"
+command -v redis-server >/dev/null 2>&1 || need="$need redis-server"
 
 if [ -z "$need" ]; then
-  echo "ci-install-tools: prometheus, promtool, amtool and docker-compose are already installed"
+  echo "ci-install-tools: prometheus, promtool, amtool, docker-compose and redis-server are already installed"
   exit 0
 fi
 
