@@ -178,7 +178,7 @@ export class Daemon {
       this.periodSeconds = schedulePeriodSeconds(next.schedule);
       this.scheduler.replaceTicker(this.deps.makeTicker(next.schedule));
     }
-    const restartOnly = (['server', 'events', 'state', 'shutdown'] as const).filter(
+    const restartOnly = (['server', 'events', 'state', 'shutdown', 'cluster'] as const).filter(
       (k) => JSON.stringify(prev[k]) !== JSON.stringify(next[k]),
     );
     if (restartOnly.length > 0) {

@@ -13,8 +13,9 @@ import type { RateLimiter } from './limiter';
  * apart (the next slot is kept in Redis), so the vendor sees a smooth stream. Unlike start-window.ts, a
  * late start does push the schedule back: between the server's grant and the request's arrival at the
  * vendor lie a Redis reply, the client's event loop, signing and a socket, and these vary by tens of
- * milliseconds on a busy host. Measured with the simulator at qps 6: bursts gave 9 arrivals in a
- * rolling second, a catching-up schedule 8, strict spacing at most 7 (qps + 1), at ~3 % throughput.
+ * milliseconds on a busy host. Seen in test/integration/cluster.test.ts at qps 6 on a loaded 2-core
+ * machine: bursts gave 9 arrivals in a rolling second, a catching-up schedule 8, strict spacing at most
+ * 7 (qps + 1). The cost: starts are at least 1025/qps ms apart, 2.5 % below qps, plus timer lag.
  * Scripts that call TIME and then write are replicated by effects, the default since Redis 5.
  *
  * The window is 1000 ms plus a guard, as in start-window.ts, but wider: replicas on different hosts reach
