@@ -10,6 +10,7 @@
 #   chromium               package chromium                (the status page's browser tests, via playwright-core)
 #   g++, make, python3     packages g++ make python3       (build better-sqlite3's native module in `npm ci`
 #                                                           when no prebuilt binary can be downloaded)
+#   redis-server           package redis-server            (the cluster tests start their own, on loopback)
 #
 # --no-install-recommends keeps docker-compose from pulling in the Docker engine (docker.io), and the
 # prometheus package from pulling in node-exporter.
@@ -25,9 +26,10 @@ command -v openssl >/dev/null 2>&1 || need="$need openssl"
 command -v g++ >/dev/null 2>&1 || need="$need g++"
 command -v make >/dev/null 2>&1 || need="$need make"
 command -v python3 >/dev/null 2>&1 || need="$need python3"
+command -v redis-server >/dev/null 2>&1 || need="$need redis-server"
 
 if [ -z "$need" ]; then
-  echo "ci-install-tools: prometheus, promtool, amtool, docker-compose, openssl, chromium and a C++ toolchain are already installed"
+  echo "ci-install-tools: prometheus, promtool, amtool, docker-compose, openssl, chromium, redis-server and a C++ toolchain are already installed"
   exit 0
 fi
 

@@ -10,6 +10,8 @@ import { AccountSettings, accountSettings, resolveAccount } from './accounts/acc
 import { eventsApi } from './http/events-api';
 import { RoomStore } from './store/room-store';
 import type { StateStore } from './store/store';
+import { AlwaysLeader, Leadership } from './cluster/leadership';
+import type { LimiterFactory } from './accounts/account-pool';
 import { CycleScheduler } from './scheduler/cycle-scheduler';
 import { RoomRegistry } from './discovery/room-registry';
 import { PollCycle } from './polling/poll-cycle';
@@ -48,6 +50,10 @@ export interface DaemonDeps {
   http?: Omit<HttpServerOptions, 'limits'>;
   /** Extra HTTP routes (the status page); see HttpHandlers.routes. */
   routes?: HttpHandlers['routes'];
+  /** Polls run only while this says so; default: a single process, always the leader. */
+  leadership?: Leadership;
+  /** The shared limiters (cluster mode: in Redis); default: in-process sliding windows. */
+  makeLimiter?: LimiterFactory;
 }
 
 /**
@@ -62,6 +68,7 @@ export class Daemon {
   private readonly accounts: AccountPool;
   private readonly cycle: PollCycle;
   private readonly discovery: DiscoveryManager;
+  private readonly leadership: Leadership;
   private readonly scheduler: CycleScheduler;
   private readonly server: HttpServer;
   private readonly inFlight = new AbortController();
@@ -81,7 +88,9 @@ export class Daemon {
     // Every in-flight request and backoff sleep listens on this one signal; more than 10 is normal here.
     setMaxListeners(0, this.inFlight.signal);
     this.periodSeconds = schedulePeriodSeconds(config.schedule);
+    this.leadership = deps.leadership ?? new AlwaysLeader();
     this.accounts = new AccountPool(accountSettings(config), {
+      makeLimiter: deps.makeLimiter,
       monotonic: deps.monotonic,
       makeApi: (account) => deps.makeApi(account),
       makePoller: (account, parts) =>
@@ -129,6 +138,7 @@ export class Daemon {
       },
       deps.monotonic,
       deps.logger,
+      () => this.leadership.isLeader(),
     );
     this.server = new HttpServer(
       {
@@ -184,6 +194,12 @@ export class Daemon {
     this.deps.metrics.reloadOk.set(1);
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
     this.discovery.apply(this.config);
+    this.leadership.onChange((role) => {
+      if (role === 'leader') this.scheduler.tick(); // a new leader polls at once, not at the next tick
+      // A standby is ready: it serves its own metrics and is ready to take over.
+      if (role === 'standby' && !this.ready && !this.stopping) this.ready = true;
+    });
+    this.leadership.start();
     this.scheduler.start(true);
     this.deps.logger.info(
       { host: address.address, port: address.port, rooms: this.registry.activeCount(), qps: this.config.rateLimit.qps, schedule: this.config.schedule, endpoint: this.config.api.endpoint },
@@ -227,7 +243,7 @@ export class Daemon {
       this.periodSeconds = schedulePeriodSeconds(next.schedule);
       this.scheduler.replaceTicker(this.deps.makeTicker(next.schedule));
     }
-    const restartOnly = (['server', 'events', 'state', 'shutdown'] as const).filter(
+    const restartOnly = (['server', 'events', 'state', 'shutdown', 'cluster'] as const).filter(
       (k) => JSON.stringify(prev[k]) !== JSON.stringify(next[k]),
     );
     if (restartOnly.length > 0) {
@@ -264,6 +280,7 @@ export class Daemon {
       this.inFlight.abort();
       await cycleDone;
     }
+    await this.leadership.stop(); // no cycle runs any more: hand the lease to a standby at once
     await this.deps.closeSinks(Math.max(deadline, this.deps.monotonic.now() + 1000));
     await this.server.close();
     await this.deps.state.close().catch((err: unknown) => logger.error({ err }, 'closing the state store failed'));

@@ -1,6 +1,9 @@
 import { dirname, resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
+import { FencedSink } from './cluster/fenced-sink';
+import { AlwaysLeader } from './cluster/leadership';
+import { buildRedisCluster } from './cluster/redis-cluster';
 import { loadConfigWithCa } from './config/ca-file';
 import { ConfigError } from './config/load';
 import type { Config } from './config/schema';
@@ -15,6 +18,7 @@ import { CronTicker, schedulePeriodSeconds } from './scheduler/ticker';
 import { EventFanout } from './sinks/event-fanout';
 import { EventFileSink } from './sinks/event-file-sink';
 import { EventLogSink } from './sinks/event-log-sink';
+import { ClusterMetrics } from './sinks/cluster-metrics';
 import { Metrics } from './sinks/metrics';
 import { DiscoveryMetrics } from './sinks/discovery-metrics';
 import { LogDelivery } from './sinks/log-delivery';
@@ -33,6 +37,7 @@ import { accountCredentials } from './accounts/account-credentials';
 import { ApiAgentCache, idleTimeoutFor } from './volc/http-agent';
 
 export const ENV_WEBHOOK_SECRET = 'RTC_WEBHOOK_SECRET';
+export const ENV_REDIS_PASSWORD = 'RTC_REDIS_PASSWORD';
 
 /** Command-line options of `run` beyond the config file. */
 export interface RunOptions {
@@ -73,14 +78,22 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   }
 
   const version = packageVersion();
+  // Cluster mode: a leader lease and a shared limiter in Redis; otherwise a single process is always the leader.
+  const cluster = config.cluster ? buildRedisCluster(config.cluster, { password: process.env[ENV_REDIS_PASSWORD] || undefined, logger, monotonic: monotonicClock }) : undefined;
+  const leadership = cluster?.lease ?? new AlwaysLeader();
   // The metrics read live values from the daemon built below; they are only read at scrape time, after it exists.
   const metrics = new Metrics({
-    rooms: () => daemon.store.views(),
+    // Only the replica that holds the room state exports it, so sum() across replicas does not double.
+    rooms: () => (leadership.ownsRoomSeries() ? daemon.store.views() : []),
     roomCount: () => daemon.registry.activeCount(),
     rates: () => daemon.rates(),
     pollIntervalSeconds: () => daemon.pollIntervalSeconds(),
     version,
   });
+
+  const clusterMetrics = cluster
+    ? new ClusterMetrics(metrics.registry, { leader: () => cluster.lease.isLeader(), token: () => cluster.lease.lastToken(), acquisitions: () => cluster.lease.acquisitions(), redisUp: () => cluster.lease.redisUp() })
+    : undefined;
 
   const endpoint = new SecureEndpoint(web, { logger, clock: monotonicClock, observer: { refused: (reason) => metrics.httpRefused.inc({ reason }) } });
   metrics.webConfigOk.set(1);
@@ -153,6 +166,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
         startMs,
         isReady: () => daemon.isReady(),
         roomCount: () => daemon.registry.activeCount(),
+        role: () => (cluster ? (leadership.isLeader() ? 'leader' : 'standby') : 'single'),
         accounts: () => daemon.accountStatus(),
         discovery: () => discoveryStatus(daemon.registry.rooms(), discoveryHealth.snapshot()),
         pollIntervalSeconds: () => daemon.pollIntervalSeconds(),
@@ -169,13 +183,17 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     metrics,
     discoveryObserver: discoveryHealth,
     configDir: dirname(resolve(configPath)),
-    sink: new EventFanout(
-      sinks.list,
-      (events) => metrics.eventsEmitted(events),
-      (name, err) => {
-        metrics.sinkError(name);
-        logger.error({ sink: name, err }, 'event sink failed');
-      },
+    sink: new FencedSink(
+      new EventFanout(
+        sinks.list,
+        (events) => metrics.eventsEmitted(events),
+        (name, err) => {
+          metrics.sinkError(name);
+          logger.error({ sink: name, err }, 'event sink failed');
+        },
+      ),
+      leadership,
+      (events) => clusterMetrics?.withheld(events),
     ),
     makeApi: (account) => {
       // Read per client, so a reload that points an account at other variables takes them (or is refused).
@@ -197,6 +215,10 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     version,
     http: { endpoint, enableLifecycle: options.enableLifecycle === true },
     routes: (req, res, path) => status.handle(req, res, path),
+    leadership,
+    makeLimiter: cluster
+      ? (rate, account, action) => cluster.makeLimiter(rate, accountCredentials([account], process.env).get(account.name)!.accessKeyId, action)
+      : undefined,
   });
 
   const stopped = new Promise<number>((resolve) => {
@@ -209,7 +231,10 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
       webWatcher?.close();
       status.close(); // end the live streams, which would otherwise hold the HTTP server open
       daemon.shutdown().then(
-        () => resolve(0),
+        async () => {
+          await cluster?.close();
+          resolve(0);
+        },
         (err: unknown) => {
           logger.error({ err }, 'shutdown failed');
           resolve(1);

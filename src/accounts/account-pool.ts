@@ -2,12 +2,21 @@ import type { Clock } from '../clock';
 import { MAX_QPS } from '../config/schema';
 import type { RetryPolicy, RoomPoller } from '../polling/room-poller';
 import { AdaptiveRate } from '../ratelimit/adaptive-rate';
-import { SlidingWindowLimiter } from '../ratelimit/limiter';
+import { RateLimiter, SlidingWindowLimiter } from '../ratelimit/limiter';
 import type { AccountApi } from '../volc/account-api';
 import type { AccountSettings } from './account-settings';
 
 /** Vendor cap of ListRoomInfo per account, in any rolling second (its own, apart from GetRoomOnlineUsers'). */
 export const LIST_ROOM_INFO_MAX_QPS = 10;
+
+/** A limiter the pool can queue on, close at shutdown and ask for its queue length. */
+export type AccountLimiter = RateLimiter & { close(): void; pending(): number };
+
+/**
+ * Builds the limiter of one (account, action) when the default in-process one will not do (cluster mode:
+ * one budget in Redis shared by every replica). Returns undefined to keep the in-process limiter.
+ */
+export type LimiterFactory = (rate: { current(): number }, account: AccountSettings, action: 'GetRoomOnlineUsers' | 'ListRoomInfo') => AccountLimiter | undefined;
 
 /** Everything that belongs to one account: its API client, and one limiter per (account, action). */
 export interface AccountBundle {
@@ -16,16 +25,18 @@ export interface AccountBundle {
   api: AccountApi;
   /** GetRoomOnlineUsers: adaptive rate under rateLimit.qps. */
   readonly rate: AdaptiveRate;
-  readonly limiter: SlidingWindowLimiter;
+  readonly limiter: AccountLimiter;
   /** ListRoomInfo: a fixed rate under its own cap. */
-  readonly listLimiter: SlidingWindowLimiter;
+  readonly listLimiter: AccountLimiter;
   readonly poller: RoomPoller;
 }
 
 export interface AccountPoolDeps {
   monotonic: Clock;
   makeApi(account: AccountSettings): AccountApi;
-  makePoller(account: string, parts: { api: AccountApi; limiter: SlidingWindowLimiter; rate: AdaptiveRate; retry: RetryPolicy }): RoomPoller;
+  makePoller(account: string, parts: { api: AccountApi; limiter: AccountLimiter; rate: AdaptiveRate; retry: RetryPolicy }): RoomPoller;
+  /** Shared limiters (cluster mode); absent: in-process sliding windows. */
+  makeLimiter?: LimiterFactory;
   /** Rate of the ListRoomInfo limiter (discovery.listRoomInfo.qps); read at every permit. */
   listQps(): number;
 }
@@ -91,8 +102,9 @@ export class AccountPool {
   private build(settings: AccountSettings): AccountBundle {
     const { monotonic } = this.deps;
     const rate = new AdaptiveRate(settings.rateLimit.qps, settings.rateLimit.minQps);
-    const limiter = new SlidingWindowLimiter(monotonic, rate, MAX_QPS);
-    const listLimiter = new SlidingWindowLimiter(monotonic, { current: () => this.deps.listQps() }, LIST_ROOM_INFO_MAX_QPS);
+    const listRate = { current: () => this.deps.listQps() };
+    const limiter = this.deps.makeLimiter?.(rate, settings, 'GetRoomOnlineUsers') ?? new SlidingWindowLimiter(monotonic, rate, MAX_QPS);
+    const listLimiter = this.deps.makeLimiter?.(listRate, settings, 'ListRoomInfo') ?? new SlidingWindowLimiter(monotonic, listRate, LIST_ROOM_INFO_MAX_QPS);
     const api = this.deps.makeApi(settings);
     const poller = this.deps.makePoller(settings.name, { api, limiter, rate, retry: retryPolicyOf(settings) });
     return { name: settings.name, settings, api, rate, limiter, listLimiter, poller };

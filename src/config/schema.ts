@@ -139,6 +139,33 @@ const id = z
 const accountName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 
+/**
+ * Replicas: present = cluster mode (leader lease, shared rate limit in Redis); absent = one process.
+ * The URL may carry a password (redis://:pass@host): it is never logged; prefer env RTC_REDIS_PASSWORD.
+ */
+const cluster = z
+  .strictObject({
+    redis: z.strictObject({
+      url: z
+        .string()
+        .refine((s) => URL.canParse(s) && /^rediss?:$/.test(new URL(s).protocol), 'must be a redis:// or rediss:// URL'),
+      keyPrefix: z.string().min(1, 'must be a non-empty string').default('rtc-room-monitor:'),
+      connectTimeoutMs: positiveInt.max(60_000).default(5000),
+      /** A command (lease renewal, permit) that takes longer counts as failed. */
+      commandTimeoutMs: positiveInt.max(60_000).default(1000),
+    }),
+    /** A standby takes over at most this long after the leader dies or is cut off. */
+    failoverSeconds: z.number().min(1, 'must be >= 1').max(600, 'must be <= 600').default(10),
+  })
+  .superRefine((c, ctx) => {
+    // A renewal that may take as long as the lease renewal interval could cost the leader its lease.
+    const renewMs = (c.failoverSeconds * 1000 * 0.7) / 3;
+    if (c.redis.commandTimeoutMs >= renewMs) {
+      ctx.addIssue({ code: 'custom', path: ['redis', 'commandTimeoutMs'], message: `must be < ${Math.floor(renewMs)} (the lease renewal interval for cluster.failoverSeconds ${c.failoverSeconds})` });
+    }
+  });
+
+
 const room = z.strictObject({
   appId: id,
   roomId: id,
@@ -222,6 +249,7 @@ const configSchemaBase = z.strictObject({
     shutdown,
     accounts: z.array(account).min(1, 'must list at least one account').optional(),
     discovery,
+    cluster: cluster.optional(),
     rooms: z.array(room).optional(),
   });
 
@@ -282,3 +310,4 @@ function checkAccounts(cfg: z.infer<typeof configSchemaBase>, ctx: z.RefinementC
   });
 }
 export type WebhookConfig = NonNullable<Config['events']['webhook']>;
+export type ClusterConfig = NonNullable<Config['cluster']>;

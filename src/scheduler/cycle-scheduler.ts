@@ -28,6 +28,8 @@ export class CycleScheduler {
     private readonly observer: CycleObserver,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Cycles run only while this says yes (leadership); a tick while it says no is simply not a cycle. */
+    private readonly gate: () => boolean = () => true,
   ) {}
 
   /** Start ticking; with `runNow` a first cycle starts immediately rather than at the first tick. */
@@ -48,7 +50,7 @@ export class CycleScheduler {
   }
 
   tick(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.gate()) return;
     if (this.running) {
       // The start-up cycle began early, off schedule; the tick it anticipated is not a missed one, and
       // polling every room again right after it would spend the budget for nothing.
@@ -89,6 +91,6 @@ export class CycleScheduler {
       this.absorbTick = false;
       const ended = this.clock.now();
       this.observer.cycleDone((ended - started) / 1000);
-    } while (this.pending && !this.stopped);
+    } while (this.pending && !this.stopped && this.gate());
   }
 }

@@ -64,6 +64,8 @@ export interface DaemonStatusSource {
   startMs: number;
   isReady(): boolean;
   roomCount(): number;
+  /** `single` without cluster mode; `leader` / `standby` with it. */
+  role(): DaemonStatus['role'];
   /** Per account: configured and effective GetRoomOnlineUsers rate, requests waiting for its limiter. */
   accounts(): AccountStatus[];
   /** Per discovery source kind (the fixed list is "static"): rooms it holds, whether it works now. */
@@ -73,14 +75,14 @@ export interface DaemonStatusSource {
   latestEventId(): number;
 }
 
-/** The status section's JSON; the role is "single" until cluster mode reports leader / standby. */
+/** The status section's JSON. */
 export function daemonStatus(src: DaemonStatusSource): DaemonStatus {
   const cycles = src.cycleSummary();
   const rooms = src.roomCount();
   return {
     version: src.version,
     ready: src.isReady(),
-    role: 'single',
+    role: src.role(),
     startTime: new Date(src.startMs).toISOString(),
     rooms,
     accounts: src.accounts(),

@@ -42,7 +42,27 @@ const mountAt = (s: Service, target: string): string | undefined =>
 
 describe('docker-compose.yml', () => {
   it('runs the monitor, Prometheus, Alertmanager, Grafana and the simulator', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['alertmanager', 'grafana', 'monitor', 'prometheus', 'simulator']);
+    const byDefault = Object.entries(compose.services).filter(([, s]) => s.profiles === undefined);
+    expect(byDefault.map(([name]) => name).sort()).toEqual(['alertmanager', 'grafana', 'monitor', 'prometheus', 'simulator']);
+  });
+
+  describe('HA profile (cluster mode)', () => {
+    const file = repoPath('config', 'compose', 'monitor-ha.yaml');
+    const cfg = parseConfig(readFileSync(file, 'utf8'), file);
+
+    it('adds Redis and two monitor replicas, only under the ha profile', () => {
+      const ha = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes('ha'));
+      expect(ha.map(([name]) => name).sort()).toEqual(['monitor-ha-1', 'monitor-ha-2', 'redis']);
+    });
+
+    it('gives both replicas the same cluster config, pointing at the redis service and the simulator', () => {
+      for (const name of ['monitor-ha-1', 'monitor-ha-2']) {
+        expect(mountAt(service(name), '/etc/rtc-room-monitor/monitor.yaml')).toBe('./config/compose/monitor-ha.yaml');
+      }
+      expect(new URL(cfg.cluster!.redis.url).hostname).toBe('redis');
+      expect(cfg.api.endpoint).toBe('http://simulator:8080');
+      expect(cfg.rooms.map((r) => r.roomId).sort()).toEqual(demoRooms().map((r) => r.roomId).sort());
+    });
   });
 
   it('pins every image to a version', () => {
@@ -142,6 +162,13 @@ describeWithRequirements('docker-compose config', [executable('docker-compose')]
   it('accepts docker-compose.yml (config -q)', () => {
     const r = run(['docker-compose.yml'], {}, '-q');
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+  });
+
+  it('accepts docker-compose.yml with the ha profile (config -q)', () => {
+    const r = run(['docker-compose.yml'], { COMPOSE_PROFILES: 'ha' }, '-q');
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const all = run(['docker-compose.yml'], { COMPOSE_PROFILES: 'ha' }, '--services');
+    expect(all.stdout.split('\n').filter(Boolean).sort()).toEqual(['alertmanager', 'grafana', 'monitor', 'monitor-ha-1', 'monitor-ha-2', 'prometheus', 'redis', 'simulator']);
   });
 
   it('accepts the real-credentials override when the credentials are set', () => {

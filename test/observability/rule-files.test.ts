@@ -21,6 +21,8 @@ describe('alert rules', () => {
         'RtcApiErrorRatioHigh',
         'RtcApiThrottled',
         'RtcDiscoveryFailing',
+        'RtcClusterNoLeader',
+        'RtcClusterSplitBrain',
         'RtcMonitorAbsent',
         'RtcMonitorDown',
         'RtcRoomDataStale',

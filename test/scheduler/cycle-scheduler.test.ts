@@ -18,7 +18,7 @@ class ManualTicker implements Ticker {
   }
 }
 
-function setup(cycleMs: number) {
+function setup(cycleMs: number, gate?: () => boolean) {
   const clock = new FakeClock(0);
   const ticker = new ManualTicker();
   const starts: number[] = [];
@@ -37,6 +37,7 @@ function setup(cycleMs: number) {
     { cycleDone: (d) => observed.cycles.push(d), overrun: (n) => (observed.overruns += n) },
     clock,
     memoryLogger().logger,
+    gate,
   );
   return { clock, ticker, starts, scheduler, observed, maxActive: () => maxActive };
 }
@@ -100,6 +101,26 @@ describe('CycleScheduler', () => {
     t.ticker.fire(); // during the second cycle: a real overrun
     await t.clock.advanceTo(1000);
     expect(t.starts).toEqual([0, 500, 600]);
+    expect(t.observed.overruns).toBe(1);
+  });
+
+  it('runs cycles only while its gate (leadership) is open: closed ticks are neither cycles nor overruns', async () => {
+    let leader = false;
+    const t = setup(1500, () => leader);
+    t.scheduler.start(true);
+    await t.clock.advanceTo(1000);
+    t.ticker.fire();
+    await t.clock.advanceTo(2000);
+    expect(t.starts).toEqual([]);
+    expect(t.observed.cycles).toEqual([]);
+    leader = true;
+    t.ticker.fire();
+    await t.clock.advanceTo(3000);
+    t.ticker.fire(); // during the cycle: would run next, but leadership is lost before it ends
+    leader = false;
+    await t.clock.advanceTo(6000);
+    expect(t.starts).toEqual([2000]);
+    expect(t.observed.cycles).toEqual([1.5]);
     expect(t.observed.overruns).toBe(1);
   });
 

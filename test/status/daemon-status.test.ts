@@ -6,6 +6,7 @@ const source = (over: Partial<DaemonStatusSource> = {}): DaemonStatusSource => (
   startMs: Date.UTC(2026, 0, 1),
   isReady: () => true,
   roomCount: () => 12,
+  role: () => 'single',
   accounts: () => [{ account: 'default', configuredQps: 35, effectiveQps: 17.5, limiterQueue: 4 }],
   discovery: () => [{ source: 'static', healthy: true, rooms: 12, error: null }],
   pollIntervalSeconds: () => 15,

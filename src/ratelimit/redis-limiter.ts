@@ -1,0 +1,173 @@
+import type Redis from 'ioredis';
+import { AbortError, Clock } from '../clock';
+import type { RateLimiter } from './limiter';
+
+/**
+ * The rolling-window limiter for replicas: every replica asks one Redis script for permission, so across
+ * all of them at most floor(qps) requests start in any rolling window, per (account, action) key.
+ *
+ * The script reads the time from the Redis server (TIME), never from a replica, so replicas whose clocks
+ * disagree still share one window. Start times live in a sorted set (score = server microseconds); a
+ * start is granted when fewer than `limit` starts fall in the last WINDOW_US, else the script answers how
+ * long until the oldest counted start leaves the window. Starts are also spaced at least window/limit
+ * apart (the next slot is kept in Redis), so the vendor sees a smooth stream. Unlike start-window.ts, a
+ * late start does push the schedule back: between the server's grant and the request's arrival at the
+ * vendor lie a Redis reply, the client's event loop, signing and a socket, and these vary by tens of
+ * milliseconds on a busy host. Seen in test/integration/cluster.test.ts at qps 6 on a loaded 2-core
+ * machine: bursts gave 9 arrivals in a rolling second, a catching-up schedule 8, strict spacing at most
+ * 7 (qps + 1). The cost: starts are at least 1025/qps ms apart, 2.5 % below qps, plus timer lag.
+ * Scripts that call TIME and then write are replicated by effects, the default since Redis 5.
+ *
+ * The window is 1000 ms plus a guard, as in start-window.ts, but wider: replicas on different hosts reach
+ * Redis and the vendor over different paths, so the moment a permit is granted and the moment the request
+ * arrives at the vendor differ more between replicas than within one process.
+ */
+export const CLUSTER_GUARD_MS = 25;
+const WINDOW_US = (1000 + CLUSTER_GUARD_MS) * 1000;
+
+// KEYS[1]: sorted set of start times; KEYS[2]: the pacing schedule's next slot. ARGV: limit, window µs, member.
+const ACQUIRE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local gap = window / limit
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+local wait = 0
+if count >= limit then
+  local blocking = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+  wait = tonumber(blocking[2]) + window - now
+end
+local nextSlot = tonumber(redis.call('GET', KEYS[2]) or '0')
+if nextSlot - now > wait then wait = nextSlot - now end
+if wait > 0 then return {0, tostring(math.ceil(wait))} end
+nextSlot = now + gap
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) * 2)
+redis.call('SET', KEYS[2], tostring(math.floor(nextSlot)), 'PX', math.ceil(window / 1000) * 2)
+return {1, tostring(now)}
+`;
+
+/** Redis could not be asked: no permit can be proven, so none is given (the poll is skipped, not failed). */
+export class LimiterUnavailableError extends AbortError {
+  readonly code = 'LimiterUnavailable';
+  readonly retryable = true;
+  constructor(reason: string) {
+    super(`rate limiter unavailable: ${reason}`);
+  }
+}
+
+export interface RedisLimiterOptions {
+  redis: Redis;
+  /** The sorted set for one (account, action), e.g. `<prefix>ratelimit:<access key id>:GetRoomOnlineUsers`. */
+  key: string;
+  rate: { current(): number };
+  /** Monotonic clock for waits (the window itself runs on the server's clock). */
+  clock: Clock;
+  /**
+   * Permits are handed out only while this says yes (the daemon passes leadership.isLeader): a replica
+   * that lost the lease starts no request, even one that was already queued.
+   */
+  gate?: () => boolean;
+  /** Unique per process, so two replicas' starts in the same microsecond are two members. */
+  id: string;
+  /** Told the server time (µs since the epoch) of every permit granted. */
+  observer?: { granted(serverMicros: number): void };
+}
+
+interface Waiter {
+  enqueuedAt: number;
+  resolve: (waitedMs: number) => void;
+  reject: (err: Error) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/**
+ * Same contract as SlidingWindowLimiter: a FIFO queue served by one pump, so a replica's callers start in
+ * the order they asked; the pump asks Redis for the head of the queue and, when refused, sleeps for the
+ * time Redis said and asks again.
+ */
+export class RedisLimiter implements RateLimiter {
+  private queue: Waiter[] = [];
+  private pumping = false;
+  private closed = false;
+  private seq = 0;
+  private readonly stop = new AbortController();
+
+  constructor(private readonly o: RedisLimiterOptions) {}
+
+  acquire(signal?: AbortSignal): Promise<number> {
+    if (this.closed) return Promise.reject(new AbortError('limiter closed'));
+    if (signal?.aborted) return Promise.reject(new AbortError());
+    return new Promise<number>((resolve, reject) => {
+      const waiter: Waiter = { enqueuedAt: this.o.clock.now(), resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.queue.indexOf(waiter);
+          if (i >= 0) this.queue.splice(i, 1);
+          reject(new AbortError());
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.queue.push(waiter);
+      void this.pump();
+    });
+  }
+
+  pending(): number {
+    return this.queue.length;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stop.abort();
+    this.rejectAll(new AbortError('limiter closed'));
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (!this.closed && this.queue.length > 0) {
+        if (this.o.gate && !this.o.gate()) {
+          this.rejectAll(new LimiterUnavailableError('this replica is not the leader'));
+          break;
+        }
+        const limit = Math.max(1, Math.floor(this.o.rate.current()));
+        let reply: [number, string];
+        try {
+          reply = (await this.o.redis.eval(ACQUIRE_LUA, 2, this.o.key, `${this.o.key}:next`, limit, WINDOW_US, `${this.o.id}:${this.seq++}`)) as [number, string];
+        } catch (err) {
+          // Every waiter would fail the same way; the next cycle asks again.
+          this.rejectAll(new LimiterUnavailableError(err instanceof Error ? err.message : String(err)));
+          break;
+        }
+        if (reply[0] === 1) {
+          const waiter = this.queue.shift();
+          this.o.observer?.granted(Number(reply[1]));
+          if (waiter) this.settle(waiter, undefined, this.o.clock.now() - waiter.enqueuedAt);
+          // else: the head aborted while we asked; the permit is spent (counted against us, never over).
+          continue;
+        }
+        // Timers have 1 ms resolution; waking early would only ask again, so round up.
+        await this.o.clock.sleep(Math.ceil(Number(reply[1]) / 1000), this.stop.signal);
+      }
+    } catch {
+      // Only close() ends a sleep early, and it has settled every waiter.
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private rejectAll(err: Error): void {
+    for (const w of this.queue.splice(0)) this.settle(w, err);
+  }
+
+  private settle(w: Waiter, err?: Error, waitedMs = 0): void {
+    if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+    if (err) w.reject(err);
+    else w.resolve(waitedMs);
+  }
+}

@@ -1,0 +1,106 @@
+import { monotonicClock, systemClock } from '../../src/clock';
+import type { Leadership, Role } from '../../src/cluster/leadership';
+import { parseConfig } from '../../src/config/load';
+import { Daemon } from '../../src/daemon';
+import type { Ticker } from '../../src/scheduler/ticker';
+import { Metrics } from '../../src/sinks/metrics';
+import { MemoryStore } from '../../src/store/memory-store';
+import { FakeApi, snapshot } from '../fakes/fake-api';
+import { memoryLogger, RecordingSink } from '../fakes/recorders';
+import { waitFor } from '../support/wait-for';
+
+/** The daemon with a leadership it does not know the kind of: it polls only while told it leads. */
+
+class ManualLeadership implements Leadership {
+  private current: Role = 'unknown';
+  private readonly listeners = new Set<(r: Role) => void>();
+  set(role: Role): void {
+    this.current = role;
+    for (const l of this.listeners) l(role);
+  }
+  isLeader(): boolean {
+    return this.current === 'leader';
+  }
+  token(): number | undefined {
+    return this.isLeader() ? 5 : undefined;
+  }
+  role(): Role {
+    return this.current;
+  }
+  ownsRoomSeries(): boolean {
+    return this.isLeader();
+  }
+  onChange(l: (r: Role) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  started = false;
+  stopped = false;
+  start(): void {
+    this.started = true;
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+}
+
+class ManualTicker implements Ticker {
+  private onTick?: () => void;
+  start(onTick: () => void): void {
+    this.onTick = onTick;
+  }
+  stop(): void {
+    this.onTick = undefined;
+  }
+  fire(): void {
+    this.onTick?.();
+  }
+}
+
+describe('Daemon with a Leadership capability', () => {
+  it('polls only as the leader, at once on taking over; a standby is ready; shutdown hands the lease back', async () => {
+    const config = parseConfig('server: {host: 127.0.0.1, port: 0}\nrooms: [{appId: a, roomId: r1}, {appId: a, roomId: r2}]');
+    const api = new FakeApi().script('r1', snapshot(['u1'])).script('r2', snapshot(['u2']));
+    const leadership = new ManualLeadership();
+    const ticker = new ManualTicker();
+    const metrics = new Metrics({ rooms: () => daemon.store.views(), roomCount: () => 2, rates: () => [], pollIntervalSeconds: () => 15, version: 't' });
+    const daemon: Daemon = new Daemon(config, {
+      logger: memoryLogger().logger,
+      clock: systemClock,
+      monotonic: monotonicClock,
+      metrics,
+      sink: new RecordingSink(),
+      makeApi: () => Object.assign(api, { listRoomInfo: () => Promise.reject(new Error('no discovery in this test')) }),
+      discoveryObserver: { request: () => undefined, passSucceeded: () => undefined, targetRemoved: () => undefined, rangeSplit: () => undefined },
+      state: new MemoryStore({ maxEvents: 100, maxAgeSeconds: 3600 }),
+      makeTicker: () => ticker,
+      loadConfig: () => config,
+      closeSinks: async () => undefined,
+      version: 't',
+      leadership,
+    });
+    await daemon.start();
+    expect(leadership.started).toBe(true);
+    ticker.fire();
+    await new Promise((r) => setImmediate(r));
+    expect(api.calls).toEqual([]); // role unknown: no poll, not ready
+    expect(daemon.isReady()).toBe(false);
+
+    leadership.set('standby');
+    ticker.fire();
+    await new Promise((r) => setImmediate(r));
+    expect(api.calls).toEqual([]);
+    expect(daemon.isReady()).toBe(true);
+
+    leadership.set('leader'); // no tick needed: a new leader polls at once
+    await waitFor('both rooms polled', () => (api.calls.length === 2 ? true : undefined), { timeoutMs: 5000, intervalMs: 10 });
+
+    leadership.set('standby');
+    ticker.fire();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(api.calls).toHaveLength(2);
+
+    await daemon.shutdown();
+    expect(leadership.stopped).toBe(true);
+  });
+});
