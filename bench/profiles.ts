@@ -57,6 +57,19 @@ export interface DiffParams {
   batches: number;
 }
 
+export interface ThrottleParams {
+  rooms: number;
+  qps: number;
+  schedule: string;
+  periodS: number;
+  durationS: number;
+  /** Injected 429 probabilities per request (0 = the same run without faults, for scale). */
+  probabilities: number[];
+  /** The simulator's own cap in the sustained case, below `qps`. */
+  sustainedSimCapQps: number;
+  sustainedS: number;
+}
+
 export interface Profile {
   name: ProfileName;
   steady: SteadyParams;
@@ -64,6 +77,7 @@ export interface Profile {
   cost: CostParams;
   scrape: ScrapeParams;
   diff: DiffParams;
+  throttle: ThrottleParams;
 }
 
 const EVERY_SECOND = '* * * * * *';
@@ -80,6 +94,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [50, 100, 500] } },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 3, scrapes: 40 },
     diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
+    throttle: { rooms: 350, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 60, probabilities: [0, 0.002, 0.01], sustainedSimCapQps: 20, sustainedS: 20 },
   },
   quick: {
     name: 'quick',
@@ -91,6 +106,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 40, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 8, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [40, 200] } },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 2, scrapes: 15 },
     diff: { memberCounts: [10, 1000, 10_000], batchMs: 150, batches: 3 },
+    throttle: { rooms: 105, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 15, probabilities: [0, 0.01], sustainedSimCapQps: 20, sustainedS: 8 },
   },
   smoke: {
     name: 'smoke',
@@ -99,5 +115,6 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 0, measureS: 0.5, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [5, 10] } },
     scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
+    throttle: { rooms: 20, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 2, probabilities: [0.05], sustainedSimCapQps: 20, sustainedS: 2 },
   },
 };

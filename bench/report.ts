@@ -5,7 +5,7 @@
  * scenario updates only that scenario's section.
  */
 
-export const SCENARIO_IDS = ['cap', 'saturation', 'freshness', 'cost', 'scrape', 'diff'] as const;
+export const SCENARIO_IDS = ['cap', 'saturation', 'freshness', 'cost', 'scrape', 'diff', 'throttle'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export const SCENARIO_TITLES: Record<ScenarioId, string> = {
@@ -15,6 +15,7 @@ export const SCENARIO_TITLES: Record<ScenarioId, string> = {
   cost: '4. Cost (CPU and memory)',
   scrape: '5. Scrape cost',
   diff: '6. Diff throughput',
+  throttle: '7. Throttling without panic',
 };
 
 export interface Table {

@@ -10,6 +10,7 @@ import { costSection, measureAllCosts } from './scenarios/cost';
 import { diffSection, measureDiff } from './scenarios/diff';
 import { freshnessSection, FreshnessRun, measureFreshness } from './scenarios/freshness';
 import { measureScrape, scrapeSection, ScrapeRun } from './scenarios/scrape';
+import { measureThrottle, throttleSection } from './scenarios/throttle';
 import { capSection, measureSteady, saturationSection, SteadyRun } from './scenarios/steady-rate';
 
 /**
@@ -48,6 +49,7 @@ export async function runBenchmarks(opts: RunOptions, ctx: ScenarioContext): Pro
     emit(scrapeSection(runs, profile.scrape));
   }
   if (has('diff')) emit(diffSection(measureDiff(profile.diff, ctx), profile.diff));
+  if (has('throttle')) emit(throttleSection(await measureThrottle(profile.throttle, ctx), profile.throttle));
   return sections;
 }
 
