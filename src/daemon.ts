@@ -95,7 +95,7 @@ export class Daemon {
     );
     this.server = new HttpServer(
       {
-        metrics: async () => ({ contentType: deps.metrics.contentType(), body: await deps.metrics.render() }),
+        metrics: async () => ({ contentType: deps.metrics.contentType(), body: await deps.metrics.renderSegments() }),
         ready: () => this.ready,
         reload: () => this.reload(),
         landing: () => landingPage({ version: deps.version, rooms: this.rooms.length, ready: this.ready }),

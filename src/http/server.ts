@@ -1,11 +1,13 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger';
+import { SegmentedGzip, sendSegments, TextPiece } from './compress';
 import { listen } from './listen';
 
 /** What the HTTP surface needs; main supplies it. */
 export interface HttpHandlers {
-  metrics(): Promise<{ contentType: string; body: string }>;
+  /** The exposition as ordered pieces of text (see Metrics.renderSegments). */
+  metrics(): Promise<{ contentType: string; body: readonly TextPiece[] }>;
   ready(): boolean;
   /** Reload the config; resolves with an error message when the new config was rejected. */
   reload(): Promise<string | undefined>;
@@ -18,6 +20,7 @@ export interface HttpHandlers {
  */
 export class HttpServer {
   private readonly server: Server;
+  private readonly metricsGzip = new SegmentedGzip();
 
   constructor(
     private readonly handlers: HttpHandlers,
@@ -58,7 +61,7 @@ export class HttpServer {
       case '/metrics': {
         if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');
         const { contentType, body } = await this.handlers.metrics();
-        return send(res, 200, contentType, body, method === 'HEAD');
+        return sendSegments(req, res, contentType, body, this.metricsGzip, method === 'HEAD');
       }
       case '/-/healthy':
         if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');

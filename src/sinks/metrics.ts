@@ -5,7 +5,7 @@ import type { RoomEvent } from '../rooms/room-event';
 import type { RoomView } from '../rooms/room-store';
 import type { RoomRef, RequestObserver } from '../volc/client';
 import type { ApiError } from '../volc/errors';
-import { RoomFamiliesRenderer } from './room-metrics';
+import { RoomFamiliesRenderer, TextPiece } from './room-metrics';
 
 /** Live values the metrics read at scrape time, supplied by main. */
 export interface MetricsSources {
@@ -116,7 +116,16 @@ export class Metrics implements PollObserver, CycleObserver, RequestObserver {
 
   /** The whole exposition: prom-client's registry, then the room families read from the room state. */
   async render(): Promise<string> {
-    return `${await this.registry.metrics()}\n${this.roomFamilies.render(this.sources.rooms())}`;
+    return (await this.renderSegments()).map((p) => p.text).join('');
+  }
+
+  /**
+   * The same exposition as ordered pieces of text. The room families' pieces are cached between scrapes
+   * (room-metrics.ts): a piece that did not change is the same object as in the last call, so the HTTP
+   * layer can keep its compressed form too.
+   */
+  async renderSegments(): Promise<TextPiece[]> {
+    return [{ text: `${await this.registry.metrics()}\n` }, ...this.roomFamilies.segments(this.sources.rooms())];
   }
 
   contentType(): string {
