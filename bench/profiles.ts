@@ -70,6 +70,16 @@ export interface ThrottleParams {
   sustainedS: number;
 }
 
+export interface TurnoverParams {
+  rooms: number;
+  qps: number;
+  /** Members of the room that turns over. */
+  members: number;
+  turnovers: number;
+  /** Seconds between turnovers (the room is polled about every second). */
+  everyS: number;
+}
+
 export interface Profile {
   name: ProfileName;
   steady: SteadyParams;
@@ -78,6 +88,7 @@ export interface Profile {
   scrape: ScrapeParams;
   diff: DiffParams;
   throttle: ThrottleParams;
+  turnover: TurnoverParams;
 }
 
 const EVERY_SECOND = '* * * * * *';
@@ -95,6 +106,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     scrape: { roomCounts: [100, 1000, 10_000, 100_000], qps: 35, warmupScrapes: 3, scrapes: 40 },
     diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
     throttle: { rooms: 350, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 60, probabilities: [0, 0.002, 0.01], sustainedSimCapQps: 20, sustainedS: 20 },
+    turnover: { rooms: 20, qps: 35, members: 10_000, turnovers: 15, everyS: 2 },
   },
   quick: {
     name: 'quick',
@@ -107,6 +119,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 2, scrapes: 15 },
     diff: { memberCounts: [10, 1000, 10_000], batchMs: 150, batches: 3 },
     throttle: { rooms: 105, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 15, probabilities: [0, 0.01], sustainedSimCapQps: 20, sustainedS: 8 },
+    turnover: { rooms: 20, qps: 35, members: 10_000, turnovers: 5, everyS: 2 },
   },
   smoke: {
     name: 'smoke',
@@ -116,5 +129,6 @@ export const PROFILES: Record<ProfileName, Profile> = {
     scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
     throttle: { rooms: 20, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 2, probabilities: [0.05], sustainedSimCapQps: 20, sustainedS: 2 },
+    turnover: { rooms: 5, qps: 35, members: 1000, turnovers: 1, everyS: 1.5 },
   },
 };

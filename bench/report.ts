@@ -5,7 +5,7 @@
  * scenario updates only that scenario's section.
  */
 
-export const SCENARIO_IDS = ['cap', 'saturation', 'freshness', 'cost', 'scrape', 'diff', 'throttle'] as const;
+export const SCENARIO_IDS = ['cap', 'saturation', 'freshness', 'cost', 'scrape', 'diff', 'throttle', 'turnover'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export const SCENARIO_TITLES: Record<ScenarioId, string> = {
@@ -16,6 +16,7 @@ export const SCENARIO_TITLES: Record<ScenarioId, string> = {
   scrape: '5. Scrape cost',
   diff: '6. Diff throughput',
   throttle: '7. Throttling without panic',
+  turnover: '8. Event-loop delay during a full turnover',
 };
 
 export interface Table {

@@ -11,6 +11,7 @@ import { diffSection, measureDiff } from './scenarios/diff';
 import { freshnessSection, FreshnessRun, measureFreshness } from './scenarios/freshness';
 import { measureScrape, scrapeSection, ScrapeRun } from './scenarios/scrape';
 import { measureThrottle, throttleSection } from './scenarios/throttle';
+import { measureTurnover, turnoverSection } from './scenarios/turnover';
 import { capSection, measureSteady, saturationSection, SteadyRun } from './scenarios/steady-rate';
 
 /**
@@ -50,6 +51,7 @@ export async function runBenchmarks(opts: RunOptions, ctx: ScenarioContext): Pro
   }
   if (has('diff')) emit(diffSection(measureDiff(profile.diff, ctx), profile.diff));
   if (has('throttle')) emit(throttleSection(await measureThrottle(profile.throttle, ctx), profile.throttle));
+  if (has('turnover')) emit(turnoverSection(await measureTurnover(profile.turnover, ctx), profile.turnover));
   return sections;
 }
 

@@ -9,6 +9,8 @@ import type { DiffRun } from '../../bench/scenarios/diff';
 import type { FreshnessRun } from '../../bench/scenarios/freshness';
 import type { ScrapeRun } from '../../bench/scenarios/scrape';
 import type { SteadyRun } from '../../bench/scenarios/steady-rate';
+import type { ThrottleResults } from '../../bench/scenarios/throttle';
+import type { TurnoverRun } from '../../bench/scenarios/turnover';
 
 /**
  * The whole harness end to end at smoke size: the built runner (dist/bench/run.js, so `npm run build`
@@ -36,6 +38,8 @@ interface SectionData {
   cost: CostResults;
   scrape: ScrapeRun[];
   diff: DiffRun[];
+  throttle: ThrottleResults;
+  turnover: TurnoverRun;
 }
 
 interface JsonReport {
@@ -85,8 +89,16 @@ describe('bench harness (smoke)', () => {
 
     expect(data.scrape[0]!.bytes).toBeGreaterThan(1000);
     expect(data.scrape[0]!.samples).toBeGreaterThan(100 * 8);
+    expect(data.scrape[0]!.gzipBytes).toBeGreaterThan(100);
+    expect(data.scrape[0]!.gzipBytes).toBeLessThan(data.scrape[0]!.bytes);
+    expect(data.scrape[0]!.render.textBytes).toBeGreaterThan(1000);
 
     expect(data.diff.length).toBeGreaterThan(0);
     for (const d of data.diff) expect(d.membersPerSecond).toBeGreaterThan(0);
+
+    expect(data.throttle.isolated[0]!.samples).toBeGreaterThan(0);
+    expect(data.throttle.sustained.simCapQps).toBe(PROFILES.smoke.throttle.sustainedSimCapQps);
+    expect(data.turnover.turning.samples).toBeGreaterThan(0);
+    expect(data.turnover.joinsSeen).toBeGreaterThan(0);
   }, 60_000);
 });
