@@ -92,6 +92,7 @@ export async function measureScrape(p: ScrapeParams, rooms: number, ctx: Scenari
       credentials: BENCH_CREDENTIALS,
       cpuProfileDir: ctx.cpuProfileDir,
       files: { 'state.json': savedState(rooms, Date.now()) },
+      startTimeoutMs: 30_000 + rooms * 2,
     });
     for (let i = 0; i < p.warmupScrapes; i++) await scrape(daemon.url, true);
     const times: number[] = [];
