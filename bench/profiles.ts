@@ -103,7 +103,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       { label: 'rate-bound', rooms: 500, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 75 },
     ],
     cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [50, 100, 500] } },
-    scrape: { roomCounts: [100, 1000, 10_000, 100_000], qps: 35, warmupScrapes: 3, scrapes: 40 },
+    scrape: { roomCounts: [100, 1000, 10_000, 100_000], qps: 35, warmupScrapes: 3, scrapes: 20 },
     diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
     throttle: { rooms: 350, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 60, probabilities: [0, 0.002, 0.01], sustainedSimCapQps: 20, sustainedS: 20 },
     turnover: { rooms: 20, qps: 35, members: 10_000, turnovers: 15, everyS: 2 },
