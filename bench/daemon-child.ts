@@ -19,6 +19,8 @@ export interface DaemonChildOptions {
   cpuProfileDir?: string;
   /** Files to put in the daemon's scratch directory before it starts (e.g. a saved state). */
   files?: Record<string, string | Buffer>;
+  /** How long the start may take until /-/healthy answers; default 30 s (100,000 rooms need longer). */
+  startTimeoutMs?: number;
 }
 
 const OUTPUT_TAIL_CHARS = 32 * 1024;
@@ -77,7 +79,7 @@ export class DaemonChild {
     if (!existsSync(DAEMON_CLI) || !existsSync(DAEMON_PROBE)) throw new Error(`run \`npm run build\` first (${DAEMON_CLI}, ${DAEMON_PROBE})`);
     const daemon = new DaemonChild(mkdtempSync(join(tmpdir(), 'rtc-bench-')), await freePort(), opts);
     try {
-      await daemon.waitFor('/-/healthy', 30_000);
+      await daemon.waitFor('/-/healthy', opts.startTimeoutMs ?? 30_000);
     } catch (err) {
       await daemon.stop();
       throw err;

@@ -77,6 +77,29 @@ export interface StoreParams {
   measureS: number;
 }
 
+export interface ThrottleParams {
+  rooms: number;
+  qps: number;
+  schedule: string;
+  periodS: number;
+  durationS: number;
+  /** Injected 429 probabilities per request (0 = the same run without faults, for scale). */
+  probabilities: number[];
+  /** The simulator's own cap in the sustained case, below `qps`. */
+  sustainedSimCapQps: number;
+  sustainedS: number;
+}
+
+export interface TurnoverParams {
+  rooms: number;
+  qps: number;
+  /** Members of the room that turns over. */
+  members: number;
+  turnovers: number;
+  /** Seconds between turnovers (the room is polled about every second). */
+  everyS: number;
+}
+
 export interface Profile {
   name: ProfileName;
   steady: SteadyParams;
@@ -86,6 +109,8 @@ export interface Profile {
   diff: DiffParams;
   status: StatusParams;
   store: StoreParams;
+  throttle: ThrottleParams;
+  turnover: TurnoverParams;
 }
 
 const EVERY_SECOND = '* * * * * *';
@@ -100,10 +125,12 @@ export const PROFILES: Record<ProfileName, Profile> = {
       { label: 'rate-bound', rooms: 500, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 75 },
     ],
     cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [50, 100, 500] } },
-    scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 3, scrapes: 40 },
+    scrape: { roomCounts: [100, 1000, 10_000, 100_000], qps: 35, warmupScrapes: 3, scrapes: 20 },
     diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
     status: { roomCounts: [1000, 10_000], qps: 35, warmup: 3, requests: 30, pageLoads: 10 },
     store: { qps: 35, rooms: 100, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 1, measureS: 30 },
+    throttle: { rooms: 350, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 60, probabilities: [0, 0.002, 0.01], sustainedSimCapQps: 20, sustainedS: 20 },
+    turnover: { rooms: 20, qps: 35, members: 10_000, turnovers: 15, everyS: 2 },
   },
   quick: {
     name: 'quick',
@@ -117,6 +144,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
     diff: { memberCounts: [10, 1000, 10_000], batchMs: 150, batches: 3 },
     status: { roomCounts: [10_000], qps: 35, warmup: 2, requests: 10, pageLoads: 3 },
     store: { qps: 35, rooms: 100, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 1, measureS: 10 },
+    throttle: { rooms: 105, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 15, probabilities: [0, 0.01], sustainedSimCapQps: 20, sustainedS: 8 },
+    turnover: { rooms: 20, qps: 35, members: 10_000, turnovers: 5, everyS: 2 },
   },
   smoke: {
     name: 'smoke',
@@ -127,5 +156,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
     status: { roomCounts: [100], qps: 35, warmup: 1, requests: 2, pageLoads: 1 },
     store: { qps: 35, rooms: 5, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 0, measureS: 1.5 },
+    throttle: { rooms: 20, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 2, probabilities: [0.05], sustainedSimCapQps: 20, sustainedS: 2 },
+    turnover: { rooms: 5, qps: 35, members: 1000, turnovers: 1, everyS: 1.5 },
   },
 };

@@ -5,7 +5,7 @@
  * scenario updates only that scenario's section.
  */
 
-export const SCENARIO_IDS = ['cap', 'saturation', 'freshness', 'cost', 'scrape', 'diff', 'status', 'store'] as const;
+export const SCENARIO_IDS = ['cap', 'saturation', 'freshness', 'cost', 'scrape', 'diff', 'status', 'store', 'throttle', 'turnover'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export const SCENARIO_TITLES: Record<ScenarioId, string> = {
@@ -17,6 +17,8 @@ export const SCENARIO_TITLES: Record<ScenarioId, string> = {
   diff: '6. Diff throughput',
   status: '7. Status page',
   store: '8. State store cost',
+  throttle: '9. Throttling without panic',
+  turnover: '10. Event-loop delay during a full turnover',
 };
 
 export interface Table {

@@ -10,6 +10,8 @@ import { costSection, measureAllCosts } from './scenarios/cost';
 import { diffSection, measureDiff } from './scenarios/diff';
 import { freshnessSection, FreshnessRun, measureFreshness } from './scenarios/freshness';
 import { measureScrape, scrapeSection, ScrapeRun } from './scenarios/scrape';
+import { measureThrottle, throttleSection } from './scenarios/throttle';
+import { measureTurnover, turnoverSection } from './scenarios/turnover';
 import { capSection, measureSteady, saturationSection, SteadyRun } from './scenarios/steady-rate';
 import { measureStatus, statusSection, StatusRun } from './scenarios/status';
 import { measureStoreCost, storeSection } from './scenarios/store-cost';
@@ -56,6 +58,8 @@ export async function runBenchmarks(opts: RunOptions, ctx: ScenarioContext): Pro
     emit(statusSection(runs, profile.status));
   }
   if (has('store')) emit(storeSection(await measureStoreCost(profile.store, ctx), profile.store));
+  if (has('throttle')) emit(throttleSection(await measureThrottle(profile.throttle, ctx), profile.throttle));
+  if (has('turnover')) emit(turnoverSection(await measureTurnover(profile.turnover, ctx), profile.turnover));
   return sections;
 }
 

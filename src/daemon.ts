@@ -142,7 +142,7 @@ export class Daemon {
     );
     this.server = new HttpServer(
       {
-        metrics: async () => ({ contentType: deps.metrics.contentType(), body: await deps.metrics.render() }),
+        metrics: async () => ({ contentType: deps.metrics.contentType(), body: await deps.metrics.renderSegments() }),
         ready: () => this.ready,
         reload: () => this.reload(),
         routes: deps.routes,

@@ -1,5 +1,6 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { renameSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /**
  * Loaded into the daemon child with `node --require` (never by the daemon itself), so the benchmarks can
@@ -7,7 +8,8 @@ import { renameSync, writeFileSync } from 'node:fs';
  *  - the start time of every outgoing HTTP request (the client side of the rate cap), taken from Node's
  *    `http.client.request.start` diagnostics channel, which axios' http adapter goes through;
  *  - on SIGUSR2: a forced GC when --expose-gc is on, then a dump of those times and memoryUsage() to the
- *    file named by BENCH_PROBE_OUT, written under a temp name and renamed so a reader never sees half.
+ *    file named by BENCH_PROBE_OUT, written under a temp name and renamed so a reader never sees half;
+ *  - the event-loop delay (perf_hooks, 10 ms resolution) since the previous dump (reset at each dump).
  * Installing a SIGUSR2 handler also stops the signal's default action (terminate).
  */
 
@@ -16,10 +18,14 @@ export interface ProbeDump {
   requestStarts: number[];
   memory: NodeJS.MemoryUsage;
   gcForced: boolean;
+  /** Event-loop delay since the previous dump (or the start), ms. */
+  eventLoopDelay: { p50: number; p99: number; max: number; samples: number };
 }
 
 const out = process.env.BENCH_PROBE_OUT;
 const requestStarts: number[] = [];
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 subscribe('http.client.request.start', () => {
   requestStarts.push(performance.timeOrigin + performance.now());
@@ -28,8 +34,11 @@ subscribe('http.client.request.start', () => {
 process.on('SIGUSR2', () => {
   if (!out) return;
   const gc = (globalThis as { gc?: () => void }).gc;
+  const eventLoopDelay = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6, samples: loopDelay.count };
+  loopDelay.reset();
+  // After reading the delay: the forced GC's pause shows in the next period (every period starts with one).
   gc?.();
-  const dump: ProbeDump = { requestStarts, memory: process.memoryUsage(), gcForced: gc !== undefined };
+  const dump: ProbeDump = { requestStarts, memory: process.memoryUsage(), gcForced: gc !== undefined, eventLoopDelay };
   const tmp = `${out}.tmp`;
   writeFileSync(tmp, JSON.stringify(dump));
   renameSync(tmp, out);

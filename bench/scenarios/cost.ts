@@ -125,7 +125,8 @@ export async function measureReference(p: CostParams, members: number, ctx: Scen
   const { sim, endpoint } = await startSimulator(benchRooms(p.rooms, members));
   let child: ChildProcess | undefined;
   try {
-    child = spawn(process.execPath, [REFERENCE_CLIENT], {
+    const nodeArgs = ctx.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', ctx.cpuProfileDir, '--cpu-prof-name', `reference-${process.pid}-${Date.now()}.cpuprofile`] : [];
+    child = spawn(process.execPath, [...nodeArgs, REFERENCE_CLIENT], {
       stdio: 'ignore',
       env: {
         PATH: process.env.PATH ?? '',
@@ -143,7 +144,12 @@ export async function measureReference(p: CostParams, members: number, ctx: Scen
     await sleep(1000 + (p.rooms / p.qps) * 1000);
     return { ...(await measureUsage(pid, sim, p.measureS)), members };
   } finally {
-    child?.kill('SIGKILL');
+    // SIGTERM: the client exits normally, so `--cpu-prof` writes its profile.
+    if (child && child.exitCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
     await sim.stop();
   }
 }

@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from '../clock';
 import type { Logger } from '../logger';
 import { lifecycleRefusal } from './lifecycle-guard';
+import { SegmentedGzip, sendSegments, TextPiece } from './compress';
 import { listen } from './listen';
 import { EndpointServer, SecureEndpoint, ServerLimits } from './secure-server';
 
 /** What the HTTP surface needs; main supplies it. */
 export interface HttpHandlers {
-  metrics(): Promise<{ contentType: string; body: string }>;
+  /** The exposition as ordered pieces of text (see Metrics.renderSegments). */
+  metrics(): Promise<{ contentType: string; body: readonly TextPiece[] }>;
   ready(): boolean;
   /** Reload the config; resolves with an error message when the new config was rejected. */
   reload(): Promise<string | undefined>;
@@ -35,6 +37,7 @@ export const DEFAULT_LIMITS: ServerLimits = { maxConnections: 256, headersTimeou
  */
 export class HttpServer {
   private readonly server: EndpointServer;
+  private readonly metricsGzip = new SegmentedGzip();
 
   constructor(
     private readonly handlers: HttpHandlers,
@@ -78,7 +81,7 @@ export class HttpServer {
       case '/metrics': {
         if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');
         const { contentType, body } = await this.handlers.metrics();
-        return send(res, 200, contentType, body, method === 'HEAD');
+        return sendSegments(req, res, contentType, body, this.metricsGzip, method === 'HEAD');
       }
       case '/-/healthy':
         if (!readOnly) return methodNotAllowed(res, 'GET, HEAD');

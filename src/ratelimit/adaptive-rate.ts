@@ -1,15 +1,43 @@
 /**
- * The rate the limiter runs at: the configured cap, halved when the vendor says we are throttled (other
- * clients may share the account's quota), then raised again by about one request per second each second
- * (AIMD, as TCP does). Pure apart from the times it is given.
+ * The rate the limiter runs at: the configured cap, lowered when the vendor says we are throttled (other
+ * clients may share the account's quota), then raised again by about one request per second each second.
+ * Pure apart from the times it is given.
+ *
+ * The decrease is proportionate first, multiplicative only when throttling is sustained:
+ *  - A throttling episode starts with the first 429 after a quiet spell. In its first rolling window each
+ *    429 lowers the rate by one request per second: every 429 is one request the vendor counted over its
+ *    cap, so the cut is the measured excess. A lone 429 (arrival jitter at the vendor's gateway, a GC
+ *    pause bunching our sends) then costs about one request, not half the throughput; a quota that other
+ *    clients took a share of yields about as many 429s in that window as the share, so the cut converges
+ *    on it within the window.
+ *  - In the following windows of the episode (it goes on while 429s are less than EPISODE_GAP_MS apart)
+ *    each 429 again costs one request per second, until a tenth of the rate's requests (at least two) were
+ *    refused in one window: then the proportionate cuts are not keeping up, throttling is sustained and
+ *    the rate halves, at most once per window (AIMD, as TCP does), down to the floor. Stray 429s at
+ *    random (even 1 % of requests) almost never reach that share of one window; a real overload does.
+ * (Measured against the previous halve-on-first-429 rule in BENCHMARKS.md, throttling section.)
  *
  * (A slow start, a quarter of the cap doubling each second, was tried against start-up bunching on the
  * wire: it did not change the measured cap fidelity and cost freshness in the first cycle; see
  * BENCHMARKS.md.)
  */
+export const THROTTLE_WINDOW_MS = 1000;
+/** No 429 for this long ends an episode: the next one is again treated as a lone one. */
+export const EPISODE_GAP_MS = 2 * THROTTLE_WINDOW_MS;
+/** Share of a window's requests that must be refused (after the episode's first window) to halve. */
+export const SUSTAINED_SHARE = 0.1;
+/** After any decrease, hold the rate this long before recovering (the vendor's window must drain first). */
+const HOLD_MS = THROTTLE_WINDOW_MS;
+
 export class AdaptiveRate {
   private rate: number;
   private lastDecrease = Number.NEGATIVE_INFINITY;
+  private lastThrottle = Number.NEGATIVE_INFINITY;
+  private episodeStart = Number.NEGATIVE_INFINITY;
+  /** Index (since the episode start) of the window the last 429 fell in, the 429s seen in it, and whether it halved. */
+  private window = 0;
+  private inWindow = 0;
+  private halved = false;
 
   constructor(
     private cap: number,
@@ -35,19 +63,36 @@ export class AdaptiveRate {
     this.rate = atCap ? cap : Math.min(Math.max(this.rate, this.floor), cap);
   }
 
-  /**
-   * A throttled response. Several in flight at once report the same overload, so the rate is cut at most
-   * once per second.
-   */
+  /** A throttled response arrived at `nowMs`. */
   onThrottled(nowMs: number): void {
-    if (nowMs - this.lastDecrease < 1000) return;
-    this.lastDecrease = nowMs;
-    this.rate = Math.max(this.floor, this.rate / 2);
+    const fresh = nowMs - this.lastThrottle >= EPISODE_GAP_MS;
+    if (fresh) this.episodeStart = nowMs;
+    this.lastThrottle = nowMs;
+    const window = Math.max(0, Math.floor((nowMs - this.episodeStart) / THROTTLE_WINDOW_MS));
+    if (fresh || window !== this.window) {
+      this.window = window;
+      this.inWindow = 0;
+      this.halved = false;
+    }
+    this.inWindow++;
+    // Once halved, the window's later 429s report the same overload (requests already in flight).
+    if (this.halved) return;
+    if (window > 0 && this.inWindow >= Math.max(2, Math.ceil(SUSTAINED_SHARE * this.rate))) {
+      this.halved = true;
+      this.decreaseTo(this.rate / 2, nowMs);
+    } else {
+      this.decreaseTo(this.rate - 1, nowMs);
+    }
   }
 
   /** A request that was not throttled: +1/rate per success is about +1 qps per second at full use. */
   onAccepted(nowMs: number): void {
-    if (this.rate >= this.cap || nowMs - this.lastDecrease < 1000) return;
+    if (this.rate >= this.cap || nowMs - this.lastDecrease < HOLD_MS) return;
     this.rate = Math.min(this.cap, this.rate + 1 / this.rate);
+  }
+
+  private decreaseTo(rate: number, nowMs: number): void {
+    this.lastDecrease = nowMs;
+    this.rate = Math.min(this.cap, Math.max(this.floor, rate));
   }
 }

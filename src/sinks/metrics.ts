@@ -5,7 +5,7 @@ import type { RoomEvent } from '../rooms/room-event';
 import type { RoomView } from '../store/room-store';
 import type { RequestObserver } from '../volc/client';
 import { boundedCode } from '../volc/errors';
-import { RoomFamiliesRenderer } from './room-metrics';
+import { RoomFamiliesRenderer, TextPiece } from './room-metrics';
 
 /** Live values the metrics read at scrape time, supplied by main. */
 export interface MetricsSources {
@@ -149,8 +149,17 @@ export class Metrics implements CycleObserver {
 
   /** The whole exposition: prom-client's registry, then the room families read from the room state. */
   async render(): Promise<string> {
-    const extra = this.textFamilies.map((f) => `\n${f()}`).join('');
-    return `${await this.registry.metrics()}\n${this.roomFamilies.render(this.sources.rooms())}${extra}`;
+    return (await this.renderSegments()).map((p) => p.text).join('');
+  }
+
+  /**
+   * The same exposition as ordered pieces of text. The room families' pieces are cached between scrapes
+   * (room-metrics.ts): a piece that did not change is the same object as in the last call, so the HTTP
+   * layer can keep its compressed form too.
+   */
+  async renderSegments(): Promise<TextPiece[]> {
+    const extra = this.textFamilies.map((f) => ({ text: `\n${f()}` }));
+    return [{ text: `${await this.registry.metrics()}\n` }, ...this.roomFamilies.segments(this.sources.rooms()), ...extra];
   }
 
   contentType(): string {

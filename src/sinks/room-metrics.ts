@@ -47,36 +47,133 @@ function escapeHelp(text: string): string {
   return text.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\'));
 }
 
+/** Rooms per chunk: the unit of re-rendering (and of compression, see http/compress.ts). */
+export const CHUNK_ROOMS = 256;
+const FAMILIES = ROOM_FAMILIES.length;
+const ALL_DIRTY = (1 << FAMILIES) - 1;
+
+/** A run of consecutive rooms in scrape order, with the values and text last rendered for them. */
+interface Chunk {
+  size: number;
+  appIds: string[];
+  roomIds: string[];
+  /** `{app_id="…",room_id="…"} ` per room. */
+  labels: string[];
+  /** values[slot * FAMILIES + k]; null = never rendered. */
+  values: Array<number | undefined | null>;
+  /** Text of this chunk's samples, per family; a new object when the text changes. */
+  blocks: TextPiece[];
+  /** Bit k set: family k's block must be rendered again. */
+  dirty: number;
+}
+
+function newChunk(): Chunk {
+  return { size: 0, appIds: [], roomIds: [], labels: [], values: [], blocks: new Array<TextPiece>(FAMILIES).fill(EMPTY), dirty: ALL_DIRTY };
+}
+
+/**
+ * A piece of the exposition. The same object is handed out for as long as its text is unchanged, so a
+ * consumer can cache what it derives from the text (http/compress.ts keeps the compressed form).
+ */
+export interface TextPiece {
+  readonly text: string;
+}
+
+const EMPTY: TextPiece = { text: '' };
+
+/** `# HELP` and `# TYPE` of each family; every family after the first starts with the blank line that separates it. */
+const HEADERS: TextPiece[] = ROOM_FAMILIES.map((spec, k) => ({ text: `${k > 0 ? '\n' : ''}# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n` }));
+
 /**
  * Renders the room families as Prometheus text (format 0.0.4), each block separated by a blank line.
- * Building `name{app_id="…",room_id="…"} ` for 110,000 samples was most of a 10,000-room scrape, so each
- * room's series prefixes are built once and kept for as long as the room's state object lives.
+ *
+ * Incremental: rooms are cut into chunks of CHUNK_ROOMS in scrape order, and each (chunk, family) block of
+ * text is kept and rendered again only when a value in it changed since the last scrape (compared value by
+ * value, so it works whether or not the store hands out the same view objects), or the chunk's rooms did.
+ * Between two scrapes only the rooms polled meanwhile change, and polls go in room order, so a 10,000-room
+ * scrape re-renders a few chunks of a few families instead of 110,000 samples. An unchanged block is the
+ * same object as last time, which lets the gzip cache (http/compress.ts) skip it too.
  */
 export class RoomFamiliesRenderer {
-  private readonly prefixes = new WeakMap<RoomView, string[]>();
+  private chunks: Chunk[] = [];
+
+  constructor(private readonly chunkRooms = CHUNK_ROOMS) {}
 
   render(rooms: Iterable<RoomView>): string {
-    const views = [...rooms];
-    const prefixes = views.map((r) => this.prefixesOf(r));
-    let out = '';
-    ROOM_FAMILIES.forEach((spec, k) => {
-      if (k > 0) out += '\n';
-      out += `# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n`;
-      for (let i = 0; i < views.length; i++) {
-        const value = spec.value(views[i]!);
-        if (value !== undefined) out += prefixes[i]![k]! + value + '\n';
+    return this.segments(rooms)
+      .map((p) => p.text)
+      .join('');
+  }
+
+  /** The exposition as ordered pieces of text; unchanged pieces are the same objects as the last call's. */
+  segments(rooms: Iterable<RoomView>): TextPiece[] {
+    let c = 0;
+    let slot = 0;
+    let chunk: Chunk | undefined;
+    for (const room of rooms) {
+      if (slot === 0) chunk = this.chunks[c] ??= newChunk();
+      this.update(chunk!, slot, room);
+      if (++slot === this.chunkRooms) {
+        this.close(chunk!, slot);
+        c++;
+        slot = 0;
       }
-    });
+    }
+    if (slot > 0) {
+      this.close(chunk!, slot);
+      c++;
+    }
+    this.chunks.length = c;
+
+    for (const ch of this.chunks) {
+      if (ch.dirty === 0) continue;
+      for (let k = 0; k < FAMILIES; k++) if (ch.dirty & (1 << k)) ch.blocks[k] = renderBlock(ch, k);
+      ch.dirty = 0;
+    }
+    const out: TextPiece[] = [];
+    for (let k = 0; k < FAMILIES; k++) {
+      out.push(HEADERS[k]!);
+      for (const ch of this.chunks) if (ch.blocks[k] !== EMPTY) out.push(ch.blocks[k]!);
+    }
     return out;
   }
 
-  private prefixesOf(room: RoomView): string[] {
-    let p = this.prefixes.get(room);
-    if (!p) {
-      const labels = `{app_id="${escapeLabelValue(room.appId)}",room_id="${escapeLabelValue(room.roomId)}"} `;
-      p = ROOM_FAMILIES.map((f) => f.name + labels);
-      this.prefixes.set(room, p);
+  private update(chunk: Chunk, slot: number, room: RoomView): void {
+    const base = slot * FAMILIES;
+    if (slot >= chunk.size || chunk.appIds[slot] !== room.appId || chunk.roomIds[slot] !== room.roomId) {
+      chunk.appIds[slot] = room.appId;
+      chunk.roomIds[slot] = room.roomId;
+      chunk.labels[slot] = `{app_id="${escapeLabelValue(room.appId)}",room_id="${escapeLabelValue(room.roomId)}"} `;
+      chunk.dirty = ALL_DIRTY;
+      for (let k = 0; k < FAMILIES; k++) chunk.values[base + k] = ROOM_FAMILIES[k]!.value(room);
+      return;
     }
-    return p;
+    for (let k = 0; k < FAMILIES; k++) {
+      const v = ROOM_FAMILIES[k]!.value(room);
+      if (v !== chunk.values[base + k]) {
+        chunk.values[base + k] = v;
+        chunk.dirty |= 1 << k;
+      }
+    }
   }
+
+  /** The chunk now holds `size` rooms; a chunk that lost rooms at its end renders again. */
+  private close(chunk: Chunk, size: number): void {
+    if (size !== chunk.size) {
+      chunk.dirty = ALL_DIRTY;
+      chunk.size = size;
+      chunk.appIds.length = chunk.roomIds.length = chunk.labels.length = size;
+      chunk.values.length = size * FAMILIES;
+    }
+  }
+}
+
+function renderBlock(chunk: Chunk, k: number): TextPiece {
+  const name = ROOM_FAMILIES[k]!.name;
+  let out = '';
+  for (let slot = 0; slot < chunk.size; slot++) {
+    const value = chunk.values[slot * FAMILIES + k];
+    if (value !== undefined && value !== null) out += name + chunk.labels[slot]! + value + '\n';
+  }
+  return out === '' ? EMPTY : { text: out };
 }

@@ -12,6 +12,8 @@ import type { SteadyRun } from '../../bench/scenarios/steady-rate';
 import type { StatusRun } from '../../bench/scenarios/status';
 import { chromiumRequirement } from '../support/browser';
 import type { StoreRun } from '../../bench/scenarios/store-cost';
+import type { ThrottleResults } from '../../bench/scenarios/throttle';
+import type { TurnoverRun } from '../../bench/scenarios/turnover';
 
 /**
  * The whole harness end to end at smoke size: the built runner (dist/bench/run.js, so `npm run build`
@@ -41,6 +43,8 @@ interface SectionData {
   scrape: ScrapeRun[];
   diff: DiffRun[];
   status: StatusRun[];
+  throttle: ThrottleResults;
+  turnover: TurnoverRun;
 }
 
 interface JsonReport {
@@ -90,6 +94,9 @@ describe('bench harness (smoke)', () => {
 
     expect(data.scrape[0]!.bytes).toBeGreaterThan(1000);
     expect(data.scrape[0]!.samples).toBeGreaterThan(100 * 8);
+    expect(data.scrape[0]!.gzipBytes).toBeGreaterThan(100);
+    expect(data.scrape[0]!.gzipBytes).toBeLessThan(data.scrape[0]!.bytes);
+    expect(data.scrape[0]!.render.textBytes).toBeGreaterThan(1000);
 
     expect(data.diff.length).toBeGreaterThan(0);
     for (const d of data.diff) expect(d.membersPerSecond).toBeGreaterThan(0);
@@ -105,6 +112,9 @@ describe('bench harness (smoke)', () => {
       expect(r.achievedQps).toBeGreaterThan(0);
       expect(r.rssMedian).toBeGreaterThan(10 * 2 ** 20);
     }
-    // About ten daemon runs in a row plus a browser; a loaded shared machine needs the room.
-  }, 240_000);
+    expect(data.throttle.isolated[0]!.samples).toBeGreaterThan(0);
+    expect(data.throttle.sustained.simCapQps).toBe(PROFILES.smoke.throttle.sustainedSimCapQps);
+    expect(data.turnover.turning.samples).toBeGreaterThan(0);
+    expect(data.turnover.joinsSeen).toBeGreaterThan(0);
+  }, 300_000); // ten scenarios, each starting a daemon, plus a browser; minutes on a loaded 2-core machine
 });

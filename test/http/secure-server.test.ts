@@ -93,7 +93,7 @@ describe('HttpServer behind a web config', () => {
     const endpoint = new SecureEndpoint(file ? loadWebConfigFile(file) : undefined, { logger, clock: { now: () => Date.now() }, observer: { refused: (r) => refused.push(r) } });
     server = new HttpServer(
       {
-        metrics: async () => ({ contentType: 'text/plain', body: 'rtc_up 1\n' }),
+        metrics: async () => ({ contentType: 'text/plain', body: [{ text: 'rtc_up 1\n' }] }),
         ready: () => true,
         reload: async () => {
           reloads++;

@@ -46,7 +46,7 @@ describeWithRequirements('status page live feed across reconnects', [chromiumReq
       logger: log.logger,
       stream: { heartbeatMs: 60_000, maxBufferedBytes: 1 << 20, batchLimit: 100, retryMs: 200 },
     });
-    server = new HttpServer({ metrics: async () => ({ contentType: 'text/plain', body: '' }), ready: () => true, reload: async () => undefined, routes: (req, res, p) => {
+    server = new HttpServer({ metrics: async () => ({ contentType: 'text/plain', body: [] }), ready: () => true, reload: async () => undefined, routes: (req, res, p) => {
       if (refuseStreams && p === '/api/events/stream') {
         res.writeHead(503).end();
         return true;

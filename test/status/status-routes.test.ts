@@ -77,7 +77,7 @@ describe('status routes', () => {
       logger: log.logger,
       stream: { heartbeatMs: 60_000, maxBufferedBytes: 64 * 1024, batchLimit: 3, retryMs: 1500 },
     });
-    server = new HttpServer({ metrics: async () => ({ contentType: 'text/plain', body: '' }), ready: () => true, reload: async () => undefined, routes: (req, res, p) => page.handle(req, res, p) }, log.logger);
+    server = new HttpServer({ metrics: async () => ({ contentType: 'text/plain', body: [] }), ready: () => true, reload: async () => undefined, routes: (req, res, p) => page.handle(req, res, p) }, log.logger);
     const addr = await server.listen('127.0.0.1', 0);
     base = `http://127.0.0.1:${addr.port}`;
   });
@@ -231,7 +231,7 @@ describe('status routes', () => {
       logger: log.logger,
       stream: { heartbeatMs: 20, maxBufferedBytes: 1 << 20, batchLimit: 10, retryMs: 1000 },
     });
-    const srv = new HttpServer({ metrics: async () => ({ contentType: 'text/plain', body: '' }), ready: () => true, reload: async () => undefined, routes: (req, res, p) => fast.handle(req, res, p) }, log.logger);
+    const srv = new HttpServer({ metrics: async () => ({ contentType: 'text/plain', body: [] }), ready: () => true, reload: async () => undefined, routes: (req, res, p) => fast.handle(req, res, p) }, log.logger);
     const addr = await srv.listen('127.0.0.1', 0);
     const client = await openStream(`http://127.0.0.1:${addr.port}/api/events/stream`);
     await waitFor('two heartbeats', () => (client.text().split(': keepalive\n\n').length > 2 ? true : undefined));

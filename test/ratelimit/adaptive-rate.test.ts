@@ -1,0 +1,178 @@
+import fc from 'fast-check';
+import { AdaptiveRate, EPISODE_GAP_MS, THROTTLE_WINDOW_MS } from '../../src/ratelimit/adaptive-rate';
+
+type Step = [atMs: number, outcome: 'throttled' | 'accepted'];
+
+function apply(rate: AdaptiveRate, steps: readonly Step[]): number {
+  for (const [at, outcome] of steps) {
+    if (outcome === 'throttled') rate.onThrottled(at);
+    else rate.onAccepted(at);
+  }
+  return rate.current();
+}
+
+/**
+ * A poller paced at the adaptive rate on a fake clock (one request every 1000/rate ms; responses are
+ * immediate), against a vendor that decides per request whether to throttle. Returns the start times of
+ * the accepted requests and the rate after each response.
+ */
+function simulate(rate: AdaptiveRate, untilMs: number, throttled: (atMs: number, index: number) => boolean): { accepted: number[]; rates: Array<[number, number]> } {
+  const accepted: number[] = [];
+  const rates: Array<[number, number]> = [];
+  for (let t = 0, i = 0; t < untilMs; t += 1000 / rate.current(), i++) {
+    if (throttled(t, i)) rate.onThrottled(t);
+    else {
+      rate.onAccepted(t);
+      accepted.push(t);
+    }
+    rates.push([t, rate.current()]);
+  }
+  return { accepted, rates };
+}
+
+/** A vendor counting accepted requests in a rolling window: a request is throttled when `cap` are already in it. */
+function rollingCap(cap: number, fromMs: number): (atMs: number) => boolean {
+  const inWindow: number[] = [];
+  return (at) => {
+    while (inWindow.length > 0 && inWindow[0]! <= at - 1000) inWindow.shift();
+    if (at >= fromMs && inWindow.length >= cap) return true;
+    inWindow.push(at);
+    return false;
+  };
+}
+
+describe('AdaptiveRate', () => {
+  it.each<[string, number, number, Step[], number]>([
+    ['a lone 429 costs one request per second', 35, 1, [[0, 'throttled']], 34],
+    ['each 429 in the first window of an episode is one request of excess', 35, 1, [[0, 'throttled'], [100, 'throttled'], [999, 'throttled']], 32],
+    ['a later window: each 429 cuts by one until a tenth of the rate was refused in it, then it halves once', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [1500, 'throttled']], 15.5],
+    ['at a low rate, two 429s in a later window halve again', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [2100, 'throttled'], [2200, 'throttled']], 7.25],
+    ['three 429s in a later window at rate 34 are still proportionate', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled']], 31],
+    ['a quiet spell of two windows starts a new episode (proportionate again)', 35, 1, [[0, 'throttled'], [2000, 'throttled'], [2100, 'throttled']], 32],
+    ['isolated 429s a window apart never halve', 35, 1, [[0, 'throttled'], [1000, 'throttled'], [2000, 'throttled'], [3000, 'throttled']], 31],
+    ['never below the floor', 4, 3, [[0, 'throttled'], [1, 'throttled'], [2, 'throttled']], 3],
+    ['holds for a window after a decrease before recovering', 35, 1, [[0, 'throttled'], [999, 'accepted']], 34],
+    ['recovers by 1/rate per accepted request after the hold', 35, 1, [[0, 'throttled'], [1000, 'accepted']], 34 + 1 / 34],
+  ])('%s', (_what, cap, floor, steps, expected) => {
+    expect(apply(new AdaptiveRate(cap, floor), steps)).toBeCloseTo(expected, 9);
+  });
+
+  it('recovers by about one request per second per second, up to the cap', () => {
+    const r = new AdaptiveRate(30, 1);
+    for (let i = 0; i < 15; i++) r.onThrottled(i); // 15 requests of excess: 30 → 15
+    expect(r.current()).toBe(15);
+    for (let i = 0; i < 15; i++) r.onAccepted(1000 + i * 66);
+    expect(r.current()).toBeGreaterThan(15.9);
+    expect(r.current()).toBeLessThan(16.1);
+    for (let i = 0; i < 10_000; i++) r.onAccepted(3000 + i);
+    expect(r.current()).toBe(30);
+  });
+
+  it('clamps to a lowered cap on reload', () => {
+    const r = new AdaptiveRate(30, 1);
+    r.setLimits(10, 2);
+    expect(r.current()).toBe(10);
+    expect(r.configuredCap()).toBe(10);
+  });
+
+  it('runs at a raised cap at once unless it is backing off', () => {
+    const r = new AdaptiveRate(10, 1);
+    r.setLimits(30, 1);
+    expect(r.current()).toBe(30);
+    r.onThrottled(0); // 29
+    r.setLimits(35, 1);
+    expect(r.current()).toBe(29);
+  });
+
+  it('stays within [floor, cap] whatever the vendor says and however the limits are reloaded', () => {
+    const event = fc.oneof(
+      fc.record({ kind: fc.constantFrom('throttled' as const, 'accepted' as const), gapMs: fc.integer({ min: 0, max: 3000 }) }),
+      fc.record({ kind: fc.constant('reload' as const), cap: fc.double({ min: 1, max: 39.9, noNaN: true }), floor: fc.double({ min: 0.1, max: 10, noNaN: true }) }),
+    );
+    fc.assert(
+      fc.property(fc.double({ min: 1, max: 39.9, noNaN: true }), fc.array(event, { maxLength: 300 }), (cap0, events) => {
+        const r = new AdaptiveRate(cap0, Math.min(1, cap0));
+        let cap = cap0;
+        let floor = Math.min(1, cap0);
+        let t = 0;
+        for (const e of events) {
+          if (e.kind === 'reload') {
+            r.setLimits(e.cap, e.floor);
+            cap = e.cap;
+            floor = Math.min(e.floor, e.cap);
+          } else {
+            t += e.gapMs;
+            if (e.kind === 'throttled') r.onThrottled(t);
+            else r.onAccepted(t);
+          }
+          expect(r.current()).toBeLessThanOrEqual(cap);
+          expect(r.current()).toBeGreaterThanOrEqual(floor);
+        }
+      }),
+    );
+  });
+
+  it('loses at most a few requests, and never more than one window of throughput, to a lone 429', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 5, max: 39 }), fc.double({ min: 1000, max: 5000, noNaN: true }), (cap, at) => {
+        const horizonMs = at + 10_000;
+        const clean = simulate(new AdaptiveRate(cap, 1), horizonMs, () => false).accepted.length;
+        let fired = false;
+        const hit = simulate(new AdaptiveRate(cap, 1), horizonMs, (t) => {
+          if (fired || t < at) return false;
+          fired = true;
+          return true;
+        }).accepted.length;
+        const lost = clean - hit;
+        expect(lost).toBeLessThanOrEqual(cap * (THROTTLE_WINDOW_MS / 1000));
+        // The 429'd request itself, one request per second for the hold and about half a request while
+        // recovering, plus pacing granularity.
+        expect(lost).toBeLessThanOrEqual(4);
+      }),
+    );
+  });
+
+  it('never halves for 429s that come at most one per window, however many', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: THROTTLE_WINDOW_MS, max: 3 * EPISODE_GAP_MS }), { minLength: 1, maxLength: 50 }), (gaps) => {
+        const r = new AdaptiveRate(35, 1);
+        let t = 0;
+        for (const gap of gaps) {
+          const before = r.current();
+          r.onThrottled((t += gap));
+          expect(r.current()).toBeCloseTo(Math.max(1, before - 1), 9);
+        }
+      }),
+    );
+  });
+
+  it('backs off within a second of sustained throttling and reaches the floor when every request is refused', () => {
+    const r = new AdaptiveRate(35, 1);
+    const { rates } = simulate(r, 10_000, (t) => t >= 1000);
+    const at = (ms: number): number => [...rates].reverse().find(([t]) => t <= ms)![1];
+    expect(at(2000)).toBeLessThanOrEqual(35 / 2);
+    const floorAt = rates.find(([, rate]) => rate === 1)?.[0];
+    expect(floorAt).toBeDefined();
+    // One window of proportionate cuts, then halving once per window: 35 → 1 in well under 5 s.
+    expect(floorAt! - 1000).toBeLessThan(5000);
+  });
+
+  it('settles at a quota that other clients took a share of within two seconds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 10, max: 39 }), fc.double({ min: 0.3, max: 0.7, noNaN: true }), (cap, share) => {
+        const quota = Math.floor(cap * share);
+        const r = new AdaptiveRate(cap, 1);
+        const { rates, accepted } = simulate(r, 20_000, rollingCap(quota, 3000));
+        const at = (ms: number): number => [...rates].reverse().find(([t]) => t <= ms)![1];
+        // Cut by the measured excess: at least half of it gone a second after throttling began (the first
+        // window only sees the 429s of its remaining part), at the quota a second later.
+        expect(at(4000)).toBeLessThanOrEqual(cap - (cap - quota) / 2);
+        expect(at(5000)).toBeLessThanOrEqual(quota + 1);
+        // And after that it keeps the vendor's count of accepted requests at or under the quota.
+        const late = accepted.filter((t) => t >= 10_000);
+        expect(late.length / 10).toBeLessThanOrEqual(quota);
+        expect(late.length / 10).toBeGreaterThanOrEqual(quota * 0.6);
+      }),
+    );
+  });
+});
