@@ -7,7 +7,8 @@ export interface RateLimiter {
   acquire(signal?: AbortSignal): Promise<number>;
 }
 
-interface Waiter {
+/** A caller queued for a permit (shared by the in-process and the Redis limiter). */
+export interface Waiter {
   enqueuedAt: number;
   resolve: (waitedMs: number) => void;
   reject: (err: Error) => void;

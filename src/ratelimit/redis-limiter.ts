@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { AbortError, Clock } from '../clock';
-import type { RateLimiter } from './limiter';
+import type { RateLimiter, Waiter } from './limiter';
 
 /**
  * The rolling-window limiter for replicas: every replica asks one Redis script for permission, so across
@@ -74,14 +74,6 @@ export interface RedisLimiterOptions {
   id: string;
   /** Told the server time (µs since the epoch) of every permit granted. */
   observer?: { granted(serverMicros: number): void };
-}
-
-interface Waiter {
-  enqueuedAt: number;
-  resolve: (waitedMs: number) => void;
-  reject: (err: Error) => void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
 }
 
 /**

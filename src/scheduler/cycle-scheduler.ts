@@ -38,7 +38,8 @@ export class CycleScheduler {
     this.ticker.start(() => this.tick());
     if (runNow) {
       this.tick();
-      this.absorbTick = true;
+      // Only a start-up cycle that really started stands in for a tick (a standby's gate keeps it closed).
+      this.absorbTick = this.running !== undefined;
     }
   }
 
