@@ -138,7 +138,7 @@ export class Daemon {
       },
       deps.monotonic,
       deps.logger,
-      () => this.leadership.isLeader(),
+      () => this.mayPoll(),
     );
     this.server = new HttpServer(
       {
@@ -280,11 +280,25 @@ export class Daemon {
       this.inFlight.abort();
       await cycleDone;
     }
-    await this.leadership.stop(); // no cycle runs any more: hand the lease to a standby at once
-    await this.deps.closeSinks(Math.max(deadline, this.deps.monotonic.now() + 1000));
-    await this.server.close();
-    await this.deps.state.close().catch((err: unknown) => logger.error({ err }, 'closing the state store failed'));
+    try {
+      await this.leadership.stop(); // no cycle runs any more: hand the lease to a standby at once
+      await this.deps.closeSinks(Math.max(deadline, this.deps.monotonic.now() + 1000));
+    } finally {
+      // Whatever the sinks did, the endpoint and the store are closed.
+      await this.server.close();
+      await this.deps.state.close().catch((err: unknown) => logger.error({ err }, 'closing the state store failed'));
+    }
     logger.info('stopped');
+  }
+
+  /**
+   * The scheduler's gate: cycles run only on the leader. A standby's tick still keeps the registry current
+   * (retired rooms expire), so what it would take over, and what it exports, does not grow stale.
+   */
+  private mayPoll(): boolean {
+    if (this.leadership.isLeader()) return true;
+    this.cycle.sync();
+    return false;
   }
 
   private async runCycle(): Promise<void> {

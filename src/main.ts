@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
 import { FencedSink } from './cluster/fenced-sink';
+import { LeaderOnlyStore } from './cluster/leader-only-store';
 import { AlwaysLeader } from './cluster/leadership';
 import { buildRedisCluster } from './cluster/redis-cluster';
 import { loadConfigWithCa } from './config/ca-file';
@@ -123,7 +124,8 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     rooms: () => daemon.registry.rooms(),
     retiredTotal: () => daemon.registry.retiredTotal(),
   });
-  metrics.addTextFamilies(() => discoveryMetrics.renderRoomInfo());
+  // Like the room series, rtc_room_info comes only from the replica that owns the rooms (no duplicate joins).
+  metrics.addTextFamilies(() => (leadership.ownsRoomSeries() ? discoveryMetrics.renderRoomInfo() : ''));
 
   let state: StateStore;
   try {
@@ -137,12 +139,16 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     process.stderr.write(`${err instanceof ForeignFileError ? err.message : `state.file: cannot open ${config.state.file}: ${(err as Error).message}`}\n`);
     return 2;
   }
+  // Cluster mode: a replica commits only while it leads, so a deposed leader's late poll reaches no sink.
+  if (cluster) state = new LeaderOnlyStore(state, leadership, (n) => clusterMetrics?.uncommitted(n));
 
   let sinks: Awaited<ReturnType<typeof buildSinks>>;
   try {
     sinks = await buildSinks(config, logger, metrics, state);
   } catch (err) {
-    process.stderr.write(`events.file: cannot open ${config.events.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    const code = (err as NodeJS.ErrnoException).code;
+    // An events file that cannot be opened is the usual cause; a store read (a sink's cursor) the other.
+    process.stderr.write(code && config.events.file ? `events.file: cannot open ${config.events.file}: ${code}\n` : `event sinks: cannot start: ${(err as Error).message}\n`);
     await state.close();
     return 2;
   }
@@ -246,7 +252,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   });
   process.on('SIGHUP', () => {
     webWatcher?.check();
-    void daemon.reload();
+    daemon.reload().catch((err: unknown) => logger.error({ err }, 'config reload failed unexpectedly'));
   });
 
   try {

@@ -78,15 +78,18 @@ export class AccountPool {
   }
 
   update(settings: readonly AccountSettings[]): void {
-    for (const s of settings) {
+    // Every client first: makeApi may throw (a renamed key variable that is not set), and a rejected reload
+    // must change nothing. Always a new client: the CA file is re-read on every reload, and makeApi reuses
+    // the keep-alive pool (and its warm connections) when neither the CA nor the schedule period changed.
+    const next = settings.flatMap((s) => {
       const b = this.bundles.get(s.name);
-      if (!b) continue;
+      return b ? [{ b, s, api: this.deps.makeApi(s) }] : [];
+    });
+    for (const { b, s, api } of next) {
       b.rate.setLimits(s.rateLimit.qps, s.rateLimit.minQps);
       b.poller.setRetryPolicy(retryPolicyOf(s));
-      // Always a new client: the CA file is re-read on every reload, and makeApi reuses the keep-alive pool
-      // (and its warm connections) when neither the CA nor the schedule period changed.
-      b.api = this.deps.makeApi(s);
-      b.poller.setApi(b.api);
+      b.api = api;
+      b.poller.setApi(api);
       b.settings = s;
     }
   }

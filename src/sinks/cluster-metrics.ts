@@ -27,6 +27,11 @@ export class ClusterMetrics {
     this.fenced = new Counter({ name: 'rtc_cluster_fenced_events_total', help: 'Member events withheld because the poll that found them completed after this replica lost the lease.', registers: r });
   }
 
+  /** A commit refused because this replica no longer leads: its events were never committed. */
+  uncommitted(events: number): void {
+    this.fenced.inc(events);
+  }
+
   withheld(events: readonly RoomEvent[]): void {
     this.fenced.inc(events.length);
   }

@@ -125,19 +125,23 @@ export function queryRooms(rooms: Iterable<StatusRoom>, query: RoomsQuery, nowMs
 }
 
 /**
- * Lower-cased search text per room view, built on first use. Views are long-lived objects whose ids never
- * change, so a filter over 10,000 rooms does not lower-case 40,000 strings on every request.
+ * Lower-cased search text per room view, built on first use. The ids of a view never change; its account
+ * and sources can (a discovery source adds or drops the room), so they are part of the cache key. A filter
+ * over 10,000 rooms then does not lower-case 40,000 strings on every request.
  */
-const searchText = new WeakMap<StatusRoom, string>();
+const searchText = new WeakMap<StatusRoom, { key: string; text: string }>();
 
 function matches(r: StatusRoom, needle: string): boolean {
-  let text = searchText.get(r);
-  if (text === undefined) {
+  const account = r.account ?? 'default';
+  const source = r.source ?? 'config';
+  const key = `${account}\u0000${source}`;
+  let cached = searchText.get(r);
+  if (cached === undefined || cached.key !== key) {
     // NUL cannot be typed into the filter, so a match never spans two fields.
-    text = `${r.account ?? 'default'}\u0000${r.appId}\u0000${r.roomId}\u0000${r.source ?? 'config'}`.toLowerCase();
-    searchText.set(r, text);
+    cached = { key, text: `${account}\u0000${r.appId}\u0000${r.roomId}\u0000${source}`.toLowerCase() };
+    searchText.set(r, cached);
   }
-  return text.includes(needle);
+  return cached.text.includes(needle);
 }
 
 function sortValue(sort: SortKey, nowMs: number): (r: StatusRoom) => string | number | null {

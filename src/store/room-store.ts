@@ -155,16 +155,17 @@ export class RoomStore {
    * yet read stay pending (the caller may try again; a poll before that makes a fresh baseline).
    */
   async loadPending(): Promise<number> {
-    const found: StoredRoom[] = [];
+    let restored = 0;
     for (const key of [...this.pending]) {
       const room = this.rooms.get(key);
       if (room && !room.baselined) {
         const stored = await this.state.loadRoom(room.appId, room.roomId);
-        if (stored) found.push(stored);
+        // Restored before the key leaves `pending`: a later failed read loses nothing already read.
+        if (stored) restored += this.restore([stored]);
       }
       this.pending.delete(key);
     }
-    return this.restore(found);
+    return restored;
   }
 
   private restore(saved: readonly StoredRoom[]): number {
