@@ -195,7 +195,7 @@ export class Daemon {
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
     this.discovery.apply(this.config);
     this.leadership.onChange((role) => {
-      if (role === 'leader') this.scheduler.tick(); // a new leader polls at once, not at the next tick
+      if (role === 'leader') this.scheduler.runNow(); // a new leader polls at once, not at the next tick
       // A standby is ready: it serves its own metrics and is ready to take over.
       if (role === 'standby' && !this.ready && !this.stopping) this.ready = true;
     });

@@ -19,7 +19,7 @@ export class CycleScheduler {
   private pending = false;
   private stopped = false;
   private started = false;
-  /** Set while the unscheduled start-up cycle runs: it stands in for the first tick that comes during it. */
+  /** Set while an off-schedule cycle (runNow) runs: it stands in for the first tick that comes during it. */
   private absorbTick = false;
 
   constructor(
@@ -36,11 +36,17 @@ export class CycleScheduler {
   start(runNow = true): void {
     this.started = true;
     this.ticker.start(() => this.tick());
-    if (runNow) {
-      this.tick();
-      // Only a start-up cycle that really started stands in for a tick (a standby's gate keeps it closed).
-      this.absorbTick = this.running !== undefined;
-    }
+    if (runNow) this.runNow();
+  }
+
+  /**
+   * A cycle now, off schedule (at start-up, or when this replica becomes the leader). It stands in for the
+   * first tick that comes while it runs: polling every room again right after it would spend the budget
+   * for nothing. Only a cycle that really started does (a closed gate starts none).
+   */
+  runNow(): void {
+    this.tick();
+    this.absorbTick = this.running !== undefined;
   }
 
   /** Swap the tick source (schedule changed on reload); the running cycle is not disturbed. */
@@ -53,8 +59,7 @@ export class CycleScheduler {
   tick(): void {
     if (this.stopped || !this.gate()) return;
     if (this.running) {
-      // The start-up cycle began early, off schedule; the tick it anticipated is not a missed one, and
-      // polling every room again right after it would spend the budget for nothing.
+      // An off-schedule cycle (runNow) anticipated this tick: it is not a missed one.
       if (this.absorbTick) {
         this.absorbTick = false;
         return;

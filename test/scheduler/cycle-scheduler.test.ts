@@ -124,6 +124,22 @@ describe('CycleScheduler', () => {
     expect(t.observed.overruns).toBe(1);
   });
 
+  it('a cycle started by runNow (a new leader) absorbs the tick that comes while it runs', async () => {
+    let leader = false;
+    const t = setup(400, () => leader);
+    t.scheduler.start(true); // gate closed: nothing runs, nothing to absorb
+    await t.clock.advanceTo(1000);
+    leader = true;
+    t.scheduler.runNow();
+    await t.clock.advanceTo(1200);
+    t.ticker.fire(); // during the off-schedule cycle: it stood in for this tick
+    await t.clock.advanceTo(2000);
+    t.ticker.fire();
+    await t.clock.advanceTo(3000);
+    expect(t.starts).toEqual([1000, 2000]);
+    expect(t.observed.overruns).toBe(0);
+  });
+
   it('keeps going when a cycle rejects', async () => {
     const clock = new FakeClock(0);
     const ticker = new ManualTicker();
