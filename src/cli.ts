@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError } from './config/load';
+import type { Config } from './config/schema';
 import { preflight } from './preflight';
 import { ForeignFileError } from './store/store-file';
 import { packageVersion } from './version';
@@ -91,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       loadDotenv({ quiet: true }); // as run does: the real environment wins over .env
       const cfg = preflight(configPath, process.env, { skipCredentials: values['skip-credentials'] }).config;
-      process.stdout.write(`${configPath}: OK (${cfg.rooms.length} room(s), qps ${cfg.rateLimit.qps}, schedule "${cfg.schedule}")\n`);
+      process.stdout.write(`${configPath}: OK (${summarize(cfg)})\n`);
     } catch (err) {
       process.stderr.write(`${err instanceof ConfigError || err instanceof ForeignFileError ? err.message : `error: ${(err as Error).message}`}\n`);
       failed = true;
@@ -110,6 +111,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { runDaemon } = await import('./main');
   return runDaemon(configPath, { webConfigFile, enableLifecycle: values['web.enable-lifecycle'] === true });
+}
+
+/** What check-config says a valid config watches: fixed rooms, the rate per account, discovery. */
+function summarize(cfg: Config): string {
+  const parts = [`${cfg.rooms.length} room(s)`];
+  parts.push(cfg.accounts ? `accounts ${cfg.accounts.map((a) => `${a.name} (qps ${a.rateLimit.qps})`).join(', ')}` : `qps ${cfg.rateLimit.qps}`);
+  parts.push(`schedule "${cfg.schedule}"`);
+  const d = cfg.discovery;
+  const sources = [d.listRoomInfo && `listRoomInfo ${d.listRoomInfo.apps.length} app(s)`, d.files && `files ${d.files.length} glob(s)`, d.http && `http ${d.http.length} endpoint(s)`].filter(Boolean);
+  if (sources.length > 0) parts.push(`discovery: ${sources.join(', ')}`);
+  return parts.join(', ');
 }
 
 if (require.main === module) {

@@ -58,6 +58,21 @@ describe('rtc-room-monitor CLI (built)', () => {
     expect(res.stdout).toContain('OK (1 room(s), qps 30');
   });
 
+  it('check-config summarizes accounts and discovery of a discovery-only config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtc-cli-summary-'));
+    try {
+      writeFileSync(
+        join(dir, 'monitor.yaml'),
+        'accounts: [{name: cn, accessKeyEnv: VOLC_ACCESSKEY, secretKeyEnv: VOLC_SECRETKEY, rateLimit: {qps: 25}}]\nstate: {backend: memory}\ndiscovery: {listRoomInfo: {apps: ["1", "2"]}}\n',
+      );
+      const res = spawnSync(process.execPath, [DAEMON_CLI, 'check-config', '--config', join(dir, 'monitor.yaml')], { encoding: 'utf8', env: withKeys });
+      expect(res.status).toBe(0);
+      expect(res.stdout).toContain('OK (0 room(s), accounts cn (qps 25), schedule "*/15 * * * * *", discovery: listRoomInfo 2 app(s))');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('check-config exits non-zero with every problem on stderr, each naming its key', () => {
     const res = cli('check-config', '--config', fixture('duplicate-room.yaml'));
     expect(res.status).toBe(1);
