@@ -126,8 +126,18 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   metrics.addTextFamilies(() => discoveryMetrics.renderRoomInfo());
 
   let state: StateStore;
+  if (config.state.backend === 'redis' && cluster) {
+    // The shared store is read before anything starts (baselines, the events file's position).
+    try {
+      await cluster.connected(Math.max(config.cluster!.redis.connectTimeoutMs, 10_000));
+    } catch (err) {
+      process.stderr.write(`state.backend: redis: cannot reach cluster.redis.url: ${(err as Error).message}\n`);
+      await cluster.close();
+      return 2;
+    }
+  }
   try {
-    const opened = openStore(config.state);
+    const opened = config.state.backend === 'redis' && cluster ? { store: cluster.makeStore(config.state.retention), movedAside: undefined } : openStore(config.state);
     state = opened.store;
     if (opened.movedAside) {
       metrics.stateCorrupt.inc();
@@ -176,6 +186,11 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     clock: systemClock,
     logger,
   });
+  // With the shared Redis store a deposed leader's commit is refused in Redis, so whatever a poll returns
+  // is committed and belongs in the log: withholding it would only drop it from the log sink and the
+  // status feed. The memory and SQLite stores are per replica: their events leave only while leader.
+  const fenceUnlessShared = (sink: EventSink): EventSink =>
+    config.state.backend === 'redis' ? sink : new FencedSink(sink, leadership, (events) => clusterMetrics?.withheld(events));
   const daemon: Daemon = new Daemon(config, {
     logger,
     clock: systemClock,
@@ -183,7 +198,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     metrics,
     discoveryObserver: discoveryHealth,
     configDir: dirname(resolve(configPath)),
-    sink: new FencedSink(
+    sink: fenceUnlessShared(
       new EventFanout(
         sinks.list,
         (events) => metrics.eventsEmitted(events),
@@ -192,8 +207,6 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
           logger.error({ sink: name, err }, 'event sink failed');
         },
       ),
-      leadership,
-      (events) => clusterMetrics?.withheld(events),
     ),
     makeApi: (account) => {
       // Read per client, so a reload that points an account at other variables takes them (or is refused).

@@ -1,7 +1,7 @@
 import type { RoomSnapshot } from '../volc/room-online-users';
 import { diffMembership, EMPTY_MEMBERSHIP, Membership, MemberChange, membershipOf } from '../rooms/membership-diff';
 import { RoomEvent, roomKey } from '../rooms/room-event';
-import type { PollCommit, StateStore, StoredRoom } from './store';
+import type { Fence, PollCommit, StateStore, StoredRoom } from './store';
 
 export interface RoomSpec {
   appId: string;
@@ -51,7 +51,14 @@ export class RoomStore {
   /** Rooms added since the last loadPending(): their committed baseline (if any) is not read yet. */
   private readonly pending = new Set<string>();
 
-  constructor(private readonly state: StateStore) {}
+  /**
+   * `fence` gives the token each commit carries (the leader's fencing token in cluster mode); the store,
+   * not this class, decides what a stale one means.
+   */
+  constructor(
+    private readonly state: StateStore,
+    private readonly fence: () => Fence = () => undefined,
+  ) {}
 
   /** Make the configured set exactly `specs`, keeping the state of rooms that stay. */
   setRooms(specs: readonly RoomSpec[]): { added: number; removed: number } {
@@ -97,7 +104,16 @@ export class RoomStore {
    * rejects with the StateStore's error when the commit failed, leaving the view untouched.
    */
   async applySuccess(ref: { appId: string; roomId: string }, snap: RoomSnapshot, nowMs: number): Promise<ApplyResult> {
-    const room = this.rooms.get(roomKey(ref.appId, ref.roomId));
+    const key = roomKey(ref.appId, ref.roomId);
+    let room = this.rooms.get(key);
+    // Not read yet (a leadership change invalidated it while a cycle ran): the committed baseline first,
+    // so this poll continues the log instead of starting a fresh baseline that would skip changes.
+    if (room && !room.baselined && this.pending.has(key)) {
+      const stored = await this.state.loadRoom(room.appId, room.roomId);
+      this.pending.delete(key);
+      if (stored) this.restore([stored]);
+      room = this.rooms.get(key);
+    }
     if (!room) return { events: [], truncated: false };
     const truncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
     const next = snap.exists ? membershipOf(snap.visible, snap.invisible) : EMPTY_MEMBERSHIP;
@@ -120,7 +136,7 @@ export class RoomStore {
     }
     // An unchanged room writes nothing: at steady state most polls cost no I/O at all.
     const unchanged = room.baselined && changes.length === 0 && room.exists === exists && room.totalUsers === totalUsers && room.totalInvisibleUsers === totalInvisibleUsers;
-    const events = unchanged ? [] : await this.state.commitPoll(commit);
+    const events = unchanged ? [] : await this.state.commitPoll(commit, this.fence());
 
     // A reload may have removed (or removed and re-added) the room while the commit ran.
     if (this.rooms.get(roomKey(ref.appId, ref.roomId)) !== room) return { events, truncated };
@@ -146,6 +162,18 @@ export class RoomStore {
     if (!room) return;
     room.up = false;
     room.pollFailures++;
+  }
+
+  /**
+   * Forget the in-memory baselines: every room reads its committed one again (loadPending, or its next
+   * poll). A replica that becomes leader does this, since another leader may have committed meanwhile.
+   */
+  invalidate(): void {
+    for (const [key, room] of this.rooms) {
+      room.baselined = false;
+      room.membership = EMPTY_MEMBERSHIP;
+      this.pending.add(key);
+    }
   }
 
   /**

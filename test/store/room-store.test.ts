@@ -129,3 +129,39 @@ describe('RoomStore', () => {
     expect(await state.readEvents(0, 10)).toEqual(events);
   });
 });
+
+describe('RoomStore on a shared store (replicas)', () => {
+  it('passes the fence of the moment to every commit', async () => {
+    const state = new MemoryStore(retention);
+    const fences: unknown[] = [];
+    const commit = state.commitPoll.bind(state);
+    state.commitPoll = (c, fence) => {
+      fences.push(fence);
+      return commit(c, fence);
+    };
+    let token = 4;
+    const s = new RoomStore(state, () => token);
+    s.setRooms([ref]);
+    await s.applySuccess(ref, snap(['a']), 1000);
+    token = 9;
+    await s.applySuccess(ref, snap(['b']), 2000);
+    expect(fences).toEqual([4, 9]);
+  });
+
+  it('after invalidate() continues from what another replica committed: no repeated, no lost event', async () => {
+    const state = new MemoryStore(retention);
+    const a = new RoomStore(state);
+    const b = new RoomStore(state);
+    a.setRooms([ref]);
+    b.setRooms([ref]);
+    await b.loadPending(); // a standby at start: nothing committed yet
+    await a.applySuccess(ref, snap(['x']), 1000); // a is leader: baseline
+    await a.applySuccess(ref, snap(['x', 'y']), 2000); // join y
+    b.invalidate(); // b becomes leader
+    const { events } = await b.applySuccess(ref, snap(['y', 'z']), 3000); // no loadPending before the poll
+    expect(events.map((e) => [e.type, e.userId]).sort()).toEqual([
+      ['join', 'z'],
+      ['leave', 'x'],
+    ]);
+  });
+});
