@@ -2,7 +2,8 @@ import { dirname, resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
 import { FencedSink } from './cluster/fenced-sink';
-import { AlwaysLeader } from './cluster/leadership';
+import { LeaderGatedTarget } from './cluster/leader-delivery';
+import { AlwaysLeader, Leadership } from './cluster/leadership';
 import { buildRedisCluster } from './cluster/redis-cluster';
 import { loadConfigWithCa } from './config/ca-file';
 import { ConfigError } from './config/load';
@@ -150,7 +151,8 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
 
   let sinks: Awaited<ReturnType<typeof buildSinks>>;
   try {
-    sinks = await buildSinks(config, logger, metrics, state);
+    // Shared store: the webhook runs on the leader only, from the cursor in Redis.
+    sinks = await buildSinks(config, logger, metrics, state, config.state.backend === 'redis' ? leadership : undefined);
   } catch (err) {
     process.stderr.write(`events.file: cannot open ${config.events.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
     await state.close();
@@ -280,6 +282,7 @@ async function buildSinks(
   logger: Logger,
   metrics: Metrics,
   store: StateStore,
+  webhookLeader?: Leadership,
 ): Promise<{ list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void> }> {
   // The log sink writes each event as it is committed; file and webhook deliver from the committed log.
   const list: { name: string; sink: EventSink }[] = [];
@@ -325,7 +328,9 @@ async function buildSinks(
         },
       },
     );
-    const delivery = new LogDelivery(store, sink, { name: 'webhook', batch: hook.batchSize, ackOnAccept: false }, observer('webhook'));
+    const gated = webhookLeader && new LeaderGatedTarget(sink, webhookLeader);
+    const delivery = new LogDelivery(store, gated ?? sink, { name: 'webhook', batch: hook.batchSize, ackOnAccept: false }, observer('webhook'));
+    gated?.follow(() => delivery.resync(), logger, 'webhook');
     late.delivery = delivery;
     await delivery.start();
     webhook = { sink, delivery };
@@ -339,7 +344,12 @@ async function buildSinks(
         await file.delivery.stop();
         file.sink.close();
       }
-      if (webhook) {
+      // A gated webhook off the leader (a standby, or a leader that just handed the lease over) leaves what
+      // is not acknowledged to the next leader, which resumes from the shared cursor.
+      if (webhook && webhookLeader && !webhookLeader.isLeader()) {
+        await webhook.delivery.stop();
+        webhook.sink.close();
+      } else if (webhook) {
         const { sink, delivery } = webhook;
         let drained = false;
         const done = delivery.drain(deadline).then(() => void (drained = true));
