@@ -13,7 +13,8 @@ import { waitFor } from '../support/wait-for';
 
 /**
  * One state and one event log across replicas (`state.backend: redis`): the leader is killed with
- * SIGKILL at random moments, a standby takes over and continues from the last committed poll. The Redis
+ * SIGKILL at random moments (and once paused with SIGSTOP past its lease), a standby takes over and
+ * continues from the last committed poll. The Redis
  * stream must then replay as one consistent log ending at what the simulator served last, and the
  * replicas' events files together hold exactly that log.
  */
@@ -128,6 +129,24 @@ describeWithRequirements('cluster mode with the shared Redis store', [redisServe
       // failoverSeconds is the contract; the slack is for scrapes and timer lag on a busy machine.
       expect(Date.now() - killedAt).toBeLessThan(FAILOVER_S * 1000 + 2500);
       await launch(li);
+    }
+
+    // A leader paused (SIGSTOP) past its lease and continued: whatever it polled meanwhile is refused by
+    // the fence in Redis, so the log below stays consistent.
+    {
+      const flags = await Promise.all(running.map((d) => isLeader(d!)));
+      const li = flags.indexOf(true);
+      const paused = running[li]!;
+      const other = running[1 - li]!;
+      process.kill(paused.process.pid!, 'SIGSTOP');
+      try {
+        await waitFor('the other replica to take over', async () => ((await isLeader(other)) ? true : undefined), { timeoutMs: 20_000, intervalMs: 100 });
+        await new Promise((r) => setTimeout(r, 1000)); // the new leader commits on top of the paused one's state
+      } finally {
+        process.kill(paused.process.pid!, 'SIGCONT');
+      }
+      await waitFor('the paused leader to step down', async () => (metricValue(await (await fetch(`${paused.url}/metrics`)).text(), 'rtc_cluster_leader') === 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+      expect(await isLeader(other)).toBe(true);
     }
 
     // Settle: no more churn, two more polls of every room, then clean stops (the files drain).
