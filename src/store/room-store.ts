@@ -3,6 +3,9 @@ import { diffMembership, EMPTY_MEMBERSHIP, Membership, MemberChange, membershipO
 import { RoomEvent, roomKey } from '../rooms/room-event';
 import type { Fence, PollCommit, StateStore, StoredRoom } from './store';
 
+/** Rooms whose committed baselines are read at once by loadPending. */
+const LOAD_BATCH = 100;
+
 export interface RoomSpec {
   appId: string;
   roomId: string;
@@ -183,16 +186,22 @@ export class RoomStore {
    * yet read stay pending (the caller may try again; a poll before that makes a fresh baseline).
    */
   async loadPending(): Promise<number> {
-    const found: StoredRoom[] = [];
-    for (const key of [...this.pending]) {
-      const room = this.rooms.get(key);
-      if (room && !room.baselined) {
-        const stored = await this.state.loadRoom(room.appId, room.roomId);
-        if (stored) found.push(stored);
-      }
-      this.pending.delete(key);
+    const keys = [...this.pending];
+    let restored = 0;
+    // Reads in parallel batches (a shared store answers over the network; a takeover reads every room),
+    // and each batch is applied before the next, so a failure leaves only unread rooms pending.
+    for (let i = 0; i < keys.length; i += LOAD_BATCH) {
+      const batch = keys.slice(i, i + LOAD_BATCH);
+      const found = await Promise.all(
+        batch.map((key) => {
+          const room = this.rooms.get(key);
+          return room && !room.baselined ? this.state.loadRoom(room.appId, room.roomId) : undefined;
+        }),
+      );
+      restored += this.restore(found.filter((r): r is StoredRoom => r !== undefined));
+      for (const key of batch) this.pending.delete(key);
     }
-    return this.restore(found);
+    return restored;
   }
 
   private restore(saved: readonly StoredRoom[]): number {

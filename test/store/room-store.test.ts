@@ -165,3 +165,24 @@ describe('RoomStore on a shared store (replicas)', () => {
     ]);
   });
 });
+
+describe('RoomStore.loadPending', () => {
+  it('a read failure leaves every room whose baseline was not applied pending: none falls back to a fresh baseline', async () => {
+    const state = new MemoryStore(retention);
+    const refs = ['r1', 'r2', 'r3'].map((roomId) => ({ appId: 'app', roomId }));
+    const writer = new RoomStore(state);
+    writer.setRooms(refs);
+    for (const r of refs) await writer.applySuccess(r, snap(['a']), 1000);
+    const load = state.loadRoom.bind(state);
+    let calls = 0;
+    state.loadRoom = (appId, roomId) => (++calls === 2 ? Promise.reject(new Error('connection lost')) : load(appId, roomId));
+    const reader = new RoomStore(state);
+    reader.setRooms(refs);
+    await expect(reader.loadPending()).rejects.toThrow('connection lost');
+    expect(await reader.loadPending()).toBe(3);
+    for (const r of refs) {
+      const { events } = await reader.applySuccess(r, snap(['a', 'b']), 2000);
+      expect(events.map((e) => `${e.type}:${e.userId}`)).toEqual(['join:b']);
+    }
+  });
+});
