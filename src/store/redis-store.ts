@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import { FENCED_ERROR_CODE, fencedScript, StaleLeaderError } from '../cluster/fencing';
 import type { RoomEvent } from '../rooms/room-event';
 import { roomKey } from '../rooms/room-event';
-import { CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StateWriteError, StoredRoom } from './store';
+import { BASELINE_MISSING_CODE, CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StateWriteError, StoredRoom } from './store';
 
 /**
  * The shared store of cluster mode (`state.backend: redis`): every replica reads the same membership and
@@ -21,6 +21,9 @@ import { CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, Sta
  * changes, the room's fields and the events. A stale token commits nothing.
  */
 
+/** Error reply of a diff commit to a room Redis holds no state for (its data was lost). */
+const BASELINE_MISSING = 'BASELINEMISSING';
+
 /** Entries the age-based prune looks at per call at most (bounds the time one script blocks Redis). */
 const PRUNE_SCAN_MAX = 10_000;
 
@@ -28,6 +31,9 @@ const PRUNE_SCAN_MAX = 10_000;
 // ARGV: 1 token, 2 header JSON, 3 commit time ms, 4.. event JSON strings
 const COMMIT_BODY = `
 local h = cjson.decode(ARGV[2])
+if h.requireBaseline == 1 and not h.baseline and redis.call('EXISTS', KEYS[3]) == 0 then
+  return redis.error_reply('${BASELINE_MISSING} the room has no committed state')
+end
 local function hsetAll(key, ids, value)
   local args = {}
   for _, id in ipairs(ids) do
@@ -111,7 +117,9 @@ export interface RedisStoreOptions {
   /** The lease key (redis-lease.ts leaseKey) every fenced commit checks. */
   leaseKey: string;
   /**
-   * true (the daemon): a commit must carry the writer's fencing token (a number) and is refused unless
+   * true (the daemon): a diff commit (no `baseline`) to a room Redis holds nothing for is refused with
+   * code BaselineMissing: Redis lost its data, and writing only the changes would leave a partial member
+   * list that a later leader would take for the room. Also, a commit must carry the writer's fencing token (a number) and is refused unless
    * the lease holds it; a missing token is refused too. false: no fence (tests of the plain contract).
    */
   fenced: boolean;
@@ -202,6 +210,7 @@ export class RedisStore implements StateStore {
       totalUsers: String(c.totalUsers),
       totalInvisibleUsers: String(c.totalInvisibleUsers),
       lastSuccessMs: String(c.lastSuccessMs),
+      requireBaseline: this.opts.fenced ? 1 : 0,
       ...(c.baseline ? { baseline: { visible: [...c.baseline.visible], invisible: [...c.baseline.invisible] } } : {}),
       // -1: delete the member; 0 / 1: visible / invisible. Only the diff, never the whole room.
       changes: c.changes.map((ch) => [ch.userId, ch.type === 'leave' ? -1 : ch.visibility === 'invisible' ? 1 : 0]),
@@ -213,6 +222,7 @@ export class RedisStore implements StateStore {
       first = Number(this.opts.fenced ? await this.redis.rtcStoreCommitFenced(...args) : await this.redis.rtcStoreCommit(...args));
     } catch (err) {
       if (err instanceof Error && err.message.startsWith(FENCED_ERROR_CODE)) throw new StaleLeaderError(token ?? 0);
+      if (err instanceof Error && err.message.startsWith(BASELINE_MISSING)) throw new StateWriteError(`${c.appId}/${c.roomId}: Redis holds no state for the room (lost?); its next poll commits a fresh baseline`, BASELINE_MISSING_CODE);
       throw writeError(err);
     }
     const committed = c.events.map((e, i) => ({ id: first + i, ...e }));

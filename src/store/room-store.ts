@@ -1,6 +1,7 @@
 import type { RoomSnapshot } from '../volc/room-online-users';
 import { diffMembership, EMPTY_MEMBERSHIP, Membership, MemberChange, membershipOf } from '../rooms/membership-diff';
 import { RoomEvent, roomKey } from '../rooms/room-event';
+import { BASELINE_MISSING_CODE, StateWriteError } from './store';
 import type { Fence, PollCommit, StateStore, StoredRoom } from './store';
 
 /** Rooms whose committed baselines are read at once by loadPending. */
@@ -139,7 +140,18 @@ export class RoomStore {
     }
     // An unchanged room writes nothing: at steady state most polls cost no I/O at all.
     const unchanged = room.baselined && changes.length === 0 && room.exists === exists && room.totalUsers === totalUsers && room.totalInvisibleUsers === totalInvisibleUsers;
-    const events = unchanged ? [] : await this.state.commitPoll(commit, this.fence());
+    let events: RoomEvent[] = [];
+    try {
+      if (!unchanged) events = await this.state.commitPoll(commit, this.fence());
+    } catch (err) {
+      // The store lost the room's state: the next poll starts a fresh baseline there (changes meanwhile
+      // are lost with the store's data; the log stays consistent).
+      if (err instanceof StateWriteError && err.code === BASELINE_MISSING_CODE && this.rooms.get(key) === room) {
+        room.baselined = false;
+        room.membership = EMPTY_MEMBERSHIP;
+      }
+      throw err;
+    }
 
     // A reload may have removed (or removed and re-added) the room while the commit ran.
     if (this.rooms.get(roomKey(ref.appId, ref.roomId)) !== room) return { events, truncated };

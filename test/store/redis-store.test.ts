@@ -3,7 +3,7 @@ import { StaleLeaderError } from '../../src/cluster/fencing';
 import { leaseKey } from '../../src/cluster/redis-lease';
 import { RedisStore } from '../../src/store/redis-store';
 import type { PollCommit, StateStore } from '../../src/store/store';
-import { StateWriteError } from '../../src/store/store';
+import { BASELINE_MISSING_CODE, StateWriteError } from '../../src/store/store';
 import { RedisProcess } from '../support/redis-process';
 import { storeContract } from './store-contract';
 
@@ -85,6 +85,17 @@ describe('RedisStore fencing', () => {
     const room = await store.loadRoom('app', 'r1');
     expect(room!.visible).toEqual(['a']);
     expect(seen).toEqual([]);
+  });
+
+  test('a diff commit to a room Redis holds nothing for (data lost) is refused and writes nothing', async () => {
+    const { store, prefix } = await fenced();
+    await redis.set(leaseKey(prefix), '7:replica-a');
+    const lost = store.commitPoll(commit(['b']), 7);
+    await expect(lost).rejects.toMatchObject({ name: 'StateWriteError', code: BASELINE_MISSING_CODE });
+    expect(await store.lastEventId()).toBe(0);
+    expect(await store.loadRoom('app', 'r1')).toBeUndefined();
+    await store.commitPoll(commit([], ['a']), 7); // a baseline is accepted
+    expect((await store.loadRoom('app', 'r1'))!.visible).toEqual(['a']);
   });
 
   test('the events are a stream with ids <eventId>-0 and the commit time, readable with XRANGE', async () => {

@@ -1,7 +1,7 @@
 import { MemoryStore } from '../../src/store/memory-store';
 import { RoomStore } from '../../src/store/room-store';
 import type { PollCommit, StateStore } from '../../src/store/store';
-import { StateWriteError } from '../../src/store/store';
+import { BASELINE_MISSING_CODE, StateWriteError } from '../../src/store/store';
 import type { RoomSnapshot } from '../../src/volc/room-online-users';
 
 const ref = { appId: 'app', roomId: 'r1' };
@@ -184,5 +184,30 @@ describe('RoomStore.loadPending', () => {
       const { events } = await reader.applySuccess(r, snap(['a', 'b']), 2000);
       expect(events.map((e) => `${e.type}:${e.userId}`)).toEqual(['join:b']);
     }
+  });
+});
+
+describe('RoomStore when the store lost a room', () => {
+  it('after a BaselineMissing refusal the next poll commits a fresh baseline, not a diff', async () => {
+    const state = new MemoryStore(retention);
+    const commits: PollCommit[] = [];
+    const commit = state.commitPoll.bind(state);
+    let refuse = false;
+    state.commitPoll = (c, fence) => {
+      commits.push(c);
+      if (refuse) {
+        refuse = false;
+        return Promise.reject(new StateWriteError('lost', BASELINE_MISSING_CODE));
+      }
+      return commit(c, fence);
+    };
+    const s = store(state);
+    await s.applySuccess(ref, snap(['a']), 1000);
+    refuse = true;
+    await expect(s.applySuccess(ref, snap(['a', 'b']), 2000)).rejects.toBeInstanceOf(StateWriteError);
+    const { events } = await s.applySuccess(ref, snap(['a', 'b', 'c']), 3000);
+    expect(events).toEqual([]);
+    expect(commits[2]!.baseline).toEqual({ visible: ['a', 'b', 'c'], invisible: [] });
+    expect(commits[1]!.baseline).toBeUndefined();
   });
 });
