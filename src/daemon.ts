@@ -84,7 +84,7 @@ export class Daemon {
     this.config = config;
     // Like server, events and state, the shutdown deadline changes only on restart (a reload says so).
     this.shutdownTimeoutMs = config.shutdown.timeoutMs;
-    this.store = new RoomStore(deps.state);
+    this.store = new RoomStore(deps.state, () => this.leadership.token());
     // Every in-flight request and backoff sleep listens on this one signal; more than 10 is normal here.
     setMaxListeners(0, this.inFlight.signal);
     this.periodSeconds = schedulePeriodSeconds(config.schedule);
@@ -195,7 +195,11 @@ export class Daemon {
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
     this.discovery.apply(this.config);
     this.leadership.onChange((role) => {
-      if (role === 'leader') this.scheduler.runNow(); // a new leader polls at once, not at the next tick
+      if (role === 'leader') {
+        // Another leader may have committed meanwhile (a shared store): continue from what is committed.
+        this.store.invalidate();
+        this.scheduler.runNow(); // a new leader polls at once, not at the next tick
+      }
       // A standby is ready: it serves its own metrics and is ready to take over.
       if (role === 'standby' && !this.ready && !this.stopping) this.ready = true;
     });

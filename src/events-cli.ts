@@ -16,6 +16,7 @@ export function printEvents(configPath: string, after: string | undefined, limit
   try {
     const cfg = loadConfigFile(configPath);
     if (cfg.state.backend === 'memory') return fail(err, 'state.backend is memory: there is no event log on disk; use GET /api/events on the running daemon');
+    if (cfg.state.backend === 'redis') return fail(err, `state.backend is redis: read the stream ${cfg.cluster?.redis.keyPrefix ?? ''}events with XRANGE / XREAD (README, "Cluster mode"), or GET /api/events on a replica`);
     file = resolve(cfg.state.file);
   } catch (e) {
     return fail(err, e instanceof ConfigError ? e.message : String(e));

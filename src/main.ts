@@ -2,8 +2,9 @@ import { dirname, resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
 import { FencedSink } from './cluster/fenced-sink';
+import { LeaderGatedTarget } from './cluster/leader-delivery';
 import { LeaderOnlyStore } from './cluster/leader-only-store';
-import { AlwaysLeader } from './cluster/leadership';
+import { AlwaysLeader, Leadership } from './cluster/leadership';
 import { buildRedisCluster } from './cluster/redis-cluster';
 import { loadConfigWithCa } from './config/ca-file';
 import { ConfigError } from './config/load';
@@ -128,8 +129,18 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   metrics.addTextFamilies(() => (leadership.ownsRoomSeries() ? discoveryMetrics.renderRoomInfo() : ''));
 
   let state: StateStore;
+  if (config.state.backend === 'redis' && cluster) {
+    // The shared store is read before anything starts (baselines, the events file's position).
+    try {
+      await cluster.connected(Math.max(config.cluster!.redis.connectTimeoutMs, 10_000));
+    } catch (err) {
+      process.stderr.write(`state.backend: redis: cannot reach cluster.redis.url: ${(err as Error).message}\n`);
+      await cluster.close();
+      return 2;
+    }
+  }
   try {
-    const opened = openStore(config.state);
+    const opened = config.state.backend === 'redis' && cluster ? { store: cluster.makeStore(config.state.retention), movedAside: undefined } : openStore(config.state);
     state = opened.store;
     if (opened.movedAside) {
       metrics.stateCorrupt.inc();
@@ -139,12 +150,14 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     process.stderr.write(`${err instanceof ForeignFileError ? err.message : `state.file: cannot open ${config.state.file}: ${(err as Error).message}`}\n`);
     return 2;
   }
-  // Cluster mode: a replica commits only while it leads, so a deposed leader's late poll reaches no sink.
-  if (cluster) state = new LeaderOnlyStore(state, leadership, (n) => clusterMetrics?.uncommitted(n));
+  // Cluster mode on a replica's own store: it commits only while it leads, so a deposed leader's late poll
+  // reaches no sink. (A shared Redis store checks the fencing token inside its commit instead.)
+  if (cluster && config.state.backend !== 'redis') state = new LeaderOnlyStore(state, leadership, (n) => clusterMetrics?.uncommitted(n));
 
   let sinks: Awaited<ReturnType<typeof buildSinks>>;
   try {
-    sinks = await buildSinks(config, logger, metrics, state);
+    // Shared store: the webhook runs on the leader only, from the cursor in Redis.
+    sinks = await buildSinks(config, logger, metrics, state, config.state.backend === 'redis' ? leadership : undefined);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // An events file that cannot be opened is the usual cause; a store read (a sink's cursor) the other.
@@ -182,6 +195,11 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     clock: systemClock,
     logger,
   });
+  // With the shared Redis store a deposed leader's commit is refused in Redis, so whatever a poll returns
+  // is committed and belongs in the log: withholding it would only drop it from the log sink and the
+  // status feed. The memory and SQLite stores are per replica: their events leave only while leader.
+  const fenceUnlessShared = (sink: EventSink): EventSink =>
+    config.state.backend === 'redis' ? sink : new FencedSink(sink, leadership, (events) => clusterMetrics?.withheld(events));
   const daemon: Daemon = new Daemon(config, {
     logger,
     clock: systemClock,
@@ -189,7 +207,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     metrics,
     discoveryObserver: discoveryHealth,
     configDir: dirname(resolve(configPath)),
-    sink: new FencedSink(
+    sink: fenceUnlessShared(
       new EventFanout(
         sinks.list,
         (events) => metrics.eventsEmitted(events),
@@ -198,8 +216,6 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
           logger.error({ sink: name, err }, 'event sink failed');
         },
       ),
-      leadership,
-      (events) => clusterMetrics?.withheld(events),
     ),
     makeApi: (account) => {
       // Read per client, so a reload that points an account at other variables takes them (or is refused).
@@ -273,6 +289,7 @@ async function buildSinks(
   logger: Logger,
   metrics: Metrics,
   store: StateStore,
+  webhookLeader?: Leadership,
 ): Promise<{ list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void> }> {
   // The log sink writes each event as it is committed; file and webhook deliver from the committed log.
   const list: { name: string; sink: EventSink }[] = [];
@@ -318,7 +335,9 @@ async function buildSinks(
         },
       },
     );
-    const delivery = new LogDelivery(store, sink, { name: 'webhook', batch: hook.batchSize, ackOnAccept: false }, observer('webhook'));
+    const gated = webhookLeader && new LeaderGatedTarget(sink, webhookLeader);
+    const delivery = new LogDelivery(store, gated ?? sink, { name: 'webhook', batch: hook.batchSize, ackOnAccept: false }, observer('webhook'));
+    gated?.follow(() => delivery.resync(), logger, 'webhook');
     late.delivery = delivery;
     await delivery.start();
     webhook = { sink, delivery };
@@ -332,7 +351,12 @@ async function buildSinks(
         await file.delivery.stop();
         file.sink.close();
       }
-      if (webhook) {
+      // A gated webhook off the leader (a standby, or a leader that just handed the lease over) leaves what
+      // is not acknowledged to the next leader, which resumes from the shared cursor.
+      if (webhook && webhookLeader && !webhookLeader.isLeader()) {
+        await webhook.delivery.stop();
+        webhook.sink.close();
+      } else if (webhook) {
         const { sink, delivery } = webhook;
         let drained = false;
         const done = delivery.drain(deadline).then(() => void (drained = true));

@@ -31,6 +31,10 @@ describe('rtc-room-monitor CLI (built)', () => {
       const mem = cli('events', '--config', join(dir, 'memory.yaml'));
       expect(mem.status).toBe(1);
       expect(mem.stderr).toContain('state.backend is memory');
+      writeFileSync(join(dir, 'redis.yaml'), 'state: {backend: redis}\ncluster: {redis: {url: "redis://127.0.0.1:1", keyPrefix: "p:"}}\nrooms: [{appId: app, roomId: r}]\n');
+      const shared = cli('events', '--config', join(dir, 'redis.yaml'));
+      expect(shared.status).toBe(1);
+      expect(shared.stderr).toContain('state.backend is redis: read the stream p:events');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

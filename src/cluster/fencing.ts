@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { StateWriteError } from '../store/store';
 
 /**
  * Fencing for commits. Every write a leader makes to the shared state runs as one Lua script that first
@@ -27,13 +28,15 @@ export function fencedScript(body: string): string {
   return `${FENCE_LUA}\n${body}`;
 }
 
-/** A write refused because the writer's fencing token is no longer the lease's (not retryable). */
-export class StaleLeaderError extends Error {
+/**
+ * A write refused because the writer's fencing token is no longer the lease's (not retryable). A
+ * StateWriteError, so a poller treats a fenced commit like any failed commit: nothing applied, counted.
+ */
+export class StaleLeaderError extends StateWriteError {
   override readonly name = 'StaleLeaderError';
-  readonly code = 'StaleLeader';
   readonly retryable = false;
   constructor(readonly token: number) {
-    super(`fencing token ${token} no longer holds the leader lease; the write was refused`);
+    super(`fencing token ${token} no longer holds the leader lease; the write was refused`, 'StaleLeader');
   }
 }
 

@@ -99,8 +99,11 @@ export const DEFAULT_STATE_FILE = 'data/rtc-room-monitor.db';
 
 const state = z
   .strictObject({
-    /** `sqlite` (durable, the default) or `memory` (nothing survives a restart). */
-    backend: z.enum(['sqlite', 'memory']).default('sqlite'),
+    /**
+     * `sqlite` (durable, the default), `memory` (nothing survives a restart) or `redis` (cluster mode only:
+     * the replicas share one state and event log in cluster.redis).
+     */
+    backend: z.enum(['sqlite', 'memory', 'redis']).default('sqlite'),
     /** SQLite database path, relative to the working directory. */
     file: nonEmpty.default(DEFAULT_STATE_FILE),
     retention: z
@@ -262,6 +265,9 @@ export const configSchema = configSchemaBase
       ctx.addIssue({ code: 'custom', path: ['rooms'], message: 'must list at least one room (or configure a discovery source)' });
     }
     checkAccounts(cfg, ctx);
+    if (cfg.state.backend === 'redis' && !cfg.cluster) {
+      ctx.addIssue({ code: 'custom', path: ['state', 'backend'], message: 'redis needs cluster mode (cluster.redis.url); use sqlite or memory for one process' });
+    }
     if (cfg.state.backend === 'sqlite' && cfg.events.file !== undefined && resolve(cfg.state.file) === resolve(cfg.events.file)) {
       ctx.addIssue({ code: 'custom', path: ['state', 'file'], message: 'must not be the same file as events.file' });
     }

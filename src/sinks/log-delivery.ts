@@ -83,6 +83,20 @@ export class LogDelivery {
     return this.readPos;
   }
 
+  /**
+   * Continue from the stored cursor, which another process may have moved (a replica that becomes the
+   * leader takes the webhook over from where the previous leader's receiver acknowledged).
+   */
+  async resync(): Promise<void> {
+    const stored = await this.log.getCursor(this.opts.name);
+    if (stored !== undefined) {
+      this.readPos = stored;
+      this.acked = stored;
+      this.reportBacklog();
+    }
+    this.wake();
+  }
+
   /** Something changed (new events, or the target has room again). */
   wake(): void {
     this.pending = true;

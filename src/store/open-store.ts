@@ -16,6 +16,8 @@ export interface OpenedStore {
  */
 export function openStore(state: Config['state'], now: () => number = Date.now): OpenedStore {
   if (state.backend === 'memory') return { store: new MemoryStore(state.retention, now) };
+  // The Redis store shares the cluster's connection and lease: cluster mode builds it (redis-cluster.ts).
+  if (state.backend === 'redis') throw new Error('state.backend redis is opened by cluster mode');
   const file = resolve(state.file);
   const opened = SqliteStore.open(file, state.retention, now);
   return { store: opened.store, movedAside: opened.movedAside && { from: file, ...opened.movedAside } };

@@ -1,7 +1,11 @@
 import type { RoomSnapshot } from '../volc/room-online-users';
 import { diffMembership, EMPTY_MEMBERSHIP, Membership, MemberChange, membershipOf } from '../rooms/membership-diff';
 import { RoomEvent, roomKey } from '../rooms/room-event';
-import type { PollCommit, StateStore, StoredRoom } from './store';
+import { BASELINE_MISSING_CODE, StateWriteError } from './store';
+import type { Fence, PollCommit, StateStore, StoredRoom } from './store';
+
+/** Rooms whose committed baselines are read at once by loadPending. */
+const LOAD_BATCH = 100;
 
 export interface RoomSpec {
   appId: string;
@@ -51,7 +55,14 @@ export class RoomStore {
   /** Rooms added since the last loadPending(): their committed baseline (if any) is not read yet. */
   private readonly pending = new Set<string>();
 
-  constructor(private readonly state: StateStore) {}
+  /**
+   * `fence` gives the token each commit carries (the leader's fencing token in cluster mode); the store,
+   * not this class, decides what a stale one means.
+   */
+  constructor(
+    private readonly state: StateStore,
+    private readonly fence: () => Fence = () => undefined,
+  ) {}
 
   /** Make the configured set exactly `specs`, keeping the state of rooms that stay. */
   setRooms(specs: readonly RoomSpec[]): { added: number; removed: number } {
@@ -97,7 +108,16 @@ export class RoomStore {
    * rejects with the StateStore's error when the commit failed, leaving the view untouched.
    */
   async applySuccess(ref: { appId: string; roomId: string }, snap: RoomSnapshot, nowMs: number): Promise<ApplyResult> {
-    const room = this.rooms.get(roomKey(ref.appId, ref.roomId));
+    const key = roomKey(ref.appId, ref.roomId);
+    let room = this.rooms.get(key);
+    // Not read yet (a leadership change invalidated it while a cycle ran): the committed baseline first,
+    // so this poll continues the log instead of starting a fresh baseline that would skip changes.
+    if (room && !room.baselined && this.pending.has(key)) {
+      const stored = await this.state.loadRoom(room.appId, room.roomId);
+      this.pending.delete(key);
+      if (stored) this.restore([stored]);
+      room = this.rooms.get(key);
+    }
     if (!room) return { events: [], truncated: false };
     const truncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
     const next = snap.exists ? membershipOf(snap.visible, snap.invisible) : EMPTY_MEMBERSHIP;
@@ -120,7 +140,18 @@ export class RoomStore {
     }
     // An unchanged room writes nothing: at steady state most polls cost no I/O at all.
     const unchanged = room.baselined && changes.length === 0 && room.exists === exists && room.totalUsers === totalUsers && room.totalInvisibleUsers === totalInvisibleUsers;
-    const events = unchanged ? [] : await this.state.commitPoll(commit);
+    let events: RoomEvent[] = [];
+    try {
+      if (!unchanged) events = await this.state.commitPoll(commit, this.fence());
+    } catch (err) {
+      // The store lost the room's state: the next poll starts a fresh baseline there (changes meanwhile
+      // are lost with the store's data; the log stays consistent).
+      if (err instanceof StateWriteError && err.code === BASELINE_MISSING_CODE && this.rooms.get(key) === room) {
+        room.baselined = false;
+        room.membership = EMPTY_MEMBERSHIP;
+      }
+      throw err;
+    }
 
     // A reload may have removed (or removed and re-added) the room while the commit ran.
     if (this.rooms.get(roomKey(ref.appId, ref.roomId)) !== room) return { events, truncated };
@@ -149,21 +180,38 @@ export class RoomStore {
   }
 
   /**
+   * Forget the in-memory baselines: every room reads its committed one again (loadPending, or its next
+   * poll). A replica that becomes leader does this, since another leader may have committed meanwhile.
+   */
+  invalidate(): void {
+    for (const [key, room] of this.rooms) {
+      room.baselined = false;
+      room.membership = EMPTY_MEMBERSHIP;
+      this.pending.add(key);
+    }
+  }
+
+  /**
    * Read the committed baseline of every room added since the last call (at start: every room), so the
    * first poll after a restart, or of a room that comes back, reports what changed meanwhile. A room
    * already polled is left alone. Resolves with how many were restored; on a read failure the rooms not
    * yet read stay pending (the caller may try again; a poll before that makes a fresh baseline).
    */
   async loadPending(): Promise<number> {
+    const keys = [...this.pending];
     let restored = 0;
-    for (const key of [...this.pending]) {
-      const room = this.rooms.get(key);
-      if (room && !room.baselined) {
-        const stored = await this.state.loadRoom(room.appId, room.roomId);
-        // Restored before the key leaves `pending`: a later failed read loses nothing already read.
-        if (stored) restored += this.restore([stored]);
-      }
-      this.pending.delete(key);
+    // Reads in parallel batches (a shared store answers over the network; a takeover reads every room),
+    // and each batch is applied before the next, so a failure leaves only unread rooms pending.
+    for (let i = 0; i < keys.length; i += LOAD_BATCH) {
+      const batch = keys.slice(i, i + LOAD_BATCH);
+      const found = await Promise.all(
+        batch.map((key) => {
+          const room = this.rooms.get(key);
+          return room && !room.baselined ? this.state.loadRoom(room.appId, room.roomId) : undefined;
+        }),
+      );
+      restored += this.restore(found.filter((r): r is StoredRoom => r !== undefined));
+      for (const key of batch) this.pending.delete(key);
     }
     return restored;
   }

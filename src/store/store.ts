@@ -105,6 +105,12 @@ export interface StateStore {
 /** How often (ms of wall time) a commit also applies the retention policy. */
 export const PRUNE_EVERY_MS = 30_000;
 
+/**
+ * StateWriteError code: the store holds no state for a room the caller diffs against (a shared store lost
+ * its data). The caller's next commit for the room must be a baseline.
+ */
+export const BASELINE_MISSING_CODE = 'BaselineMissing';
+
 /** A commit failed: nothing of the poll was stored, so memory must not move ahead either. */
 export class StateWriteError extends Error {
   constructor(

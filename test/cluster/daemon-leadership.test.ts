@@ -103,4 +103,56 @@ describe('Daemon with a Leadership capability', () => {
     await daemon.shutdown();
     expect(leadership.stopped).toBe(true);
   });
+
+  it('two replicas on one store: the new leader continues from what the old one committed, and commits carry its token', async () => {
+    const config = parseConfig('server: {host: 127.0.0.1, port: 0}\nrooms: [{appId: a, roomId: r1}]');
+    const shared = new MemoryStore({ maxEvents: 100, maxAgeSeconds: 3600 });
+    const fences: unknown[] = [];
+    const commit = shared.commitPoll.bind(shared);
+    shared.commitPoll = (c, fence) => {
+      fences.push(fence);
+      return commit(c, fence);
+    };
+    const replica = (api: FakeApi): { daemon: Daemon; leadership: ManualLeadership; sink: RecordingSink; ticker: ManualTicker } => {
+      const leadership = new ManualLeadership();
+      const ticker = new ManualTicker();
+      const sink = new RecordingSink();
+      const metrics = new Metrics({ rooms: () => [], roomCount: () => 1, rates: () => [], pollIntervalSeconds: () => 15, version: 't' });
+      const daemon = new Daemon(config, {
+        logger: memoryLogger().logger,
+        clock: systemClock,
+        monotonic: monotonicClock,
+        metrics,
+        sink,
+        makeApi: () => Object.assign(api, { listRoomInfo: () => Promise.reject(new Error('no discovery in this test')) }),
+        discoveryObserver: { request: () => undefined, passSucceeded: () => undefined, targetRemoved: () => undefined, rangeSplit: () => undefined },
+        state: shared,
+        makeTicker: () => ticker,
+        loadConfig: () => config,
+        closeSinks: async () => undefined,
+        version: 't',
+        leadership,
+      });
+      return { daemon, leadership, sink, ticker };
+    };
+    const apiA = new FakeApi().script('r1', snapshot(['u1']), snapshot(['u1', 'u2']));
+    const apiB = new FakeApi().script('r1', snapshot(['u2', 'u3']));
+    const a = replica(apiA);
+    const b = replica(apiB);
+    await a.daemon.start();
+    await b.daemon.start(); // b reads the (empty) store now: its view goes stale while a leads
+    b.leadership.set('standby');
+    a.leadership.set('leader');
+    await waitFor('a: baseline', () => (apiA.calls.length === 1 ? true : undefined), { timeoutMs: 5000, intervalMs: 10 });
+    a.ticker.fire();
+    await waitFor('a: join u2', () => (a.sink.events.length === 1 ? true : undefined), { timeoutMs: 5000, intervalMs: 10 });
+
+    a.leadership.set('standby');
+    b.leadership.set('leader');
+    await waitFor('b: first poll', () => (b.sink.events.length > 0 ? true : undefined), { timeoutMs: 5000, intervalMs: 10 });
+    expect(b.sink.events.map((e) => `${e.type}:${e.userId}`).sort()).toEqual(['join:u3', 'leave:u1']);
+    expect(fences.every((f) => f === 5)).toBe(true);
+    await a.daemon.shutdown();
+    await b.daemon.shutdown();
+  });
 });

@@ -33,9 +33,14 @@ describe('cluster config', () => {
     ['cluster: {redis: {url: "redis://h"}, failoverSeconds: 0.5}', 'cluster.failoverSeconds: must be >= 1'],
     ['cluster: {redis: {url: "redis://h"}, leader: true}', 'cluster.leader: unknown key'],
     ['cluster: {redis: {url: "redis://h", commandTimeoutMs: 1000}, failoverSeconds: 2}', 'cluster.redis.commandTimeoutMs: must be < 466'],
+    ['state: {backend: redis}', 'state.backend: redis needs cluster mode'],
   ])('%s → %s', (yaml, expected) => {
     const found = problems(yaml);
     expect(found.some((p) => p.startsWith(expected))).toBe(true);
+  });
+
+  it('accepts the shared Redis state in cluster mode', () => {
+    expect(parseConfig(`${ROOMS}state: {backend: redis}\ncluster: {redis: {url: "redis://h"}}`).state.backend).toBe('redis');
   });
 
   it('never echoes a password from the URL in an error', () => {

@@ -1,7 +1,7 @@
 import { MemoryStore } from '../../src/store/memory-store';
 import { RoomStore } from '../../src/store/room-store';
 import type { PollCommit, StateStore } from '../../src/store/store';
-import { StateWriteError } from '../../src/store/store';
+import { BASELINE_MISSING_CODE, StateWriteError } from '../../src/store/store';
 import type { RoomSnapshot } from '../../src/volc/room-online-users';
 
 const ref = { appId: 'app', roomId: 'r1' };
@@ -127,5 +127,87 @@ describe('RoomStore', () => {
     const { events } = await s.applySuccess(ref, snap(['a', 'b']), 3000);
     expect(events.map((e) => `${e.type}:${e.userId}`)).toEqual(['join:b']);
     expect(await state.readEvents(0, 10)).toEqual(events);
+  });
+});
+
+describe('RoomStore on a shared store (replicas)', () => {
+  it('passes the fence of the moment to every commit', async () => {
+    const state = new MemoryStore(retention);
+    const fences: unknown[] = [];
+    const commit = state.commitPoll.bind(state);
+    state.commitPoll = (c, fence) => {
+      fences.push(fence);
+      return commit(c, fence);
+    };
+    let token = 4;
+    const s = new RoomStore(state, () => token);
+    s.setRooms([ref]);
+    await s.applySuccess(ref, snap(['a']), 1000);
+    token = 9;
+    await s.applySuccess(ref, snap(['b']), 2000);
+    expect(fences).toEqual([4, 9]);
+  });
+
+  it('after invalidate() continues from what another replica committed: no repeated, no lost event', async () => {
+    const state = new MemoryStore(retention);
+    const a = new RoomStore(state);
+    const b = new RoomStore(state);
+    a.setRooms([ref]);
+    b.setRooms([ref]);
+    await b.loadPending(); // a standby at start: nothing committed yet
+    await a.applySuccess(ref, snap(['x']), 1000); // a is leader: baseline
+    await a.applySuccess(ref, snap(['x', 'y']), 2000); // join y
+    b.invalidate(); // b becomes leader
+    const { events } = await b.applySuccess(ref, snap(['y', 'z']), 3000); // no loadPending before the poll
+    expect(events.map((e) => [e.type, e.userId]).sort()).toEqual([
+      ['join', 'z'],
+      ['leave', 'x'],
+    ]);
+  });
+});
+
+describe('RoomStore.loadPending', () => {
+  it('a read failure leaves every room whose baseline was not applied pending: none falls back to a fresh baseline', async () => {
+    const state = new MemoryStore(retention);
+    const refs = ['r1', 'r2', 'r3'].map((roomId) => ({ appId: 'app', roomId }));
+    const writer = new RoomStore(state);
+    writer.setRooms(refs);
+    for (const r of refs) await writer.applySuccess(r, snap(['a']), 1000);
+    const load = state.loadRoom.bind(state);
+    let calls = 0;
+    state.loadRoom = (appId, roomId) => (++calls === 2 ? Promise.reject(new Error('connection lost')) : load(appId, roomId));
+    const reader = new RoomStore(state);
+    reader.setRooms(refs);
+    await expect(reader.loadPending()).rejects.toThrow('connection lost');
+    expect(await reader.loadPending()).toBe(3);
+    for (const r of refs) {
+      const { events } = await reader.applySuccess(r, snap(['a', 'b']), 2000);
+      expect(events.map((e) => `${e.type}:${e.userId}`)).toEqual(['join:b']);
+    }
+  });
+});
+
+describe('RoomStore when the store lost a room', () => {
+  it('after a BaselineMissing refusal the next poll commits a fresh baseline, not a diff', async () => {
+    const state = new MemoryStore(retention);
+    const commits: PollCommit[] = [];
+    const commit = state.commitPoll.bind(state);
+    let refuse = false;
+    state.commitPoll = (c, fence) => {
+      commits.push(c);
+      if (refuse) {
+        refuse = false;
+        return Promise.reject(new StateWriteError('lost', BASELINE_MISSING_CODE));
+      }
+      return commit(c, fence);
+    };
+    const s = store(state);
+    await s.applySuccess(ref, snap(['a']), 1000);
+    refuse = true;
+    await expect(s.applySuccess(ref, snap(['a', 'b']), 2000)).rejects.toBeInstanceOf(StateWriteError);
+    const { events } = await s.applySuccess(ref, snap(['a', 'b', 'c']), 3000);
+    expect(events).toEqual([]);
+    expect(commits[2]!.baseline).toEqual({ visible: ['a', 'b', 'c'], invisible: [] });
+    expect(commits[1]!.baseline).toBeUndefined();
   });
 });

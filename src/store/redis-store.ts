@@ -1,0 +1,301 @@
+import type Redis from 'ioredis';
+import { FENCED_ERROR_CODE, fencedScript, StaleLeaderError } from '../cluster/fencing';
+import type { RoomEvent } from '../rooms/room-event';
+import { roomKey } from '../rooms/room-event';
+import { BASELINE_MISSING_CODE, CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StateWriteError, StoredRoom } from './store';
+
+/**
+ * The shared store of cluster mode (`state.backend: redis`): every replica reads the same membership and
+ * event log, so a new leader continues from the last committed poll.
+ *
+ * Keys (all under cluster.redis.keyPrefix, `<p>`):
+ * - `<p>rooms`                  hash  roomKey → roomKey (the index of rooms with a baseline)
+ * - `<p>room:<roomKey>:fields`  hash  exists, totalUsers, totalInvisibleUsers, lastSuccessMs
+ * - `<p>room:<roomKey>:members` hash  userId → 0 (visible) / 1 (invisible)
+ * - `<p>events`                 stream, entry id `<eventId>-0`, fields `e` (the event as JSON, without id)
+ *                               and `t` (commit time, ms); users may read it with XREAD / XREADGROUP
+ * - `<p>event-id`               the last allocated event id (INCRBY inside the commit script)
+ * - `<p>cursors`                hash  sink name → last event id it finished with
+ *
+ * A commit is ONE script: the fence (the lease must still hold the writer's token), then the member
+ * changes, the room's fields and the events. A stale token commits nothing.
+ */
+
+/** Error reply of a diff commit to a room Redis holds no state for (its data was lost). */
+const BASELINE_MISSING = 'BASELINEMISSING';
+
+/** Entries the age-based prune looks at per call at most (bounds the time one script blocks Redis). */
+const PRUNE_SCAN_MAX = 10_000;
+
+// KEYS: 1 lease, 2 room index, 3 room fields, 4 room members, 5 stream, 6 id counter
+// ARGV: 1 token, 2 header JSON, 3 commit time ms, 4.. event JSON strings
+const COMMIT_BODY = `
+local h = cjson.decode(ARGV[2])
+if h.requireBaseline == 1 and not h.baseline and redis.call('EXISTS', KEYS[3]) == 0 then
+  return redis.error_reply('${BASELINE_MISSING} the room has no committed state')
+end
+local function hsetAll(key, ids, value)
+  local args = {}
+  for _, id in ipairs(ids) do
+    args[#args + 1] = id
+    args[#args + 1] = value
+    if #args >= 2000 then
+      redis.call('HSET', key, unpack(args))
+      args = {}
+    end
+  end
+  if #args > 0 then redis.call('HSET', key, unpack(args)) end
+end
+redis.call('HSET', KEYS[2], h.key, h.key)
+if h.baseline then
+  redis.call('DEL', KEYS[4])
+  hsetAll(KEYS[4], h.baseline.invisible, 1)
+  hsetAll(KEYS[4], h.baseline.visible, 0)
+end
+for _, c in ipairs(h.changes) do
+  if c[2] == -1 then redis.call('HDEL', KEYS[4], c[1]) else redis.call('HSET', KEYS[4], c[1], c[2]) end
+end
+redis.call('HSET', KEYS[3], 'appId', h.appId, 'roomId', h.roomId, 'exists', h.exists, 'totalUsers', h.totalUsers, 'totalInvisibleUsers', h.totalInvisibleUsers, 'lastSuccessMs', h.lastSuccessMs)
+local n = #ARGV - 3
+if n == 0 then return 0 end
+local last = redis.call('INCRBY', KEYS[6], n)
+local first = last - n + 1
+for i = 1, n do
+  redis.call('XADD', KEYS[5], (first + i - 1) .. '-0', 'e', ARGV[3 + i], 't', ARGV[3])
+end
+return first
+`;
+
+// Drops a prefix of the stream: first by count (exact MAXLEN), then every entry from the head whose commit
+// time is before the cutoff, stopping at the first that is not (see prune()).
+// KEYS: 1 stream; ARGV: 1 maxEvents, 2 cutoff ms, 3 scan limit
+const PRUNE_LUA = `
+local removed = 0
+if redis.call('XLEN', KEYS[1]) > tonumber(ARGV[1]) then
+  removed = redis.call('XTRIM', KEYS[1], 'MAXLEN', ARGV[1])
+end
+local cutoff = tonumber(ARGV[2])
+local scanned = 0
+while scanned < tonumber(ARGV[3]) do
+  local batch = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 200)
+  if #batch == 0 then break end
+  local keep = nil
+  for _, e in ipairs(batch) do
+    local t = nil
+    for i = 1, #e[2], 2 do if e[2][i] == 't' then t = tonumber(e[2][i + 1]) end end
+    if t == nil or t >= cutoff then keep = e[1] break end
+  end
+  if keep then
+    return removed + redis.call('XTRIM', KEYS[1], 'MINID', keep)
+  end
+  local lastId = batch[#batch][1]
+  local ms = string.match(lastId, '^(%d+)-')
+  removed = removed + redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-1')
+  scanned = scanned + #batch
+end
+return removed
+`;
+
+// KEYS: 1 id counter; ARGV: 1 id
+const CONTINUE_IDS_LUA = `
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 0
+`;
+
+interface StoreCommands {
+  rtcStoreCommitFenced(...args: (string | number)[]): Promise<number>;
+  rtcStoreCommit(...args: (string | number)[]): Promise<number>;
+  rtcStorePrune(...args: (string | number)[]): Promise<number>;
+  rtcStoreContinueIds(...args: (string | number)[]): Promise<number>;
+}
+
+export interface RedisStoreOptions {
+  redis: Redis;
+  /** cluster.redis.keyPrefix */
+  keyPrefix: string;
+  /** The lease key (redis-lease.ts leaseKey) every fenced commit checks. */
+  leaseKey: string;
+  /**
+   * true (the daemon): a diff commit (no `baseline`) to a room Redis holds nothing for is refused with
+   * code BaselineMissing: Redis lost its data, and writing only the changes would leave a partial member
+   * list that a later leader would take for the room. Also, a commit must carry the writer's fencing token (a number) and is refused unless
+   * the lease holds it; a missing token is refused too. false: no fence (tests of the plain contract).
+   */
+  fenced: boolean;
+  retention: RetentionPolicy;
+  now?: () => number;
+}
+
+export class RedisStore implements StateStore {
+  readonly description: string;
+  private readonly redis: Redis & StoreCommands;
+  private readonly notifier = new CommitNotifier();
+  private readonly now: () => number;
+  private lastPruneMs: number;
+  private readonly k: { rooms: string; events: string; eventId: string; cursors: string; lease: string };
+
+  constructor(private readonly opts: RedisStoreOptions) {
+    const p = opts.keyPrefix;
+    this.k = { rooms: `${p}rooms`, events: `${p}events`, eventId: `${p}event-id`, cursors: `${p}cursors`, lease: opts.leaseKey };
+    this.description = `redis:${p}`;
+    this.now = opts.now ?? Date.now;
+    this.lastPruneMs = this.now();
+    const redis = opts.redis as Redis & Partial<StoreCommands>;
+    // defineCommand: EVALSHA with a fallback to EVAL when Redis has not cached the script (after a restart).
+    if (!redis.rtcStoreCommit) {
+      redis.defineCommand('rtcStoreCommitFenced', { numberOfKeys: 6, lua: fencedScript(COMMIT_BODY) });
+      redis.defineCommand('rtcStoreCommit', { numberOfKeys: 6, lua: COMMIT_BODY });
+      redis.defineCommand('rtcStorePrune', { numberOfKeys: 1, lua: PRUNE_LUA });
+      redis.defineCommand('rtcStoreContinueIds', { numberOfKeys: 1, lua: CONTINUE_IDS_LUA });
+    }
+    this.redis = redis as Redis & StoreCommands;
+  }
+
+  /** The stream users may read (README: cluster mode). */
+  get streamKey(): string {
+    return this.k.events;
+  }
+
+  private roomKeys(key: string): { fields: string; members: string } {
+    const p = this.opts.keyPrefix;
+    return { fields: `${p}room:${key}:fields`, members: `${p}room:${key}:members` };
+  }
+
+  async loadRooms(): Promise<StoredRoom[]> {
+    const keys = await this.redis.hkeys(this.k.rooms);
+    const out: StoredRoom[] = [];
+    for (const key of keys) {
+      const room = await this.loadByKey(key);
+      if (room) out.push(room);
+    }
+    return out;
+  }
+
+  loadRoom(appId: string, roomId: string): Promise<StoredRoom | undefined> {
+    return this.loadByKey(roomKey(appId, roomId));
+  }
+
+  private async loadByKey(key: string): Promise<StoredRoom | undefined> {
+    const { fields, members } = this.roomKeys(key);
+    const [f, m] = await Promise.all([this.redis.hgetall(fields), this.redis.hgetall(members)]);
+    if (f.appId === undefined || f.roomId === undefined) return undefined;
+    const visible: string[] = [];
+    const invisible: string[] = [];
+    for (const [id, inv] of Object.entries(m)) (inv === '1' ? invisible : visible).push(id);
+    const lastSuccessMs = f.lastSuccessMs ? Number(f.lastSuccessMs) : undefined;
+    return {
+      appId: f.appId,
+      roomId: f.roomId,
+      exists: f.exists === '1',
+      totalUsers: Number(f.totalUsers ?? 0),
+      totalInvisibleUsers: Number(f.totalInvisibleUsers ?? 0),
+      ...(lastSuccessMs !== undefined ? { lastSuccessMs } : {}),
+      visible,
+      invisible,
+    };
+  }
+
+  async commitPoll(c: PollCommit, fence?: Fence): Promise<RoomEvent[]> {
+    const token = typeof fence === 'number' ? fence : undefined;
+    if (this.opts.fenced && token === undefined) throw new StaleLeaderError(0);
+    const key = roomKey(c.appId, c.roomId);
+    const { fields, members } = this.roomKeys(key);
+    const header = JSON.stringify({
+      key,
+      appId: c.appId,
+      roomId: c.roomId,
+      exists: c.exists ? 1 : 0,
+      // Strings: Lua would print a large number in %.14g notation.
+      totalUsers: String(c.totalUsers),
+      totalInvisibleUsers: String(c.totalInvisibleUsers),
+      lastSuccessMs: String(c.lastSuccessMs),
+      requireBaseline: this.opts.fenced ? 1 : 0,
+      ...(c.baseline ? { baseline: { visible: [...c.baseline.visible], invisible: [...c.baseline.invisible] } } : {}),
+      // -1: delete the member; 0 / 1: visible / invisible. Only the diff, never the whole room.
+      changes: c.changes.map((ch) => [ch.userId, ch.type === 'leave' ? -1 : ch.visibility === 'invisible' ? 1 : 0]),
+    });
+    const atMs = this.now();
+    const args = [this.k.lease, this.k.rooms, fields, members, this.k.events, this.k.eventId, String(token ?? 0), header, atMs, ...c.events.map((e) => JSON.stringify(e))];
+    let first: number;
+    try {
+      first = Number(this.opts.fenced ? await this.redis.rtcStoreCommitFenced(...args) : await this.redis.rtcStoreCommit(...args));
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith(FENCED_ERROR_CODE)) throw new StaleLeaderError(token ?? 0);
+      if (err instanceof Error && err.message.startsWith(BASELINE_MISSING)) throw new StateWriteError(`${c.appId}/${c.roomId}: Redis holds no state for the room (lost?); its next poll commits a fresh baseline`, BASELINE_MISSING_CODE);
+      throw writeError(err);
+    }
+    const committed = c.events.map((e, i) => ({ id: first + i, ...e }));
+    if (committed.length > 0) {
+      if (atMs - this.lastPruneMs >= PRUNE_EVERY_MS) {
+        this.lastPruneMs = atMs;
+        this.prune(atMs).catch(() => undefined); // retried at the next interval
+      }
+      this.notifier.notify(committed[committed.length - 1]!.id);
+    }
+    return committed;
+  }
+
+  async retainRooms(keep: ReadonlySet<string>): Promise<void> {
+    const keys = await this.redis.hkeys(this.k.rooms);
+    for (const key of keys) {
+      if (keep.has(key)) continue;
+      const { fields, members } = this.roomKeys(key);
+      await this.redis.multi().hdel(this.k.rooms, key).del(fields, members).exec();
+    }
+  }
+
+  async readEvents(afterId: number, limit: number): Promise<RoomEvent[]> {
+    if (limit <= 0) return [];
+    const entries = await this.redis.xrange(this.k.events, `(${Math.max(0, Math.floor(afterId))}-0`, '+', 'COUNT', limit);
+    return entries.map(([id, fieldList]) => {
+      const e = fieldList[fieldList.indexOf('e') + 1]!;
+      return { id: Number.parseInt(id, 10), ...(JSON.parse(e) as Omit<RoomEvent, 'id'>) };
+    });
+  }
+
+  async lastEventId(): Promise<number> {
+    return Number((await this.redis.get(this.k.eventId)) ?? 0);
+  }
+
+  async continueIdsAfter(id: number): Promise<void> {
+    await this.redis.rtcStoreContinueIds(this.k.eventId, Math.floor(id));
+  }
+
+  onCommitted(listener: (lastId: number) => void): () => void {
+    // Local commits only; a delivery also re-reads the log at least every second, so events committed by
+    // another replica are picked up too.
+    return this.notifier.subscribe(listener);
+  }
+
+  async getCursor(name: string): Promise<number | undefined> {
+    const v = await this.redis.hget(this.k.cursors, name);
+    return v === null ? undefined : Number(v);
+  }
+
+  async setCursor(name: string, eventId: number): Promise<void> {
+    await this.redis.hset(this.k.cursors, name, eventId);
+  }
+
+  /**
+   * Count: exact XTRIM MAXLEN (`~` would keep whole radix-tree nodes, i.e. up to ~100 extra events).
+   * Age: the stream ids are event ids, not times, so each entry carries its commit time `t`; the script
+   * removes the longest prefix whose entries are all older than the cutoff (XTRIM MINID the first one that
+   * is not). Commit times follow the ids except for clock skew between replicas; an entry is therefore
+   * never removed early, at worst kept for the skew longer. One call scans at most PRUNE_SCAN_MAX entries
+   * (the next prune continues), so a big backlog never blocks Redis for long.
+   */
+  async prune(nowMs: number): Promise<number> {
+    const cutoff = nowMs - this.opts.retention.maxAgeSeconds * 1000;
+    return Number(await this.redis.rtcStorePrune(this.k.events, this.opts.retention.maxEvents, cutoff, PRUNE_SCAN_MAX));
+  }
+
+  /** The connection belongs to the cluster (closed there). */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function writeError(err: unknown): StateWriteError {
+  return new StateWriteError(err instanceof Error ? err.message : String(err), 'REDIS_ERROR');
+}
