@@ -70,7 +70,8 @@ export async function measureUsage(pid: number, sim: Simulator, seconds: number)
   };
 }
 
-export async function measureCost(p: CostParams, rooms: number, members: number, ctx: ScenarioContext): Promise<CostRun> {
+/** @param extraConfig merged over the base config (for example `{ state: { backend: 'memory' } }`). */
+export async function measureCost(p: CostParams, rooms: number, members: number, ctx: ScenarioContext, extraConfig: Record<string, unknown> = {}): Promise<CostRun> {
   const cycleS = rooms / p.qps;
   ctx.log(`cost: ${rooms} rooms of ${members} members at qps ${p.qps}, ${p.measureS} s`);
   const { sim, endpoint } = await startSimulator(benchRooms(rooms, members));
@@ -78,7 +79,7 @@ export async function measureCost(p: CostParams, rooms: number, members: number,
   try {
     // Every second: with more rooms than qps the limiter, not the schedule, sets the pace.
     daemon = await DaemonChild.start({
-      config: baseConfig(endpoint, p.qps, '* * * * * *', configRooms(rooms)),
+      config: { ...baseConfig(endpoint, p.qps, '* * * * * *', configRooms(rooms)), ...extraConfig },
       credentials: BENCH_CREDENTIALS,
       cpuProfileDir: ctx.cpuProfileDir,
     });
