@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     rssOver.push((d.rssMedian - ref.rssMedian) / 2 ** 20);
     const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
     console.log(
-      `round ${r + 1}: daemon (${state}) ${d.cpuPercent.toFixed(1)} % at ${d.achievedQps.toFixed(1)} req/s, RSS ${mib(d.rssMedian)} (heap ${mib(d.heapUsedAfterGc)} / ${mib(d.heapTotalAfterGc)} after GC); ` +
+      `round ${r + 1}: daemon (${state}) ${d.cpuPercent.toFixed(1)} % at ${d.achievedQps.toFixed(1)} req/s, RSS ${mib(d.rssMedian)} (heap ${mib(d.heapUsedAfterGc)} / ${mib(d.heapTotalAfterGc)} after GC, young generation ${mib(d.newSpaceAfterGc)}); ` +
         `reference ${ref.cpuPercent.toFixed(1)} % at ${ref.achievedQps.toFixed(1)} req/s, RSS ${mib(ref.rssMedian)}; ratio ${ratio.toFixed(2)} ×, RSS +${mib(d.rssMedian - ref.rssMedian)}`,
     );
   }

@@ -19,6 +19,8 @@ export interface DaemonChildOptions {
   cpuProfileDir?: string;
   /** Files to put in the daemon's scratch directory before it starts (e.g. a saved state). */
   files?: Record<string, string | Buffer>;
+  /** Sample the event-loop delay in the probe (ProbeDump.eventLoopDelay); off by default, as it costs CPU. */
+  loopDelay?: boolean;
   /** How long the start may take until /-/healthy answers; default 30 s (100,000 rooms need longer). */
   startTimeoutMs?: number;
 }
@@ -53,6 +55,7 @@ export class DaemonChild {
         VOLC_ACCESSKEY: opts.credentials.accessKeyId,
         VOLC_SECRETKEY: opts.credentials.secretAccessKey,
         BENCH_PROBE_OUT: join(dir, 'probe.json'),
+        BENCH_PROBE_LOOP_DELAY: opts.loopDelay ? '1' : '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

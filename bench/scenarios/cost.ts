@@ -39,6 +39,8 @@ export interface CostRun extends Usage {
   heapUsedAfterGc: number;
   /** V8 heap committed after that GC (what the heap holds on to). */
   heapTotalAfterGc: number;
+  /** Of that, the young generation (V8 new_space, physical). */
+  newSpaceAfterGc: number;
 }
 
 export interface ReferenceRun extends Usage {
@@ -95,6 +97,7 @@ export async function measureCost(p: CostParams, rooms: number, members: number,
       rssAfterGc: rssBytes(daemon.pid),
       heapUsedAfterGc: dump.memory.heapUsed,
       heapTotalAfterGc: dump.memory.heapTotal,
+      newSpaceAfterGc: dump.heapSpaces.new_space ?? 0,
     };
   } finally {
     await daemon?.stop();

@@ -1,6 +1,6 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { VolcClient } from '../../src/volc/client';
 import { Credentials } from '../../src/volc/credentials';
 import { ApiError } from '../../src/volc/errors';
@@ -51,6 +51,17 @@ describe('VolcClient response size limit', () => {
     reply = { body: answer(100), headers: {} };
     const snap = await client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' });
     expect(snap.visible).toHaveLength(100);
+  });
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('accepts a %s answer that inflates under the limit', async (encoding, compress) => {
+    reply = { body: compress(answer(1000)), headers: { 'content-encoding': encoding } };
+    const snap = await client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' });
+    expect(snap.visible).toHaveLength(1000);
+    expect(outcomes).toEqual(['Success']);
   });
 
   it('refuses a plain body over the limit as ResponseTooLarge, not retried, and counts it', async () => {
