@@ -45,6 +45,8 @@ export class DaemonChild {
     writeFileSync(configFile, JSON.stringify({ ...opts.config, server: { host: '127.0.0.1', port } }));
     const nodeArgs = ['--expose-gc', '--require', DAEMON_PROBE];
     if (opts.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir);
+    // BENCH_DAEMON_NODE_ARGS="--max-semi-space-size=2": try V8 flags on the daemon alone (cost-ratio).
+    nodeArgs.push(...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''));
     this.child = spawn(process.execPath, [...nodeArgs, DAEMON_CLI, '--config', configFile], {
       // A scratch cwd, so a .env in the repo cannot leak into the run.
       cwd: dir,
