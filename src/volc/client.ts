@@ -122,7 +122,15 @@ export class VolcClient implements AccountApi {
           signal?.removeEventListener('abort', onShutdown);
         });
       const encoding = res.headers['content-encoding'];
-      const body = await decodeBody(Buffer.isBuffer(res.data) ? res.data : Buffer.from(String(res.data)), typeof encoding === 'string' ? encoding : undefined, this.maxBytes, res.status);
+      const body = await decodeBody(Buffer.isBuffer(res.data) ? res.data : Buffer.from(String(res.data)), typeof encoding === 'string' ? encoding : undefined, this.maxBytes, res.status).catch(
+        (err: unknown) => {
+          // An error page that does not inflate is still an HTTP error, as a non-JSON one is (envelope.ts).
+          if (err instanceof ApiError && err.code === 'MalformedResponse' && (res.status < 200 || res.status >= 300)) {
+            throw new TransportError('HttpError', `HTTP ${res.status} with a body that could not be decoded`, res.status);
+          }
+          throw err;
+        },
+      );
       return parse(res.status, body);
     } catch (err) {
       if (err instanceof AbortError) {
