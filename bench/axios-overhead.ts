@@ -12,6 +12,7 @@ import { once } from 'node:events';
  */
 
 const ROUNDS = 9;
+const LIMIT = 32 * 1024 * 1024;
 
 const BODY = JSON.stringify({
   ResponseMetadata: { RequestId: 'r', Action: 'GetRoomOnlineUsers', Version: '2023-08-01' },
@@ -26,7 +27,7 @@ require('node:http').createServer((req, res) => { res.writeHead(200, { 'Content-
 
 const HEADERS = { Authorization: 'HMAC-SHA256 Credential=AK/20261130/cn-north-1/rtc/request, SignedHeaders=host;x-date, Signature=0123456789abcdef', 'X-Date': '20261130T000000Z', 'X-Content-Sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' };
 
-type Get = (url: string) => Promise<string>;
+type Get = (url: string) => Promise<unknown>;
 
 function bare(agent: Agent): Get {
   return (url) =>
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   const [line] = (await once(server.stdout!, 'data')) as [Buffer];
   const url = `http://127.0.0.1:${line.toString().trim()}/?Action=GetRoomOnlineUsers&Version=2023-08-01&AppId=a&RoomId=r`;
   const keepAlive = new Agent({ keepAlive: true });
+  const keepAliveForAxios = new Agent({ keepAlive: true });
   const variants: Array<[string, Get]> = [
     ['node:http, keep-alive agent (floor)', bare(keepAlive)],
     ['axios as configured now (global agent)', viaAxios({})],
@@ -69,6 +71,12 @@ async function main(): Promise<void> {
     ['+ decompress: false', viaAxios({ httpAgent: new Agent({ keepAlive: true }), decompress: false })],
     ["+ adapter: 'http'", viaAxios({ httpAgent: new Agent({ keepAlive: true }), decompress: false, adapter: 'http' })],
     ['+ no per-request AbortController/timer (axios timeout only)', viaAxios({ httpAgent: new Agent({ keepAlive: true }), decompress: false, adapter: 'http' }, 'none')],
+    // What src/volc/client.ts did until issue #13's second pass: a keep-alive agent, both size limits, the
+    // raw-byte limit through onDownloadProgress (which puts a transform stream and a stream.pipeline under
+    // every response), and the per-request AbortController + timer.
+    ['client before: + maxContentLength + onDownloadProgress (raw limit)', viaAxios({ httpAgent: keepAliveForAxios, maxContentLength: LIMIT, onDownloadProgress: () => undefined })],
+    // What it does now: bytes as received (decompress: false), limited by maxContentLength; inflating is ours.
+    ['client now: decompress false, arraybuffer, maxContentLength', viaAxios({ httpAgent: keepAliveForAxios, maxContentLength: LIMIT, decompress: false, responseType: 'arraybuffer' })],
   ];
   const us = new Map<string, number[]>(variants.map(([k]) => [k, []]));
   try {

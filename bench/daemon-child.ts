@@ -19,6 +19,8 @@ export interface DaemonChildOptions {
   cpuProfileDir?: string;
   /** Files to put in the daemon's scratch directory before it starts (e.g. a saved state). */
   files?: Record<string, string | Buffer>;
+  /** Sample the event-loop delay in the probe (ProbeDump.eventLoopDelay); off by default, as it costs CPU. */
+  loopDelay?: boolean;
   /** How long the start may take until /-/healthy answers; default 30 s (100,000 rooms need longer). */
   startTimeoutMs?: number;
 }
@@ -43,6 +45,8 @@ export class DaemonChild {
     writeFileSync(configFile, JSON.stringify({ ...opts.config, server: { host: '127.0.0.1', port } }));
     const nodeArgs = ['--expose-gc', '--require', DAEMON_PROBE];
     if (opts.cpuProfileDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir);
+    // BENCH_DAEMON_NODE_ARGS="--max-semi-space-size=2": try V8 flags on the daemon alone (cost-ratio).
+    nodeArgs.push(...(process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== ''));
     this.child = spawn(process.execPath, [...nodeArgs, DAEMON_CLI, '--config', configFile], {
       // A scratch cwd, so a .env in the repo cannot leak into the run.
       cwd: dir,
@@ -53,6 +57,7 @@ export class DaemonChild {
         VOLC_ACCESSKEY: opts.credentials.accessKeyId,
         VOLC_SECRETKEY: opts.credentials.secretAccessKey,
         BENCH_PROBE_OUT: join(dir, 'probe.json'),
+        BENCH_PROBE_LOOP_DELAY: opts.loopDelay ? '1' : '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

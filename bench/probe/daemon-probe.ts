@@ -1,6 +1,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import { renameSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 /**
  * Loaded into the daemon child with `node --require` (never by the daemon itself), so the benchmarks can
@@ -9,7 +10,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
  *    `http.client.request.start` diagnostics channel, which axios' http adapter goes through;
  *  - on SIGUSR2: a forced GC when --expose-gc is on, then a dump of those times and memoryUsage() to the
  *    file named by BENCH_PROBE_OUT, written under a temp name and renamed so a reader never sees half;
- *  - the event-loop delay (perf_hooks, 10 ms resolution) since the previous dump (reset at each dump).
+ *  - with BENCH_PROBE_LOOP_DELAY=1 only, the event-loop delay (perf_hooks, 10 ms resolution) since the
+ *    previous dump (reset at each dump). Off otherwise: its 100 wake-ups a second cost about half a point
+ *    of a core, which the cost scenario would charge to the daemon (the reference client has no probe).
  * Installing a SIGUSR2 handler also stops the signal's default action (terminate).
  */
 
@@ -17,6 +20,8 @@ export interface ProbeDump {
   /** performance.timeOrigin + performance.now() at each request start, ms (sub-ms resolution). */
   requestStarts: number[];
   memory: NodeJS.MemoryUsage;
+  /** Committed bytes of each V8 heap space after that GC (new_space is the young generation). */
+  heapSpaces: Record<string, number>;
   gcForced: boolean;
   /** Event-loop delay since the previous dump (or the start), ms. */
   eventLoopDelay: { p50: number; p99: number; max: number; samples: number };
@@ -25,7 +30,7 @@ export interface ProbeDump {
 const out = process.env.BENCH_PROBE_OUT;
 const requestStarts: number[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-loopDelay.enable();
+if (process.env.BENCH_PROBE_LOOP_DELAY === '1') loopDelay.enable();
 
 subscribe('http.client.request.start', () => {
   requestStarts.push(performance.timeOrigin + performance.now());
@@ -38,7 +43,8 @@ process.on('SIGUSR2', () => {
   loopDelay.reset();
   // After reading the delay: the forced GC's pause shows in the next period (every period starts with one).
   gc?.();
-  const dump: ProbeDump = { requestStarts, memory: process.memoryUsage(), gcForced: gc !== undefined, eventLoopDelay };
+  const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((h) => [h.space_name, h.physical_space_size]));
+  const dump: ProbeDump = { requestStarts, memory: process.memoryUsage(), heapSpaces, gcForced: gc !== undefined, eventLoopDelay };
   const tmp = `${out}.tmp`;
   writeFileSync(tmp, JSON.stringify(dump));
   renameSync(tmp, out);

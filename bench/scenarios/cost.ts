@@ -39,6 +39,8 @@ export interface CostRun extends Usage {
   heapUsedAfterGc: number;
   /** V8 heap committed after that GC (what the heap holds on to). */
   heapTotalAfterGc: number;
+  /** Of that, the young generation (V8 new_space, physical). */
+  newSpaceAfterGc: number;
 }
 
 export interface ReferenceRun extends Usage {
@@ -70,7 +72,8 @@ export async function measureUsage(pid: number, sim: Simulator, seconds: number)
   };
 }
 
-export async function measureCost(p: CostParams, rooms: number, members: number, ctx: ScenarioContext): Promise<CostRun> {
+/** @param extraConfig merged over the base config (for example `{ state: { backend: 'memory' } }`). */
+export async function measureCost(p: CostParams, rooms: number, members: number, ctx: ScenarioContext, extraConfig: Record<string, unknown> = {}): Promise<CostRun> {
   const cycleS = rooms / p.qps;
   ctx.log(`cost: ${rooms} rooms of ${members} members at qps ${p.qps}, ${p.measureS} s`);
   const { sim, endpoint } = await startSimulator(benchRooms(rooms, members));
@@ -78,7 +81,7 @@ export async function measureCost(p: CostParams, rooms: number, members: number,
   try {
     // Every second: with more rooms than qps the limiter, not the schedule, sets the pace.
     daemon = await DaemonChild.start({
-      config: baseConfig(endpoint, p.qps, '* * * * * *', configRooms(rooms)),
+      config: { ...baseConfig(endpoint, p.qps, '* * * * * *', configRooms(rooms)), ...extraConfig },
       credentials: BENCH_CREDENTIALS,
       cpuProfileDir: ctx.cpuProfileDir,
     });
@@ -94,6 +97,7 @@ export async function measureCost(p: CostParams, rooms: number, members: number,
       rssAfterGc: rssBytes(daemon.pid),
       heapUsedAfterGc: dump.memory.heapUsed,
       heapTotalAfterGc: dump.memory.heapTotal,
+      newSpaceAfterGc: dump.heapSpaces.new_space ?? 0,
     };
   } finally {
     await daemon?.stop();

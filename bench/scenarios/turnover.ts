@@ -51,6 +51,7 @@ export async function measureTurnover(p: TurnoverParams, ctx: ScenarioContext): 
       config: { ...baseConfig(endpoint, p.qps, '* * * * * *', configRooms(p.rooms)), events: { log: false, file: 'events.ndjson' } },
       credentials: BENCH_CREDENTIALS,
       cpuProfileDir: ctx.cpuProfileDir,
+      loopDelay: true,
     });
     await daemon.waitFor('/-/ready', 60_000);
     const windowS = p.turnovers * p.everyS;

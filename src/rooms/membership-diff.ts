@@ -47,6 +47,27 @@ export function membershipOf(visible: readonly string[], invisible: readonly str
 }
 
 /**
+ * Whether lists as served build exactly `prev` (`membershipOf(visible, invisible)` equals it), decided
+ * without building anything: the cheap test that lets an unchanged room (most polls) skip the diff.
+ * Each list is compared in order with its set's iteration order, which is the order membershipOf inserted
+ * the ids. An ordered comparison (not "same size and every id present") because a list with a duplicate
+ * could pass that test while missing a member. A list served in another order only means `false`: the
+ * caller takes the full diff, which is always right.
+ */
+export function sameAsListed(prev: Membership, visible: readonly string[], invisible: readonly string[]): boolean {
+  return inListOrder(prev.visible, visible) && inListOrder(prev.invisible, invisible);
+}
+
+function inListOrder(set: ReadonlySet<string>, list: readonly string[]): boolean {
+  if (set.size !== list.length) return false;
+  let i = 0;
+  // Distinct set members equal to the list element by element: the list has no duplicates, and an
+  // invisible id cannot also be visible (the two sets of a Membership are disjoint).
+  for (const id of set) if (id !== list[i++]) return false;
+  return true;
+}
+
+/**
  * @param truncation set when the server listed fewer invisible users than it counted. A remembered member
  *   missing from both lists (visible or invisible before) may have turned or stayed invisible in the
  *   unlisted part, so it is held as undecided: no event, kept under its previous list, and the next

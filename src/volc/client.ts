@@ -1,6 +1,7 @@
 import axios, { AxiosInstance } from 'axios';
 import { AbortError } from '../clock';
 import { Credentials } from './credentials';
+import { decodeBody } from './content-encoding';
 import { ApiError, TransportError } from './errors';
 import type { ApiAgents } from './http-agent';
 import { ACTION, parseRoomOnlineUsers, RoomSnapshot } from './room-online-users';
@@ -58,12 +59,14 @@ export class VolcClient implements AccountApi {
     this.maxBytes = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.http = axios.create({
       timeout: opts.timeoutMs,
-      // Parse ourselves: a half-written body must become MalformedResponse, not an axios guess.
-      responseType: 'text',
+      // Parse ourselves: a half-written body must become MalformedResponse, not an axios guess. The bytes as
+      // received: inflating is decodeBody's (content-encoding.ts says why), so maxContentLength limits the
+      // received side and decodeBody the inflated side (axios' default for both is unlimited).
+      responseType: 'arraybuffer',
+      decompress: false,
       transformResponse: (d: unknown) => d,
       validateStatus: () => true,
       maxRedirects: 0,
-      // axios counts the decompressed body against maxContentLength (its default is unlimited).
       maxContentLength: this.maxBytes,
       maxBodyLength: this.maxBytes,
       httpAgent: opts.agents?.http,
@@ -108,29 +111,27 @@ export class VolcClient implements AccountApi {
       const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs);
       const onShutdown = (): void => controller.abort();
       signal?.addEventListener('abort', onShutdown, { once: true });
-      let rawTooLarge = false;
       const res = await this.http
-        .get<string>(`${this.url.origin}/?${signed.queryString}`, {
-          headers: signed.headers,
-          signal: controller.signal,
-          // Progress counts the bytes as received (before decompression): the compressed side of the limit.
-          onDownloadProgress: (e) => {
-            if (e.loaded > this.maxBytes && !rawTooLarge) {
-              rawTooLarge = true;
-              controller.abort();
-            }
-          },
-        })
+        .get<Buffer>(`${this.url.origin}/?${signed.queryString}`, { headers: signed.headers, signal: controller.signal })
         .catch((err: unknown) => {
           if (signal?.aborted) throw new AbortError('request cancelled by shutdown');
-          if (rawTooLarge) throw this.tooLarge();
           throw this.transportError(err);
         })
         .finally(() => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onShutdown);
         });
-      return parse(res.status, typeof res.data === 'string' ? res.data : String(res.data));
+      const encoding = res.headers['content-encoding'];
+      const body = await decodeBody(Buffer.isBuffer(res.data) ? res.data : Buffer.from(String(res.data)), typeof encoding === 'string' ? encoding : undefined, this.maxBytes, res.status).catch(
+        (err: unknown) => {
+          // An error page that does not inflate is still an HTTP error, as a non-JSON one is (envelope.ts).
+          if (err instanceof ApiError && err.code === 'MalformedResponse' && (res.status < 200 || res.status >= 300)) {
+            throw new TransportError('HttpError', `HTTP ${res.status} with a body that could not be decoded`, res.status);
+          }
+          throw err;
+        },
+      );
+      return parse(res.status, body);
     } catch (err) {
       if (err instanceof AbortError) {
         code = '';

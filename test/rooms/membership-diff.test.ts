@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { applyChanges, diffMembership, Membership, membershipOf } from '../../src/rooms/membership-diff';
+import { applyChanges, diffMembership, Membership, membershipOf, sameAsListed } from '../../src/rooms/membership-diff';
 
 const m = (visible: string[], invisible: string[] = []): Membership => membershipOf(visible, invisible);
 const sorted = (changes: { type: string; userId: string; visibility: string }[]): string[] =>
@@ -146,4 +146,47 @@ describe('diffMembership', () => {
       }),
     );
   });
+});
+
+describe('sameAsListed (the unchanged-room fast path)', () => {
+  it.each([
+    ['the lists that built it', m(['a', 'b'], ['c']), ['a', 'b'], ['c'], true],
+    ['empty room', m([]), [], [], true],
+    ['a visible join', m(['a']), ['a', 'b'], [], false],
+    ['a member turned invisible', m(['a', 'b']), ['a'], ['b'], false],
+    ['same ids in another order (the full diff decides)', m(['a', 'b']), ['b', 'a'], [], false],
+    // Same length and every id present, yet b is gone: "size + has" would call this unchanged.
+    ['a duplicate hides a leave', m(['a', 'b']), ['a', 'a'], [], false],
+    ['an id served in both lists', m(['a'], ['b']), ['a'], ['a'], false],
+  ])('%s', (_name, prev, visible, invisible, expected) => {
+    expect(sameAsListed(prev, visible, invisible)).toBe(expected);
+  });
+
+  // Lists with duplicates and ids in both lists, as a careless server might send them.
+  const list = fc.array(fc.constantFrom(...'abcdefgh'.split('')), { maxLength: 10 });
+
+  it('property: when it says unchanged, the full diff agrees (no changes, the same membership)', () => {
+    fc.assert(
+      fc.property(list, list, list, list, (pv, pi, v, i) => {
+        const prev = membershipOf(pv, pi);
+        const slow = diffMembership(prev, membershipOf(v, i));
+        if (sameAsListed(prev, v, i)) {
+          expect(slow.changes).toEqual([]);
+          expect(asSet(slow.membership)).toEqual(asSet(prev));
+        }
+      }),
+    );
+  });
+
+  it('property: lists served again in the same order always take the fast path', () => {
+    fc.assert(
+      fc.property(ids, ids, (v, i) => {
+        const served = [v, i.filter((id) => !v.includes(id))] as const;
+        expect(sameAsListed(membershipOf(...served), ...served)).toBe(true);
+      }),
+    );
+  });
+
+  const ids = fc.uniqueArray(fc.constantFrom(...'abcdefghijklmnop'.split('')), { maxLength: 16 });
+  const asSet = (x: Membership): [string[], string[]] => [[...x.visible].sort(), [...x.invisible].sort()];
 });

@@ -112,6 +112,34 @@ describe('RoomStore', () => {
     expect(commits[1]!.events).toHaveLength(3);
   });
 
+  it('keeps the held membership of an unchanged room and still reports the next change', async () => {
+    const s = store();
+    await s.applySuccess(ref, snap(['a', 'b'], ['c']), 1000);
+    const held = s.get('app', 'r1')!.membership;
+    expect((await s.applySuccess(ref, snap(['a', 'b'], ['c']), 2000)).events).toEqual([]);
+    // The fast path: nothing rebuilt, the very same sets kept.
+    expect(s.get('app', 'r1')!.membership).toBe(held);
+    expect(s.get('app', 'r1')).toMatchObject({ lastSuccessMs: 2000, up: true });
+    // Same ids in another order: the full diff runs and finds nothing either.
+    expect((await s.applySuccess(ref, snap(['b', 'a'], ['c']), 3000)).events).toEqual([]);
+    // A duplicate that hides a leave is not mistaken for "unchanged".
+    const { events } = await s.applySuccess(ref, snap(['a', 'a'], ['c'], { totalUsers: 2 }), 4000);
+    expect(events.map((e) => `${e.type}:${e.userId}`)).toEqual(['leave:b']);
+  });
+
+  it('takes the full diff while the invisible list is truncated, even when the lists repeat', async () => {
+    const s = store();
+    await s.applySuccess(ref, snap(['v'], ['i1', 'i2']), 1000);
+    // i2 unlisted but counted: held as undecided, no event.
+    await s.applySuccess(ref, snap(['v'], ['i1'], { totalInvisibleUsers: 2, totalUsers: 3 }), 2000);
+    expect([...s.get('app', 'r1')!.membership.invisible].sort()).toEqual(['i1', 'i2']);
+    // The same truncated answer again: the held member stays, nothing is reported.
+    expect((await s.applySuccess(ref, snap(['v'], ['i1'], { totalInvisibleUsers: 2, totalUsers: 3 }), 3000)).events).toEqual([]);
+    // The complete list resolves it.
+    const { events } = await s.applySuccess(ref, snap(['v'], ['i1']), 4000);
+    expect(events.map((e) => `${e.type}:${e.userId}`)).toEqual(['leave:i2']);
+  });
+
   it('does not move ahead when the commit fails: the next poll diffs against what was committed', async () => {
     const state = new MemoryStore(retention);
     let fail = false;

@@ -1,6 +1,6 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { VolcClient } from '../../src/volc/client';
 import { Credentials } from '../../src/volc/credentials';
 import { ApiError } from '../../src/volc/errors';
@@ -9,12 +9,12 @@ import { ApiError } from '../../src/volc/errors';
 describe('VolcClient response size limit', () => {
   let server: Server;
   let endpoint: string;
-  let reply: { body: Buffer; headers: Record<string, string> } = { body: Buffer.alloc(0), headers: {} };
+  let reply: { body: Buffer; headers: Record<string, string>; status?: number } = { body: Buffer.alloc(0), headers: {} };
   const outcomes: string[] = [];
 
   beforeAll(async () => {
     server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', ...reply.headers });
+      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
       res.end(reply.body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -51,6 +51,26 @@ describe('VolcClient response size limit', () => {
     reply = { body: answer(100), headers: {} };
     const snap = await client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' });
     expect(snap.visible).toHaveLength(100);
+  });
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('accepts a %s answer that inflates under the limit', async (encoding, compress) => {
+    reply = { body: compress(answer(1000)), headers: { 'content-encoding': encoding } };
+    const snap = await client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' });
+    expect(snap.visible).toHaveLength(1000);
+    expect(outcomes).toEqual(['Success']);
+  });
+
+  it('calls an answer that does not inflate malformed, and an error page that does not inflate an HTTP error', async () => {
+    reply = { body: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' } };
+    expect((await failure(client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }))).code).toBe('MalformedResponse');
+    reply = { body: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' }, status: 503 };
+    const err = await failure(client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
+    expect([err.code, err.httpStatus, err.retryable]).toEqual(['HttpError', 503, true]);
+    expect(outcomes).toEqual(['MalformedResponse', 'HttpError']);
   });
 
   it('refuses a plain body over the limit as ResponseTooLarge, not retried, and counts it', async () => {
