@@ -183,17 +183,16 @@ describe('World', () => {
     expect(s.invisibleCount).toBe(25);
   });
 
-  it('scales: 10,000 rooms cost nothing while idle, and a 10,000-member room churns cheaply', () => {
+  it('scales: 10,000 rooms, an hour of churn caught up lazily, consistent for small rooms and a 10,000-member one', () => {
     const clock = fakeClock();
     const rooms = Array.from({ length: 10_000 }, (_, i) => ({ appId: 'a', roomId: `r${i}`, visible: 5, churn: BUSY }));
     rooms.push({ appId: 'a', roomId: 'big', visible: 10_000, churn: BUSY });
     const world = new World({ now: clock.now, seed: 9, rooms });
     clock.advance(3_600_000); // an hour passes; nothing runs until a room is looked at
-    const started = process.hrtime.bigint();
+    // Speed is a benchmark's business, not a timed test's: here only that an hour of churn, caught up lazily
+    // when a room is looked at, stays consistent for small rooms and a 10,000-member one.
     for (let i = 0; i < 100; i++) expectConsistent(world, 'a', `r${i}`);
     expectConsistent(world, 'a', 'big');
-    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
     expect(world.roomCount).toBe(10_001);
-    expect(elapsedMs).toBeLessThan(2000); // ~15k events each for 101 rooms; generous for a loaded machine
   });
 });
