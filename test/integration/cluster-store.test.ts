@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { Simulator } from '../../src/simulator';
-import type { ServedSnapshot, SimRoomSpec } from '../../src/simulator';
+import type { SimRoomSpec } from '../../src/simulator';
 import { createRng } from '../../src/simulator/rng';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
 import { metricValue } from '../support/served-oracle';
 import { describeWithRequirements } from '../support/required-tools';
 import { RedisProcess, redisServer } from '../support/redis-process';
+import { LoggedEvent, lastServed, replayRoom } from '../support/event-replay';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -24,22 +25,7 @@ const FAILOVER_S = 2;
 const KILLS = 4;
 const PREFIX = 'shared:';
 
-interface Line {
-  id: number;
-  type: string;
-  appId: string;
-  roomId: string;
-  userId: string;
-  visibility: string;
-}
-
-function members(s: ServedSnapshot): Map<string, string> {
-  const m = new Map<string, string>();
-  if (!s.exists) return m;
-  s.invisible.forEach((u) => m.set(u, 'invisible'));
-  s.visible.forEach((u) => m.set(u, 'visible'));
-  return m;
-}
+type Line = LoggedEvent;
 
 function fileEvents(file: string): Line[] {
   let text: string;
@@ -170,22 +156,7 @@ describeWithRequirements('cluster mode with the shared Redis store', [redisServe
     for (const r of rooms) {
       const served = sim.servedSnapshots('app', r.roomId);
       // Replica 0 was waited for until every room had its baseline committed, before anything was killed.
-      const replay = members(served[0]!);
-      for (const e of events.filter((x) => x.roomId === r.roomId)) {
-        const was = replay.get(e.userId);
-        const at = `event ${e.id} (${e.type} ${e.userId} ${e.visibility})`;
-        if (e.type === 'join') {
-          if (was !== undefined) throw new Error(`${at}: join of a member`);
-          replay.set(e.userId, e.visibility);
-        } else if (e.type === 'leave') {
-          if (was !== e.visibility) throw new Error(`${at}: leave of a non-member or from the wrong list (${String(was)})`);
-          replay.delete(e.userId);
-        } else {
-          if (was === undefined || was === e.visibility) throw new Error(`${at}: visibility change of a non-member or to the same list`);
-          replay.set(e.userId, e.visibility);
-        }
-      }
-      expect(new Map([...replay].sort())).toEqual(new Map([...members(served[served.length - 1]!)].sort()));
+      expect(replayRoom(served[0]!, events, r.roomId)).toEqual(lastServed(served));
     }
 
     // The files: each replica's file is a part of the same log (same id, same event), increasing ids;

@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Simulator } from '../../src/simulator';
-import type { ServedSnapshot, SimRoomSpec } from '../../src/simulator';
+import type { SimRoomSpec } from '../../src/simulator';
 import { createRng } from '../../src/simulator/rng';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
+import { LoggedEvent, lastServed, replayRoom } from '../support/event-replay';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -16,22 +17,7 @@ import { waitFor } from '../support/wait-for';
 const credentials = { accessKeyId: 'AKLTcrash', secretAccessKey: 'crash-secret-never-printed' };
 const KILLS = 20;
 
-interface Line {
-  id: number;
-  type: string;
-  appId: string;
-  roomId: string;
-  userId: string;
-  visibility: string;
-}
-
-function members(s: ServedSnapshot): Map<string, string> {
-  const m = new Map<string, string>();
-  if (!s.exists) return m;
-  s.invisible.forEach((u) => m.set(u, 'invisible'));
-  s.visible.forEach((u) => m.set(u, 'visible'));
-  return m;
-}
+type Line = LoggedEvent;
 
 describe('crash safety (kill -9 at random moments)', () => {
   let dir: string;
@@ -111,22 +97,7 @@ describe('crash safety (kill -9 at random moments)', () => {
     for (const r of rooms) {
       const served = sim.servedSnapshots('app', r.roomId);
       // The first daemon was ready only after its first cycle committed, so served[0] is the baseline.
-      const replay = members(served[0]!);
-      for (const e of events.filter((x) => x.roomId === r.roomId)) {
-        const was = replay.get(e.userId);
-        const at = `event ${e.id} (${e.type} ${e.userId} ${e.visibility})`;
-        if (e.type === 'join') {
-          if (was !== undefined) throw new Error(`${at}: join of a member`);
-          replay.set(e.userId, e.visibility);
-        } else if (e.type === 'leave') {
-          if (was !== e.visibility) throw new Error(`${at}: leave of a non-member or from the wrong list (${String(was)})`);
-          replay.delete(e.userId);
-        } else {
-          if (was === undefined || was === e.visibility) throw new Error(`${at}: visibility change of a non-member or to the same list`);
-          replay.set(e.userId, e.visibility);
-        }
-      }
-      expect(new Map([...replay].sort())).toEqual(new Map([...members(served[served.length - 1]!)].sort()));
+      expect(replayRoom(served[0]!, events, r.roomId)).toEqual(lastServed(served));
     }
     expect(events.filter((e) => e.roomId === 'calm').map((e) => `${e.type}:${e.userId}:${e.visibility}`)).toEqual(downtime);
   }, 420_000);

@@ -1,0 +1,49 @@
+import type { ServedSnapshot } from '../../src/simulator';
+
+/** One committed event as the events file, the pull API or the Redis stream carries it. */
+export interface LoggedEvent {
+  id: number;
+  type: string;
+  appId: string;
+  roomId: string;
+  userId: string;
+  visibility: string;
+}
+
+/** The members a served answer lists, user id → visibility (visible wins when an id is in both lists). */
+export function members(s: ServedSnapshot): Map<string, string> {
+  const m = new Map<string, string>();
+  if (!s.exists) return m;
+  s.invisible.forEach((u) => m.set(u, 'invisible'));
+  s.visible.forEach((u) => m.set(u, 'visible'));
+  return m;
+}
+
+/**
+ * Replay a room's events, in order, onto its baseline; throws at the first one that breaks a consistent
+ * log (a join of a member, a leave of a non-member or from the wrong list, a visibility change of a
+ * non-member or to the same list). Resolves with the replayed membership, sorted for comparison.
+ */
+export function replayRoom(baseline: ServedSnapshot, events: readonly LoggedEvent[], roomId: string): Map<string, string> {
+  const replay = members(baseline);
+  for (const e of events.filter((x) => x.roomId === roomId)) {
+    const was = replay.get(e.userId);
+    const at = `event ${e.id} (${e.type} ${e.userId} ${e.visibility})`;
+    if (e.type === 'join') {
+      if (was !== undefined) throw new Error(`${at}: join of a member`);
+      replay.set(e.userId, e.visibility);
+    } else if (e.type === 'leave') {
+      if (was !== e.visibility) throw new Error(`${at}: leave of a non-member or from the wrong list (${String(was)})`);
+      replay.delete(e.userId);
+    } else {
+      if (was === undefined || was === e.visibility) throw new Error(`${at}: visibility change of a non-member or to the same list`);
+      replay.set(e.userId, e.visibility);
+    }
+  }
+  return new Map([...replay].sort());
+}
+
+/** The last answer the simulator served for a room, as a sorted membership. */
+export function lastServed(served: readonly ServedSnapshot[]): Map<string, string> {
+  return new Map([...members(served[served.length - 1]!)].sort());
+}
