@@ -26,6 +26,8 @@ export const CLUSTER_GUARD_MS = 25;
 const WINDOW_US = (1000 + CLUSTER_GUARD_MS) * 1000;
 
 // KEYS[1]: sorted set of start times; KEYS[2]: the pacing schedule's next slot. ARGV: limit, window µs, member.
+// Times are µs since the epoch (16 digits): Lua's tostring keeps only 14 significant digits (100 µs steps),
+// so they are written with string.format('%.0f'), exact for integers below 2^53.
 const ACQUIRE_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -45,8 +47,8 @@ if wait > 0 then return {0, tostring(math.ceil(wait))} end
 nextSlot = now + gap
 redis.call('ZADD', KEYS[1], now, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) * 2)
-redis.call('SET', KEYS[2], tostring(math.floor(nextSlot)), 'PX', math.ceil(window / 1000) * 2)
-return {1, tostring(now)}
+redis.call('SET', KEYS[2], string.format('%.0f', math.floor(nextSlot)), 'PX', math.ceil(window / 1000) * 2)
+return {1, string.format('%.0f', now)}
 `;
 
 /** Redis could not be asked: no permit can be proven, so none is given (the poll is skipped, not failed). */
