@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { VolcClient } from '../../src/volc/client';
 import { Credentials } from '../../src/volc/credentials';
-import { ApiError } from '../../src/volc/errors';
+import { apiFailure } from '../support/api-failure';
 
 /** A hostile or broken endpoint must not be able to push the heap up with a huge (or huge once inflated) body. */
 describe('VolcClient response size limit', () => {
@@ -31,15 +31,6 @@ describe('VolcClient response size limit', () => {
       { requestDone: (_action, code) => outcomes.push(code) },
     );
 
-  async function failure(p: Promise<unknown>): Promise<ApiError> {
-    try {
-      await p;
-    } catch (err) {
-      if (err instanceof ApiError) return err;
-      throw err;
-    }
-    throw new Error('request succeeded');
-  }
 
   /** A valid answer padded with a long member list, so only its size is wrong. */
   function answer(members: number): Buffer {
@@ -66,16 +57,16 @@ describe('VolcClient response size limit', () => {
 
   it('calls an answer that does not inflate malformed, and an error page that does not inflate an HTTP error', async () => {
     reply = { body: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' } };
-    expect((await failure(client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }))).code).toBe('MalformedResponse');
+    expect((await apiFailure(client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }))).code).toBe('MalformedResponse');
     reply = { body: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' }, status: 503 };
-    const err = await failure(client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
+    const err = await apiFailure(client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
     expect([err.code, err.httpStatus, err.retryable]).toEqual(['HttpError', 503, true]);
     expect(outcomes).toEqual(['MalformedResponse', 'HttpError']);
   });
 
   it('refuses a plain body over the limit as ResponseTooLarge, not retried, and counts it', async () => {
     reply = { body: answer(20_000), headers: {} };
-    const err = await failure(client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
+    const err = await apiFailure(client(64 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
     expect([err.code, err.retryable]).toEqual(['ResponseTooLarge', false]);
     expect(outcomes).toEqual(['ResponseTooLarge']);
   });
@@ -84,7 +75,7 @@ describe('VolcClient response size limit', () => {
     const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x20));
     expect(bomb.length).toBeLessThan(64 * 1024);
     reply = { body: bomb, headers: { 'content-encoding': 'gzip' } };
-    const err = await failure(client(1024 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
+    const err = await apiFailure(client(1024 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
     expect(err.code).toBe('ResponseTooLarge');
   });
 
@@ -92,7 +83,7 @@ describe('VolcClient response size limit', () => {
     const empty = gzipSync(Buffer.alloc(0));
     reply = { body: Buffer.concat(Array.from({ length: 100_000 }, () => empty)), headers: { 'content-encoding': 'gzip' } };
     expect(reply.body.length).toBeGreaterThan(4 * 256 * 1024);
-    const err = await failure(client(256 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
+    const err = await apiFailure(client(256 * 1024).getRoomOnlineUsers({ appId: 'a', roomId: 'r' }));
     expect(err.code).toBe('ResponseTooLarge');
   });
 });

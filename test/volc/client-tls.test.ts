@@ -3,9 +3,9 @@ import { AddressInfo, connect, Socket } from 'node:net';
 import { Simulator } from '../../src/simulator';
 import { VolcClient } from '../../src/volc/client';
 import { Credentials } from '../../src/volc/credentials';
-import { ApiError } from '../../src/volc/errors';
 import { ApiAgents, createApiAgents } from '../../src/volc/http-agent';
 import { makeThrowawayCa, TEST_HOSTNAME, ThrowawayCa } from '../support/throwaway-ca';
+import { apiFailure } from '../support/api-failure';
 
 const creds = { accessKeyId: 'AKLTtls', secretAccessKey: 'tls-secret' };
 
@@ -35,15 +35,6 @@ describe('VolcClient over TLS', () => {
     return new VolcClient({ endpoint: opts.endpoint ?? endpoint, region: 'cn-north-1', service: 'rtc', version: '2023-08-01', timeoutMs: 3000, credentials: new Credentials(creds.accessKeyId, creds.secretAccessKey), agents: a });
   };
 
-  async function failure(p: Promise<unknown>): Promise<ApiError> {
-    try {
-      await p;
-    } catch (err) {
-      if (err instanceof ApiError) return err;
-      throw err;
-    }
-    throw new Error('request succeeded');
-  }
 
   it('serves HTTPS from the simulator and verifies it with the configured CA, reusing one connection', async () => {
     expect(endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
@@ -58,7 +49,7 @@ describe('VolcClient over TLS', () => {
     process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
     const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
-      const err = await failure(client().getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
+      const err = await apiFailure(client().getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
       expect(err.code).toBe('ConnectionError');
       expect(err.message).toMatch(/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/);
     } finally {
@@ -109,7 +100,7 @@ describe('VolcClient over TLS', () => {
       const snap = await client({ ca: ca.caPem, endpoint: `https://${TEST_HOSTNAME}:${port}` }).getRoomOnlineUsers({ appId: 'app', roomId: 'r' });
       expect(snap).toMatchObject({ exists: true, totalUsers: 3 });
       expect(tunnels).toContain(`${TEST_HOSTNAME}:${port}`);
-      const err = await failure(client({ endpoint: `https://${TEST_HOSTNAME}:${port}` }).getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
+      const err = await apiFailure(client({ endpoint: `https://${TEST_HOSTNAME}:${port}` }).getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
       expect(err.message).toMatch(/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/);
     });
 
@@ -117,7 +108,7 @@ describe('VolcClient over TLS', () => {
       process.env.NO_PROXY = `.rtc.test`;
       try {
         const before = tunnels.length;
-        const err = await failure(client({ ca: ca.caPem, endpoint: `https://${TEST_HOSTNAME}:${port}` }).getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
+        const err = await apiFailure(client({ ca: ca.caPem, endpoint: `https://${TEST_HOSTNAME}:${port}` }).getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
         expect(err.message).toMatch(/ENOTFOUND|EAI_AGAIN/);
         expect(tunnels.length).toBe(before);
       } finally {

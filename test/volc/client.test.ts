@@ -1,7 +1,7 @@
 import { Simulator } from '../../src/simulator';
 import { VolcClient } from '../../src/volc/client';
 import { Credentials } from '../../src/volc/credentials';
-import { ApiError } from '../../src/volc/errors';
+import { apiFailure } from '../support/api-failure';
 
 const creds = { accessKeyId: 'AKLTclient', secretAccessKey: 'client-secret' };
 
@@ -26,15 +26,6 @@ describe('VolcClient against the simulator', () => {
       { requestDone: (_action, code) => outcomes.push(code) },
     );
 
-  async function failure(p: Promise<unknown>): Promise<ApiError> {
-    try {
-      await p;
-    } catch (err) {
-      if (err instanceof ApiError) return err;
-      throw err;
-    }
-    throw new Error('request succeeded');
-  }
 
   it('signs requests the server accepts (host with port) and parses the members', async () => {
     const snap = await client().getRoomOnlineUsers({ appId: 'app', roomId: 'r' });
@@ -45,7 +36,7 @@ describe('VolcClient against the simulator', () => {
   });
 
   it('maps a wrong secret to SignatureDoesNotMatch, not retryable, and never echoes the secret', async () => {
-    const err = await failure(client('wrong-secret').getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
+    const err = await apiFailure(client('wrong-secret').getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
     expect([err.code, err.retryable, err.httpStatus]).toEqual(['SignatureDoesNotMatch', false, 401]);
     expect(`${err.message} ${JSON.stringify(err)}`).not.toContain('wrong-secret');
     expect(outcomes).toEqual(['SignatureDoesNotMatch']);
@@ -53,13 +44,13 @@ describe('VolcClient against the simulator', () => {
 
   it('times out a hung request at timeoutMs', async () => {
     sim.setFaults({ hang: 1 });
-    const err = await failure(client(undefined, 300).getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
+    const err = await apiFailure(client(undefined, 300).getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
     expect([err.code, err.retryable]).toEqual(['Timeout', true]);
   });
 
   it('reports a reset connection as ConnectionError', async () => {
     sim.setFaults({ connectionReset: 1 });
-    const err = await failure(client().getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
+    const err = await apiFailure(client().getRoomOnlineUsers({ appId: 'app', roomId: 'r' }));
     expect([err.code, err.retryable]).toEqual(['ConnectionError', true]);
   });
 

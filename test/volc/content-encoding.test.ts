@@ -1,19 +1,10 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { decodeBody } from '../../src/volc/content-encoding';
-import { ApiError } from '../../src/volc/errors';
+import { apiFailure } from '../support/api-failure';
 
 const text = JSON.stringify({ Result: { VisibleUserList: Array.from({ length: 500 }, (_, i) => `user-${i}`) } });
 const raw = Buffer.from(text);
 
-async function failure(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('decoded');
-}
 
 describe('decodeBody', () => {
   it.each([
@@ -33,18 +24,18 @@ describe('decodeBody', () => {
   });
 
   it('refuses a body that inflates past the limit as ResponseTooLarge, not retried', async () => {
-    const err = await failure(decodeBody(gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20)), 'gzip', 1024 * 1024, 200));
+    const err = await apiFailure(decodeBody(gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20)), 'gzip', 1024 * 1024, 200));
     expect([err.code, err.retryable, err.httpStatus]).toEqual(['ResponseTooLarge', false, 200]);
   });
 
   it('calls a corrupt compressed body malformed (worth one more try), not a crash', async () => {
     const broken = gzipSync(raw).subarray(0, 40);
-    const err = await failure(decodeBody(broken, 'gzip', 1024 * 1024, 200));
+    const err = await apiFailure(decodeBody(broken, 'gzip', 1024 * 1024, 200));
     expect([err.code, err.retryable]).toEqual(['MalformedResponse', true]);
   });
 
   it('calls an encoding it did not ask for malformed', async () => {
-    const err = await failure(decodeBody(raw, 'zstd', 1024 * 1024, 200));
+    const err = await apiFailure(decodeBody(raw, 'zstd', 1024 * 1024, 200));
     expect(err.code).toBe('MalformedResponse');
     expect(err.message).toContain('zstd');
   });
