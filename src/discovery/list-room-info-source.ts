@@ -101,7 +101,7 @@ export class ListRoomInfoSource {
     const { deps } = this;
     const s = deps.settings();
     for (let attempt = 0; ; attempt++) {
-      await deps.limiter.acquire(signal);
+      await deps.limiter.acquire({ signal });
       try {
         const page = await deps.api().listRoomInfo({ appId: deps.appId, startMs: range.startMs, endMs: range.endMs, pageNum, pageSize: MAX_PAGE_SIZE }, signal);
         deps.observer.request('list_room_info', true);

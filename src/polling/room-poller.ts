@@ -84,7 +84,8 @@ export class RoomPoller {
       let snapshot: RoomSnapshot;
       try {
         // Shutdown closes the limiter, which rejects every waiter; no per-waiter abort listener needed.
-        const waitedMs = await this.deps.limiter.acquire();
+        // A retry goes ahead of the rest of the cycle: otherwise a refused room is always the late one.
+        const waitedMs = await this.deps.limiter.acquire(attempt > 0 ? { front: true } : undefined);
         observer.permitWaited(waitedMs / 1000);
         snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal);
       } catch (err) {

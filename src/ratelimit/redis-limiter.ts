@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { AbortError, Clock } from '../clock';
-import type { RateLimiter, Waiter } from './limiter';
+import type { RateLimiter } from './limiter';
+import { AcquireOptions, WaiterQueue } from './waiter-queue';
 
 /**
  * The rolling-window limiter for replicas: every replica asks one Redis script for permission, so across
@@ -79,12 +80,12 @@ export interface RedisLimiterOptions {
 }
 
 /**
- * Same contract as SlidingWindowLimiter: a FIFO queue served by one pump, so a replica's callers start in
- * the order they asked; the pump asks Redis for the head of the queue and, when refused, sleeps for the
- * time Redis said and asks again.
+ * Same contract as SlidingWindowLimiter: one queue served by one pump, so a replica's callers start in
+ * the order they asked (a retry first); the pump asks Redis for the head of the queue and, when refused,
+ * sleeps for the time Redis said and asks again.
  */
 export class RedisLimiter implements RateLimiter {
-  private queue: Waiter[] = [];
+  private readonly queue = new WaiterQueue();
   private pumping = false;
   private closed = false;
   private seq = 0;
@@ -92,22 +93,11 @@ export class RedisLimiter implements RateLimiter {
 
   constructor(private readonly o: RedisLimiterOptions) {}
 
-  acquire(signal?: AbortSignal): Promise<number> {
+  acquire(opts?: AcquireOptions): Promise<number> {
     if (this.closed) return Promise.reject(new AbortError('limiter closed'));
-    if (signal?.aborted) return Promise.reject(new AbortError());
-    return new Promise<number>((resolve, reject) => {
-      const waiter: Waiter = { enqueuedAt: this.o.clock.now(), resolve, reject, signal };
-      if (signal) {
-        waiter.onAbort = () => {
-          const i = this.queue.indexOf(waiter);
-          if (i >= 0) this.queue.splice(i, 1);
-          reject(new AbortError());
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
-      this.queue.push(waiter);
-      void this.pump();
-    });
+    const permit = this.queue.enqueue(this.o.clock.now(), opts);
+    void this.pump();
+    return permit;
   }
 
   pending(): number {
@@ -117,7 +107,7 @@ export class RedisLimiter implements RateLimiter {
   close(): void {
     this.closed = true;
     this.stop.abort();
-    this.rejectAll(new AbortError('limiter closed'));
+    this.queue.rejectAll(new AbortError('limiter closed'));
   }
 
   private async pump(): Promise<void> {
@@ -126,7 +116,7 @@ export class RedisLimiter implements RateLimiter {
     try {
       while (!this.closed && this.queue.length > 0) {
         if (this.o.gate && !this.o.gate()) {
-          this.rejectAll(new LimiterUnavailableError('this replica is not the leader'));
+          this.queue.rejectAll(new LimiterUnavailableError('this replica is not the leader'));
           break;
         }
         const limit = Math.max(1, Math.floor(this.o.rate.current()));
@@ -135,14 +125,13 @@ export class RedisLimiter implements RateLimiter {
           reply = (await this.o.redis.eval(ACQUIRE_LUA, 2, this.o.key, `${this.o.key}:next`, limit, WINDOW_US, `${this.o.id}:${this.seq++}`)) as [number, string];
         } catch (err) {
           // Every waiter would fail the same way; the next cycle asks again.
-          this.rejectAll(new LimiterUnavailableError(err instanceof Error ? err.message : String(err)));
+          this.queue.rejectAll(new LimiterUnavailableError(err instanceof Error ? err.message : String(err)));
           break;
         }
         if (reply[0] === 1) {
-          const waiter = this.queue.shift();
           this.o.observer?.granted(Number(reply[1]));
-          if (waiter) this.settle(waiter, undefined, this.o.clock.now() - waiter.enqueuedAt);
-          // else: the head aborted while we asked; the permit is spent (counted against us, never over).
+          // False if the head aborted while we asked: the permit is spent (counted against us, never over).
+          this.queue.grantHead(this.o.clock.now());
           continue;
         }
         // Timers have 1 ms resolution; waking early would only ask again, so round up.
@@ -153,15 +142,5 @@ export class RedisLimiter implements RateLimiter {
     } finally {
       this.pumping = false;
     }
-  }
-
-  private rejectAll(err: Error): void {
-    for (const w of this.queue.splice(0)) this.settle(w, err);
-  }
-
-  private settle(w: Waiter, err?: Error, waitedMs = 0): void {
-    if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-    if (err) w.reject(err);
-    else w.resolve(waitedMs);
   }
 }

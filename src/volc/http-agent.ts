@@ -26,8 +26,17 @@ export function idleTimeoutFor(periodSeconds: number): number {
   return Math.max(30_000, Math.ceil(periodSeconds * 1000) + 15_000);
 }
 
+/**
+ * The TCP keep-alive probe delay axios' http adapter sets on the socket of every request
+ * (`socket.setKeepAlive(true, 60000)`). The agent sets its own `keepAliveMsecs` (default 1 s) each time a
+ * socket goes back to the pool; with two different values each request flipped the socket between them,
+ * four setsockopt calls each way, about eight system calls per request for nothing (counted with strace,
+ * BENCHMARKS.md). With the same value Node sees no change and makes no call.
+ */
+export const AXIOS_SOCKET_KEEPALIVE_MS = 60_000;
+
 export function createApiAgents(opts: ApiAgentOptions): ApiAgents {
-  const common = { keepAlive: true, timeout: opts.idleTimeoutMs, scheduling: 'lifo' as const };
+  const common = { keepAlive: true, keepAliveMsecs: AXIOS_SOCKET_KEEPALIVE_MS, timeout: opts.idleTimeoutMs, scheduling: 'lifo' as const };
   const http = new HttpAgent(common);
   // rejectUnauthorized is explicit so NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment cannot silently
   // turn verification off for the API: a private CA goes in api.caFile instead.

@@ -70,6 +70,19 @@ describe('RoomPoller', () => {
     expect(t.observer.waits).toHaveLength(2); // each attempt took a permit
   });
 
+  it('sends a retry ahead of the rooms still waiting for the limiter, so a refused room is not the late one', async () => {
+    const t = setup();
+    const rooms = ['r1', 'r2', 'r3', 'r4'].map((roomId) => ({ appId: 'app', roomId }));
+    t.store.setRooms(rooms);
+    t.api.script('r1', new VendorError('FlowLimitExceeded', 'slow down', 429), snapshot(['a']));
+    for (const r of rooms.slice(1)) t.api.script(r.roomId, snapshot(['a']));
+    // All four queue at once (a cycle); r1's first attempt is refused, its retry asks again 100 ms later.
+    const polls = rooms.map((r) => t.poller.poll(r));
+    await t.clock.advance(10_000);
+    expect(await Promise.all(polls)).toEqual([true, true, true, true]);
+    expect(t.api.calls.map((c) => c.roomId)).toEqual(['r1', 'r1', 'r2', 'r3', 'r4']);
+  });
+
   it('does not retry a non-retryable error, and changes no state', async () => {
     const t = setup();
     t.api.script('r1', snapshot(['a']), new VendorError('SignatureDoesNotMatch', 'bad sig', 401));

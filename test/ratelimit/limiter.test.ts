@@ -121,6 +121,25 @@ describe('SlidingWindowLimiter (fake clock)', () => {
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
+  it('lets a caller that asks for the front go ahead of everyone waiting, and still keeps the rate', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new SlidingWindowLimiter(clock, { current: () => 5 }, 40);
+    const order: string[] = [];
+    const starts: number[] = [];
+    const note = (name: string) => () => {
+      order.push(name);
+      starts.push(clock.now());
+    };
+    const all = [0, 1, 2, 3].map((i) => limiter.acquire().then(note(`q${i}`)));
+    await clock.advance(1); // q0 has its permit; q1..q3 wait
+    all.push(limiter.acquire({ front: true }).then(note('retry')));
+    all.push(limiter.acquire().then(note('late')));
+    await clock.advance(3000);
+    await Promise.all(all);
+    expect(order).toEqual(['q0', 'retry', 'q1', 'q2', 'q3', 'late']);
+    expect(maxInWindow(starts)).toBeLessThanOrEqual(5);
+  });
+
   it('reports how long each caller waited', async () => {
     const clock = new FakeClock(0);
     const limiter = new SlidingWindowLimiter(clock, { current: () => 2 }, 40);
@@ -136,7 +155,7 @@ describe('SlidingWindowLimiter (fake clock)', () => {
     const limiter = new SlidingWindowLimiter(clock, { current: () => 1 }, 40);
     await limiter.acquire();
     const ac = new AbortController();
-    const aborted = limiter.acquire(ac.signal);
+    const aborted = limiter.acquire({ signal: ac.signal });
     const closed = limiter.acquire();
     ac.abort();
     await expect(aborted).rejects.toThrow('aborted');

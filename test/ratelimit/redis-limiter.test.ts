@@ -118,11 +118,22 @@ describeWithRequirements('RedisLimiter against a real redis-server', [redisServe
     expect(grants).toHaveLength(2);
   }, 30_000);
 
+  it('lets a retry (front) go ahead of the callers already queued', async () => {
+    const grants: number[] = [];
+    const l = await replica('f', 20, grants);
+    await l.acquire();
+    const order: string[] = [];
+    const all = ['q1', 'q2', 'q3'].map((name) => l.acquire().then(() => order.push(name)));
+    all.push(l.acquire({ front: true }).then(() => order.push('retry')));
+    await Promise.all(all);
+    expect(order).toEqual(['retry', 'q1', 'q2', 'q3']);
+  }, 20_000);
+
   it('drops a caller that aborts while queued and rejects everyone on close', async () => {
     const l = await replica('c', 1, []);
     await l.acquire();
     const ac = new AbortController();
-    const aborted = l.acquire(ac.signal);
+    const aborted = l.acquire({ signal: ac.signal });
     const closed = l.acquire();
     ac.abort();
     await expect(aborted).rejects.toThrow('aborted');

@@ -1,6 +1,8 @@
 import { Simulator } from '../../src/simulator';
 import { VolcClient } from '../../src/volc/client';
+import { Socket } from 'node:net';
 import { Credentials } from '../../src/volc/credentials';
+import { createApiAgents } from '../../src/volc/http-agent';
 import { apiFailure } from '../support/api-failure';
 
 const creds = { accessKeyId: 'AKLTclient', secretAccessKey: 'client-secret' };
@@ -33,6 +35,23 @@ describe('VolcClient against the simulator', () => {
     expect(snap.visible).toHaveLength(2);
     expect(await client().getRoomOnlineUsers({ appId: 'app', roomId: 'none' })).toMatchObject({ exists: false });
     expect(outcomes).toEqual(['Success', 'Success']);
+  });
+
+  it('reuses one kept-alive connection without re-arming TCP keep-alive on every request', async () => {
+    const agents = createApiAgents({ idleTimeoutMs: 30_000 });
+    // Node calls into the socket (four setsockopt) only when the delay differs from the last one set, so
+    // one distinct value across requests means no system call after the first.
+    const spy = jest.spyOn(Socket.prototype, 'setKeepAlive'); // calls through
+    try {
+      const c = new VolcClient({ endpoint, region: 'cn-north-1', service: 'rtc', version: '2023-08-01', timeoutMs: 2000, credentials: new Credentials(creds.accessKeyId, creds.secretAccessKey), agents });
+      for (let i = 0; i < 5; i++) await c.getRoomOnlineUsers({ appId: 'app', roomId: 'r' });
+      const delays = spy.mock.calls.filter(([enable]) => enable).map(([, delay]) => delay);
+      expect(delays.length).toBeGreaterThanOrEqual(5);
+      expect(new Set(delays).size).toBe(1);
+    } finally {
+      spy.mockRestore();
+      agents.destroy();
+    }
   });
 
   it('maps a wrong secret to SignatureDoesNotMatch, not retryable, and never echoes the secret', async () => {

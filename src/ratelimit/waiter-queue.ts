@@ -1,0 +1,84 @@
+import { AbortError } from '../clock';
+
+/** How a caller queues for a permit. */
+export interface AcquireOptions {
+  /** Cancels the wait (the promise rejects with AbortError). */
+  signal?: AbortSignal;
+  /**
+   * Go ahead of everyone waiting. For a retry: its room's poll has already waited its turn once, and
+   * sending it behind the rest of the cycle would make that room the late one every time a request is
+   * refused (the p99 of freshness would be the refused rooms).
+   */
+  front?: boolean;
+}
+
+interface Waiter {
+  enqueuedAt: number;
+  resolve: (waitedMs: number) => void;
+  reject: (err: Error) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/**
+ * The callers waiting for a permit, oldest first (a retry may go to the front), shared by the in-process
+ * and the Redis limiter: each has one pump that grants the head. Aborting a wait removes it from the queue.
+ * An array with a moving head: shift() on a long queue would copy it on every grant.
+ */
+export class WaiterQueue {
+  private items: Waiter[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  /** A promise for the caller's permit (the milliseconds it waited); the caller then starts the pump. */
+  enqueue(now: number, opts: AcquireOptions = {}): Promise<number> {
+    const { signal } = opts;
+    if (signal?.aborted) return Promise.reject(new AbortError());
+    return new Promise<number>((resolve, reject) => {
+      const waiter: Waiter = { enqueuedAt: now, resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.items.indexOf(waiter, this.head);
+          if (i >= 0) this.items.splice(i, 1);
+          reject(new AbortError());
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      if (!opts.front) this.items.push(waiter);
+      else if (this.head > 0) this.items[--this.head] = waiter;
+      else this.items.unshift(waiter);
+    });
+  }
+
+  /**
+   * Grant the head its permit at `now`; false if the queue is empty (the head may have aborted while the
+   * pump was asking for the permit: the permit is then spent unused, never over the cap).
+   */
+  grantHead(now: number): boolean {
+    if (this.head >= this.items.length) return false;
+    const waiter = this.items[this.head++]!;
+    this.settle(waiter, undefined, now - waiter.enqueuedAt);
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return true;
+  }
+
+  /** Reject everyone waiting (shutdown, or a limiter that cannot grant anything now). */
+  rejectAll(err: Error): void {
+    const waiting = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    for (const w of waiting) this.settle(w, err);
+  }
+
+  private settle(w: Waiter, err?: Error, waitedMs = 0): void {
+    if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
+    if (err) w.reject(err);
+    else w.resolve(waitedMs);
+  }
+}
