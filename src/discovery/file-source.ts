@@ -1,5 +1,4 @@
 import { readFile, stat } from 'node:fs/promises';
-import { glob } from 'tinyglobby';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { DiscoveryObserver } from './discovery-observer';
@@ -44,7 +43,7 @@ export class FileSource {
     const failedGlobs = new Set<string>();
     for (const pattern of deps.globs) {
       try {
-        for (const file of await glob(pattern, { cwd: deps.cwd, absolute: true, onlyFiles: true, expandDirectories: false })) if (!matched.has(file)) matched.set(file, pattern);
+        for (const file of await globFiles(pattern, { cwd: deps.cwd, absolute: true, onlyFiles: true, expandDirectories: false })) if (!matched.has(file)) matched.set(file, pattern);
       } catch (err) {
         failedGlobs.add(pattern);
         deps.logger.warn({ glob: pattern, err }, 'discovery file glob failed');
@@ -89,4 +88,10 @@ export class FileSource {
     this.files.set(file, { fingerprint, rooms });
     return true;
   }
+}
+
+/** tinyglobby is loaded by the first pass of a file source, not by every daemon (most have none). */
+function globFiles(pattern: string, opts: import('tinyglobby').GlobOptions): Promise<string[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('tinyglobby') as typeof import('tinyglobby')).glob(pattern, opts);
 }

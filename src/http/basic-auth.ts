@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { compare } from 'bcryptjs';
 import type { Clock } from '../clock';
 
 /**
@@ -27,6 +26,15 @@ export interface BasicAuthOptions {
   verify?: (password: string, hash: string) => Promise<boolean>;
 }
 
+/**
+ * bcryptjs is loaded on the first verification, not at start: most daemons have no basic auth, and the
+ * module costs about 3 MiB of memory (BENCHMARKS.md, memory).
+ */
+function bcryptCompare(password: string, hash: string): Promise<boolean> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('bcryptjs') as typeof import('bcryptjs')).compare(password, hash);
+}
+
 /** A cost-10 bcrypt hash of a random string nobody knows; compared against for unknown users. */
 const DUMMY_HASH = '$2b$10$Q.7ERx.GnEpMPze6xevHfeGVbdWv91w6wMSQ70zEHN2dDA1SRQ.pq';
 
@@ -49,7 +57,7 @@ export class BasicAuth {
     this.ttlMs = opts.cacheTtlMs ?? 5 * 60_000;
     this.maxEntries = opts.maxCacheEntries ?? 1000;
     this.maxQueued = opts.maxQueued ?? 8;
-    this.verify = opts.verify ?? compare;
+    this.verify = opts.verify ?? bcryptCompare;
   }
 
   get enabled(): boolean {

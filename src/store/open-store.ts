@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema';
 import { MemoryStore } from './memory-store';
-import { SqliteStore } from './sqlite-store';
 import type { StateStore } from './store';
 
 export interface OpenedStore {
@@ -18,6 +17,10 @@ export function openStore(state: Config['state'], now: () => number = Date.now):
   if (state.backend === 'memory') return { store: new MemoryStore(state.retention, now) };
   // The Redis store shares the cluster's connection and lease: cluster mode builds it (redis-cluster.ts).
   if (state.backend === 'redis') throw new Error('state.backend redis is opened by cluster mode');
+  // Loaded here, not at start: a memory or Redis store never maps better-sqlite3's native library
+  // (about 7 MiB of memory; BENCHMARKS.md, memory).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SqliteStore } = require('./sqlite-store') as typeof import('./sqlite-store');
   const file = resolve(state.file);
   const opened = SqliteStore.open(file, state.retention, now);
   return { store: opened.store, movedAside: opened.movedAside && { from: file, ...opened.movedAside } };
