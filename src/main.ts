@@ -23,6 +23,7 @@ import { EventLogSink } from './sinks/event-log-sink';
 import { ClusterMetrics } from './sinks/cluster-metrics';
 import { Metrics } from './sinks/metrics';
 import { DiscoveryMetrics } from './sinks/discovery-metrics';
+import { EMPTY_PIECE } from './sinks/room-metrics';
 import { LogDelivery } from './sinks/log-delivery';
 import { WebhookSink } from './sinks/webhook-sink';
 import { daemonStatus, discoveryStatus } from './status/daemon-status';
@@ -124,9 +125,10 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   const discoveryMetrics = new DiscoveryMetrics(metrics.registry, {
     rooms: () => daemon.registry.rooms(),
     retiredTotal: () => daemon.registry.retiredTotal(),
+    version: () => daemon.registry.version(),
   });
   // Like the room series, rtc_room_info comes only from the replica that owns the rooms (no duplicate joins).
-  metrics.addTextFamilies(() => (leadership.ownsRoomSeries() ? discoveryMetrics.renderRoomInfo() : ''));
+  metrics.addTextFamilies(() => (leadership.ownsRoomSeries() ? discoveryMetrics.roomInfoPiece() : EMPTY_PIECE));
 
   let state: StateStore;
   if (config.state.backend === 'redis' && cluster) {

@@ -140,10 +140,13 @@ export class Metrics implements CycleObserver {
     this.sinkErrors.inc({ sink });
   }
 
-  /** Text families rendered by other collectors (e.g. rtc_room_info), appended to the exposition. */
-  private readonly textFamilies: (() => string)[] = [];
+  /**
+   * Text families rendered by other collectors (e.g. rtc_room_info), appended to the exposition. Each piece
+   * starts with the blank line that separates it; a piece that did not change should be the same object.
+   */
+  private readonly textFamilies: (() => TextPiece)[] = [];
 
-  addTextFamilies(render: () => string): void {
+  addTextFamilies(render: () => TextPiece): void {
     this.textFamilies.push(render);
   }
 
@@ -158,7 +161,7 @@ export class Metrics implements CycleObserver {
    * layer can keep its compressed form too.
    */
   async renderSegments(): Promise<TextPiece[]> {
-    const extra = this.textFamilies.map((f) => ({ text: `\n${f()}` }));
+    const extra = this.textFamilies.map((f) => f());
     return [{ text: `${await this.registry.metrics()}\n` }, ...this.roomFamilies.segments(this.sources.rooms()), ...extra];
   }
 

@@ -80,6 +80,8 @@ export interface TextPiece {
 }
 
 const EMPTY: TextPiece = { text: '' };
+/** A piece with no text (a family with no samples is left out whole). */
+export const EMPTY_PIECE = EMPTY;
 
 /** `# HELP` and `# TYPE` of each family; every family after the first starts with the blank line that separates it. */
 const HEADERS: TextPiece[] = ROOM_FAMILIES.map((spec, k) => ({ text: `${k > 0 ? '\n' : ''}# HELP ${spec.name} ${escapeHelp(spec.help)}\n# TYPE ${spec.name} ${spec.type}\n` }));

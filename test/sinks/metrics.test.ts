@@ -9,7 +9,7 @@ import { snapshot } from '../fakes/fake-api';
 
 const GOLDEN = join(__dirname, '..', 'fixtures', 'metrics', 'rtc.golden.prom');
 
-async function build(): Promise<{ metrics: Metrics; store: RoomStore }> {
+async function build(): Promise<{ metrics: Metrics; store: RoomStore; registry: RoomRegistry; discovery: DiscoveryMetrics }> {
   const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }));
   store.setRooms([
     { appId: 'app', roomId: 'full', capacity: 3 },
@@ -37,8 +37,8 @@ async function build(): Promise<{ metrics: Metrics; store: RoomStore }> {
   registry.callLive({ appId: '12345', roomId: 'class-1', account: 'eu' }, 0);
   registry.callLive({ appId: '12345', roomId: 'class-2', account: 'eu' }, 0);
   registry.polled('12345', 'class-2', false, 1000);
-  const discovery = new DiscoveryMetrics(metrics.registry, { rooms: () => registry.rooms(), retiredTotal: () => registry.retiredTotal() });
-  metrics.addTextFamilies(() => discovery.renderRoomInfo());
+  const discovery = new DiscoveryMetrics(metrics.registry, { rooms: () => registry.rooms(), retiredTotal: () => registry.retiredTotal(), version: () => registry.version() });
+  metrics.addTextFamilies(() => discovery.roomInfoPiece());
   discovery.request('list_room_info', true);
   discovery.request('list_room_info', false);
   discovery.passSucceeded('list_room_info', '12345', 1_010_000);
@@ -50,7 +50,7 @@ async function build(): Promise<{ metrics: Metrics; store: RoomStore }> {
   metrics.cycleDone(1.5);
   metrics.cycleCompletedAt(1_015_500);
   metrics.overrun(2);
-  return { metrics, store };
+  return { metrics, store, registry, discovery };
 }
 
 /** Our own series only (process and Node.js defaults vary by machine), histogram buckets left out. */
@@ -68,6 +68,19 @@ describe('Metrics', () => {
     const text = ours(await (await build()).metrics.render());
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(GOLDEN, text);
     expect(text).toBe(readFileSync(GOLDEN, 'utf8'));
+  });
+
+  it('keeps the rtc_room_info piece (and so its gzip) while the rooms stay the same, and renders it again when they change', async () => {
+    const { metrics, registry, discovery } = await build();
+    const infoPiece = async () => (await metrics.renderSegments()).find((p) => p.text.includes('# TYPE rtc_room_info'))!;
+    const first = await infoPiece();
+    expect(await infoPiece()).toBe(first);
+    registry.replace('file', 'file', [{ appId: 'app', roomId: 'full', account: 'default', labels: { team: 'red' } }], 2000);
+    const changed = await infoPiece();
+    expect(changed).not.toBe(first);
+    expect(changed.text).toContain('team="red"');
+    expect(changed.text).not.toContain('team="blue"');
+    expect(discovery.renderRoomInfo()).toBe(changed.text);
   });
 
   it('drops a room from every family as soon as it is no longer configured', async () => {
