@@ -15,6 +15,11 @@
  *    refused in one window: then the proportionate cuts are not keeping up, throttling is sustained and
  *    the rate halves, at most once per window (AIMD, as TCP does), down to the floor. Stray 429s at
  *    random (even 1 % of requests) almost never reach that share of one window; a real overload does.
+ *  - Recovery: a full window without any 429 after the last cut undoes an episode's proportionate cuts
+ *    at once (the vendor's window has drained; the refusals were strays, or the excess has gone). An
+ *    episode that halved recovers additively, by about one request per second each second, as AIMD does.
+ *    With the slow ramp for every cut, random 429s at 1 % (a cluster of five in a few seconds is common)
+ *    held the rate several requests per second low for seconds at a time: a whole cycle of rooms late.
  * (Measured against the previous halve-on-first-429 rule in BENCHMARKS.md, throttling section.)
  *
  * (A slow start, a quarter of the cap doubling each second, was tried against start-up bunching on the
@@ -38,12 +43,16 @@ export class AdaptiveRate {
   private window = 0;
   private inWindow = 0;
   private halved = false;
+  /** The rate before the episode's first cut, and whether the episode has halved (no quick restore then). */
+  private episodeBase: number;
+  private episodeHalved = false;
 
   constructor(
     private cap: number,
     private floor: number,
   ) {
     this.rate = cap;
+    this.episodeBase = cap;
   }
 
   current(): number {
@@ -66,7 +75,11 @@ export class AdaptiveRate {
   /** A throttled response arrived at `nowMs`. */
   onThrottled(nowMs: number): void {
     const fresh = nowMs - this.lastThrottle >= EPISODE_GAP_MS;
-    if (fresh) this.episodeStart = nowMs;
+    if (fresh) {
+      this.episodeStart = nowMs;
+      this.episodeBase = this.rate;
+      this.episodeHalved = false;
+    }
     this.lastThrottle = nowMs;
     const window = Math.max(0, Math.floor((nowMs - this.episodeStart) / THROTTLE_WINDOW_MS));
     if (fresh || window !== this.window) {
@@ -79,6 +92,7 @@ export class AdaptiveRate {
     if (this.halved) return;
     if (window > 0 && this.inWindow >= Math.max(2, Math.ceil(SUSTAINED_SHARE * this.rate))) {
       this.halved = true;
+      this.episodeHalved = true;
       this.decreaseTo(this.rate / 2, nowMs);
     } else {
       this.decreaseTo(this.rate - 1, nowMs);
@@ -88,6 +102,10 @@ export class AdaptiveRate {
   /** A request that was not throttled: +1/rate per success is about +1 qps per second at full use. */
   onAccepted(nowMs: number): void {
     if (this.rate >= this.cap || nowMs - this.lastDecrease < HOLD_MS) return;
+    if (!this.episodeHalved && this.rate < this.episodeBase && nowMs - this.lastThrottle >= THROTTLE_WINDOW_MS) {
+      this.rate = Math.min(this.cap, this.episodeBase);
+      return;
+    }
     this.rate = Math.min(this.cap, this.rate + 1 / this.rate);
   }
 

@@ -52,18 +52,22 @@ describe('AdaptiveRate', () => {
     ['isolated 429s a window apart never halve', 35, 1, [[0, 'throttled'], [1000, 'throttled'], [2000, 'throttled'], [3000, 'throttled']], 31],
     ['never below the floor', 4, 3, [[0, 'throttled'], [1, 'throttled'], [2, 'throttled']], 3],
     ['holds for a window after a decrease before recovering', 35, 1, [[0, 'throttled'], [999, 'accepted']], 34],
-    ['recovers by 1/rate per accepted request after the hold', 35, 1, [[0, 'throttled'], [1000, 'accepted']], 34 + 1 / 34],
+    ['a quiet window after proportionate cuts restores the rate the episode started from', 35, 1, [[0, 'throttled'], [300, 'throttled'], [1300, 'accepted']], 35],
+    ['not before a full window without a 429', 35, 1, [[0, 'throttled'], [300, 'throttled'], [1299, 'accepted']], 33],
+    ['an episode that halved recovers by 1/rate per accepted request after the hold', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [1500, 'throttled'], [2500, 'accepted']], 15.5 + 1 / 15.5],
+    ['a new episode restores only to where the last one left the rate', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [1500, 'throttled'], [4000, 'throttled'], [5000, 'accepted']], 15.5],
   ])('%s', (_what, cap, floor, steps, expected) => {
     expect(apply(new AdaptiveRate(cap, floor), steps)).toBeCloseTo(expected, 9);
   });
 
   it('recovers by about one request per second per second, up to the cap', () => {
     const r = new AdaptiveRate(30, 1);
-    for (let i = 0; i < 15; i++) r.onThrottled(i); // 15 requests of excess: 30 → 15
-    expect(r.current()).toBe(15);
-    for (let i = 0; i < 15; i++) r.onAccepted(1000 + i * 66);
-    expect(r.current()).toBeGreaterThan(15.9);
-    expect(r.current()).toBeLessThan(16.1);
+    r.onThrottled(0); // 29
+    for (const t of [1100, 1200, 1300]) r.onThrottled(t); // a tenth refused in a later window: 28, 27, then halved
+    expect(r.current()).toBe(13.5);
+    for (let i = 0; i < 15; i++) r.onAccepted(2300 + i * 66);
+    expect(r.current()).toBeGreaterThan(14.4);
+    expect(r.current()).toBeLessThan(14.6);
     for (let i = 0; i < 10_000; i++) r.onAccepted(3000 + i);
     expect(r.current()).toBe(30);
   });
@@ -125,9 +129,9 @@ describe('AdaptiveRate', () => {
         }).accepted.length;
         const lost = clean - hit;
         expect(lost).toBeLessThanOrEqual(cap * (THROTTLE_WINDOW_MS / 1000));
-        // The 429'd request itself, one request per second for the hold and about half a request while
-        // recovering, plus pacing granularity.
-        expect(lost).toBeLessThanOrEqual(4);
+        // The 429'd request itself and one request per second for the window the cut lasts (then the rate
+        // is restored at once), plus pacing granularity.
+        expect(lost).toBeLessThanOrEqual(3);
       }),
     );
   });
