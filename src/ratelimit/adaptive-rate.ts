@@ -1,25 +1,24 @@
 /**
  * The rate the limiter runs at: the configured cap, lowered when the vendor says we are throttled (other
- * clients may share the account's quota), then raised again by about one request per second each second.
+ * clients may share the account's quota), then raised again.
  * Pure apart from the times it is given.
  *
- * The decrease is proportionate first, multiplicative only when throttling is sustained:
- *  - A throttling episode starts with the first 429 after a quiet spell. In its first rolling window each
- *    429 lowers the rate by one request per second: every 429 is one request the vendor counted over its
- *    cap, so the cut is the measured excess. A lone 429 (arrival jitter at the vendor's gateway, a GC
- *    pause bunching our sends) then costs about one request, not half the throughput; a quota that other
- *    clients took a share of yields about as many 429s in that window as the share, so the cut converges
- *    on it within the window.
- *  - In the following windows of the episode (it goes on while 429s are less than EPISODE_GAP_MS apart)
- *    each 429 again costs one request per second, until a tenth of the rate's requests (at least two) were
- *    refused in one window: then the proportionate cuts are not keeping up, throttling is sustained and
- *    the rate halves, at most once per window (AIMD, as TCP does), down to the floor. Stray 429s at
- *    random (even 1 % of requests) almost never reach that share of one window; a real overload does.
- *  - Recovery: a full window without any 429 after the last cut undoes an episode's proportionate cuts
- *    at once (the vendor's window has drained; the refusals were strays, or the excess has gone). An
- *    episode that halved recovers additively, by about one request per second each second, as AIMD does.
- *    With the slow ramp for every cut, random 429s at 1 % (a cluster of five in a few seconds is common)
- *    held the rate several requests per second low for seconds at a time: a whole cycle of rooms late.
+ * The decrease needs evidence, is proportionate first, and multiplicative only when throttling is sustained:
+ *  - A throttling episode starts with the first 429 after a quiet spell (EPISODE_GAP_MS). Windows of
+ *    THROTTLE_WINDOW_MS are counted from its start.
+ *  - A lone 429 cuts nothing: arrival jitter at the vendor's gateway, a GC pause bunching our sends, or
+ *    random refusals; its retry (sent ahead of the queue) is all it costs. Random 429s at 1 % of requests
+ *    are one in a window now and then, and cutting for each held whole cycles of rooms back.
+ *  - CONFIRMING_429S in one window show an excess (two, if the window before had a 429 too): the rate
+ *    drops by all of them, and by one more for each further 429 of the window. Every 429 is a request the vendor counted over its cap, so the cut is the
+ *    measured excess; a quota that other clients took a share of yields about as many 429s in a window
+ *    as the share, so the cut converges on it within the window.
+ *  - A 429 in each of STRAY_WINDOWS windows in a row is a small sustained excess that never shows
+ *    several at once: one request per second less for each such window.
+ *  - After the episode's first window, a tenth of the rate's requests (and at least that evidence) refused in one window
+ *    means the proportionate cuts are not keeping up: the rate halves, at most once per window (AIMD, as
+ *    TCP does), down to the floor.
+ *  - Recovery: after a window without a decrease, by about one request per second each second (AIMD).
  * (Measured against the previous halve-on-first-429 rule in BENCHMARKS.md, throttling section.)
  *
  * (A slow start, a quarter of the cap doubling each second, was tried against start-up bunching on the
@@ -31,6 +30,13 @@ export const THROTTLE_WINDOW_MS = 1000;
 export const EPISODE_GAP_MS = 2 * THROTTLE_WINDOW_MS;
 /** Share of a window's requests that must be refused (after the episode's first window) to halve. */
 export const SUSTAINED_SHARE = 0.1;
+/**
+ * 429s in one window that show an excess rather than strays. Two is not enough: random refusals at 1 % of
+ * 35 requests a second put two in the same window about once in twenty windows, three once in two hundred.
+ */
+export const CONFIRMING_429S = 3;
+/** Windows in a row with one 429 each before that is taken as an excess rather than strays. */
+export const STRAY_WINDOWS = 3;
 /** After any decrease, hold the rate this long before recovering (the vendor's window must drain first). */
 const HOLD_MS = THROTTLE_WINDOW_MS;
 
@@ -43,16 +49,14 @@ export class AdaptiveRate {
   private window = 0;
   private inWindow = 0;
   private halved = false;
-  /** The rate before the episode's first cut, and whether the episode has halved (no quick restore then). */
-  private episodeBase: number;
-  private episodeHalved = false;
+  /** Consecutive windows of the episode with a 429, up to the current one. */
+  private streak = 0;
 
   constructor(
     private cap: number,
     private floor: number,
   ) {
     this.rate = cap;
-    this.episodeBase = cap;
   }
 
   current(): number {
@@ -75,14 +79,11 @@ export class AdaptiveRate {
   /** A throttled response arrived at `nowMs`. */
   onThrottled(nowMs: number): void {
     const fresh = nowMs - this.lastThrottle >= EPISODE_GAP_MS;
-    if (fresh) {
-      this.episodeStart = nowMs;
-      this.episodeBase = this.rate;
-      this.episodeHalved = false;
-    }
+    if (fresh) this.episodeStart = nowMs;
     this.lastThrottle = nowMs;
     const window = Math.max(0, Math.floor((nowMs - this.episodeStart) / THROTTLE_WINDOW_MS));
     if (fresh || window !== this.window) {
+      this.streak = !fresh && window === this.window + 1 ? this.streak + 1 : 1;
       this.window = window;
       this.inWindow = 0;
       this.halved = false;
@@ -90,22 +91,24 @@ export class AdaptiveRate {
     this.inWindow++;
     // Once halved, the window's later 429s report the same overload (requests already in flight).
     if (this.halved) return;
-    if (window > 0 && this.inWindow >= Math.max(2, Math.ceil(SUSTAINED_SHARE * this.rate))) {
+    // A 429 in the window before too: two are evidence enough.
+    const confirming = this.streak >= 2 ? 2 : CONFIRMING_429S;
+    if (window > 0 && this.inWindow >= Math.max(confirming, Math.ceil(SUSTAINED_SHARE * this.rate))) {
       this.halved = true;
-      this.episodeHalved = true;
       this.decreaseTo(this.rate / 2, nowMs);
-    } else {
+    } else if (this.inWindow >= confirming) {
+      // Enough 429s to be an excess, not strays: each of them was a request of excess.
+      this.decreaseTo(this.rate - (this.inWindow === confirming ? confirming : 1), nowMs);
+    } else if (this.streak >= STRAY_WINDOWS) {
+      // One 429 a window, window after window: a small excess that never shows two at once.
       this.decreaseTo(this.rate - 1, nowMs);
     }
+    // Else a stray: its retry is all it costs.
   }
 
   /** A request that was not throttled: +1/rate per success is about +1 qps per second at full use. */
   onAccepted(nowMs: number): void {
     if (this.rate >= this.cap || nowMs - this.lastDecrease < HOLD_MS) return;
-    if (!this.episodeHalved && this.rate < this.episodeBase && nowMs - this.lastThrottle >= THROTTLE_WINDOW_MS) {
-      this.rate = Math.min(this.cap, this.episodeBase);
-      return;
-    }
     this.rate = Math.min(this.cap, this.rate + 1 / this.rate);
   }
 

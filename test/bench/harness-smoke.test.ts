@@ -117,4 +117,18 @@ describe('bench harness (smoke)', () => {
     expect(data.turnover.turning.samples).toBeGreaterThan(0);
     expect(data.turnover.joinsSeen).toBeGreaterThan(0);
   }, 300_000); // ten scenarios, each starting a daemon, plus a browser; minutes on a loaded 2-core machine
+
+  it('runs the side-by-side CPU comparison (daemons and the reference at once)', async () => {
+    const tool = resolve(__dirname, '..', '..', 'dist', 'bench', 'side-by-side.js');
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((done) => {
+      const child = spawn(process.execPath, [tool, '--rooms', '5', '--members', '10', '--warm', '2', '--seconds', '2', '--daemon', 'mem=memory'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (c: Buffer) => (text += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (text += c.toString()));
+      child.on('exit', (exit) => done({ code: exit, output: text }));
+    });
+    expect({ code, output }).toMatchObject({ code: 0 });
+    expect(output).toMatch(/^mem +[\d.]+ % of a core at [\d.]+ req\/s, RSS [\d.]+ MiB; CPU [\d.]+ × the reference/m);
+    expect(output).toMatch(/^reference +[\d.]+ % of a core at [1-9][\d.]* req\/s/m);
+  }, 60_000);
 });

@@ -101,12 +101,16 @@ describe('RoomPoller', () => {
     expect(t.observer.failures).toEqual(['Timeout']);
   });
 
-  it('lowers the shared rate when throttled', async () => {
-    const t = setup(0);
-    t.api.script('r1', new VendorError('FlowLimitExceeded', 'slow down', 429));
-    await t.poll();
-    expect(t.rate.current()).toBe(9); // a lone 429 costs one request per second (adaptive-rate.test.ts)
-    expect(t.observer.throttles).toBe(1);
+  it('tells the shared rate about every 429: a lone one is retried and cuts nothing, three in a window cut three', async () => {
+    const t = setup(2);
+    t.api.script('r1', new VendorError('FlowLimitExceeded', 'slow down', 429), snapshot(['a']));
+    expect(await t.poll()).toBe(true);
+    expect(t.rate.current()).toBe(10); // a stray (adaptive-rate.test.ts)
+    const throttled = new VendorError('FlowLimitExceeded', 'slow down', 429);
+    t.api.script('r1', throttled, throttled, throttled);
+    expect(await t.poll()).toBe(false); // three attempts within one window, all refused
+    expect(t.rate.current()).toBe(7);
+    expect(t.observer.throttles).toBe(4);
   });
 
   it('does not retry or count as an API failure a fault in processing a good response', async () => {

@@ -43,31 +43,32 @@ function rollingCap(cap: number, fromMs: number): (atMs: number) => boolean {
 
 describe('AdaptiveRate', () => {
   it.each<[string, number, number, Step[], number]>([
-    ['a lone 429 costs one request per second', 35, 1, [[0, 'throttled']], 34],
-    ['each 429 in the first window of an episode is one request of excess', 35, 1, [[0, 'throttled'], [100, 'throttled'], [999, 'throttled']], 32],
-    ['a later window: each 429 cuts by one until a tenth of the rate was refused in it, then it halves once', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [1500, 'throttled']], 15.5],
-    ['at a low rate, two 429s in a later window halve again', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [2100, 'throttled'], [2200, 'throttled']], 7.25],
-    ['three 429s in a later window at rate 34 are still proportionate', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled']], 31],
-    ['a quiet spell of two windows starts a new episode (proportionate again)', 35, 1, [[0, 'throttled'], [2000, 'throttled'], [2100, 'throttled']], 32],
-    ['isolated 429s a window apart never halve', 35, 1, [[0, 'throttled'], [1000, 'throttled'], [2000, 'throttled'], [3000, 'throttled']], 31],
+    ['a lone 429 cuts nothing (its retry is its cost)', 35, 1, [[0, 'throttled']], 35],
+    ['two 429s in one window may still be strays', 35, 1, [[0, 'throttled'], [100, 'throttled']], 35],
+    ['three in one window are an excess: all three count, then one per 429', 35, 1, [[0, 'throttled'], [100, 'throttled'], [999, 'throttled'], [999, 'throttled']], 31],
+    ['after a window with a 429, two in the next are evidence enough', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled']], 33],
+    ['one 429 a window for three windows in a row is a small excess: one per window from the third', 35, 1, [[0, 'throttled'], [1000, 'throttled'], [2000, 'throttled'], [3000, 'throttled']], 33],
+    ['a window without a 429 breaks the run of windows', 35, 1, [[0, 'throttled'], [1900, 'throttled'], [3800, 'throttled'], [4500, 'throttled']], 35],
+    ['a later window: proportionate until a tenth of the rate was refused in it, then it halves once', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [1500, 'throttled']], 16],
+    ['at a low rate, two 429s in a later window halve again', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [2100, 'throttled'], [2200, 'throttled']], 7.5],
+    ['three 429s in a later window at rate 35 are still proportionate', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled']], 32],
+    ['a quiet spell of two windows starts a new episode', 35, 1, [[0, 'throttled'], [1000, 'throttled'], [3000, 'throttled'], [4000, 'throttled']], 35],
     ['never below the floor', 4, 3, [[0, 'throttled'], [1, 'throttled'], [2, 'throttled']], 3],
-    ['holds for a window after a decrease before recovering', 35, 1, [[0, 'throttled'], [999, 'accepted']], 34],
-    ['a quiet window after proportionate cuts restores the rate the episode started from', 35, 1, [[0, 'throttled'], [300, 'throttled'], [1300, 'accepted']], 35],
-    ['not before a full window without a 429', 35, 1, [[0, 'throttled'], [300, 'throttled'], [1299, 'accepted']], 33],
-    ['an episode that halved recovers by 1/rate per accepted request after the hold', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [1500, 'throttled'], [2500, 'accepted']], 15.5 + 1 / 15.5],
-    ['a new episode restores only to where the last one left the rate', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [1500, 'throttled'], [4000, 'throttled'], [5000, 'accepted']], 15.5],
+    ['holds for a window after a decrease before recovering', 35, 1, [[0, 'throttled'], [50, 'throttled'], [100, 'throttled'], [1099, 'accepted']], 32],
+    ['recovers by 1/rate per accepted request after the hold', 35, 1, [[0, 'throttled'], [50, 'throttled'], [100, 'throttled'], [1100, 'accepted']], 32 + 1 / 32],
+    ['an episode that halved recovers by 1/rate per accepted request after the hold', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [2400, 'accepted']], 16 + 1 / 16],
   ])('%s', (_what, cap, floor, steps, expected) => {
     expect(apply(new AdaptiveRate(cap, floor), steps)).toBeCloseTo(expected, 9);
   });
 
   it('recovers by about one request per second per second, up to the cap', () => {
     const r = new AdaptiveRate(30, 1);
-    r.onThrottled(0); // 29
-    for (const t of [1100, 1200, 1300]) r.onThrottled(t); // a tenth refused in a later window: 28, 27, then halved
-    expect(r.current()).toBe(13.5);
+    r.onThrottled(0); // a stray: 30
+    for (const t of [1100, 1200, 1300]) r.onThrottled(t); // a tenth refused in a later window: 30, 28, then halved
+    expect(r.current()).toBe(14);
     for (let i = 0; i < 15; i++) r.onAccepted(2300 + i * 66);
-    expect(r.current()).toBeGreaterThan(14.4);
-    expect(r.current()).toBeLessThan(14.6);
+    expect(r.current()).toBeGreaterThan(14.9);
+    expect(r.current()).toBeLessThan(15.1);
     for (let i = 0; i < 10_000; i++) r.onAccepted(3000 + i);
     expect(r.current()).toBe(30);
   });
@@ -83,9 +84,9 @@ describe('AdaptiveRate', () => {
     const r = new AdaptiveRate(10, 1);
     r.setLimits(30, 1);
     expect(r.current()).toBe(30);
-    r.onThrottled(0); // 29
+    for (const t of [0, 1, 2]) r.onThrottled(t); // 27
     r.setLimits(35, 1);
-    expect(r.current()).toBe(29);
+    expect(r.current()).toBe(27);
   });
 
   it('stays within [floor, cap] whatever the vendor says and however the limits are reloaded', () => {
@@ -129,14 +130,13 @@ describe('AdaptiveRate', () => {
         }).accepted.length;
         const lost = clean - hit;
         expect(lost).toBeLessThanOrEqual(cap * (THROTTLE_WINDOW_MS / 1000));
-        // The 429'd request itself and one request per second for the window the cut lasts (then the rate
-        // is restored at once), plus pacing granularity.
-        expect(lost).toBeLessThanOrEqual(3);
+        // The 429'd request itself (a lone 429 cuts nothing), plus pacing granularity.
+        expect(lost).toBeLessThanOrEqual(2);
       }),
     );
   });
 
-  it('never halves for 429s that come at most one per window, however many', () => {
+  it('never halves for 429s that come at most one per window, however many, and cuts at most one each', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: THROTTLE_WINDOW_MS, max: 3 * EPISODE_GAP_MS }), { minLength: 1, maxLength: 50 }), (gaps) => {
         const r = new AdaptiveRate(35, 1);
@@ -144,10 +144,21 @@ describe('AdaptiveRate', () => {
         for (const gap of gaps) {
           const before = r.current();
           r.onThrottled((t += gap));
-          expect(r.current()).toBeCloseTo(Math.max(1, before - 1), 9);
+          expect(r.current()).toBeGreaterThanOrEqual(Math.max(1, before - 1) - 1e-9);
         }
       }),
     );
+  });
+
+  it('cuts nothing for random 429s at 1 % of requests in most windows', () => {
+    // A fixed pseudo-random sequence (no flakiness): 35 requests a second for 5 minutes, 1 % refused.
+    let seed = 42;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const r = new AdaptiveRate(35, 1);
+    const { accepted } = simulate(r, 300_000, () => random() < 0.01);
+    const clean = simulate(new AdaptiveRate(35, 1), 300_000, () => false).accepted.length;
+    // The refused requests themselves are about 1 %; what the cuts cost on top stays well under 1 %.
+    expect((clean - accepted.length) / clean).toBeLessThan(0.02);
   });
 
   it('backs off within a second of sustained throttling and reaches the floor when every request is refused', () => {
@@ -161,7 +172,7 @@ describe('AdaptiveRate', () => {
     expect(floorAt! - 1000).toBeLessThan(5000);
   });
 
-  it('settles at a quota that other clients took a share of within two seconds', () => {
+  it('settles at a quota that other clients took a share of within three seconds', () => {
     fc.assert(
       fc.property(fc.integer({ min: 10, max: 39 }), fc.double({ min: 0.3, max: 0.7, noNaN: true }), (cap, share) => {
         const quota = Math.floor(cap * share);
@@ -169,9 +180,11 @@ describe('AdaptiveRate', () => {
         const { rates, accepted } = simulate(r, 20_000, rollingCap(quota, 3000));
         const at = (ms: number): number => [...rates].reverse().find(([t]) => t <= ms)![1];
         // Cut by the measured excess: at least half of it gone a second after throttling began (the first
-        // window only sees the 429s of its remaining part), at the quota a second later.
+        // window only sees the 429s of its remaining part), within one of the quota two seconds later (an
+        // excess left of one request a second shows as one 429 a window, taken as an excess only after
+        // STRAY_WINDOWS windows in a row).
         expect(at(4000)).toBeLessThanOrEqual(cap - (cap - quota) / 2);
-        expect(at(5000)).toBeLessThanOrEqual(quota + 1);
+        expect(at(6000)).toBeLessThanOrEqual(quota + 1);
         // And after that it keeps the vendor's count of accepted requests at or under the quota.
         const late = accepted.filter((t) => t >= 10_000);
         expect(late.length / 10).toBeLessThanOrEqual(quota);

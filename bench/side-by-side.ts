@@ -1,0 +1,139 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runInfo } from './machine';
+import { DAEMON_CLI, REFERENCE_CLIENT } from './paths';
+import { BENCH_APP, BENCH_CREDENTIALS, baseConfig, benchRooms, configRooms, roomId, startSimulator } from './sim-world';
+import { median } from './stats';
+
+/**
+ * `npm run bench:side-by-side -- [--rooms N] [--members N] [--qps Q] [--warm S] [--seconds S]
+ * [--daemon NAME=STATE[@CLI]]...`: issue #13's CPU and RSS ratios, measured with every process running
+ * **at the same time**: each daemon variant and the bare reference poller (bench/reference-client.ts)
+ * poll their own simulator, on the same machine in the same seconds, so a busy neighbour or a slow
+ * minute hits all of them alike. (cost-ratio.ts runs them one after the other; on this shared machine
+ * two identical daemons measured that way differed by up to 0.3 ×, side by side by under 0.05 ×.)
+ *
+ * Each --daemon is NAME=STATE (memory or sqlite), optionally @CLI: another build's dist/src/cli.js, to
+ * compare before and after in one run. Default: `--daemon memory=memory --daemon sqlite=sqlite`.
+ * CPU is user + system time from /proc over the measured seconds, after --warm seconds (V8 is still
+ * compiling the daemon's code for a minute or so at 35 requests a second, and the young generation
+ * shrinks back after start-up); RSS is the median of 1 s samples. Ratios are per achieved request.
+ */
+
+interface Variant {
+  name: string;
+  state: string;
+  cli: string;
+}
+
+interface Running {
+  name: string;
+  child: ChildProcess;
+  stopSim: () => Promise<void>;
+  requests: () => number;
+  dir?: string;
+}
+
+function args(argv: string[]): { rooms: number; members: number; qps: number; warmS: number; seconds: number; variants: Variant[] } {
+  const get = (name: string, fallback: string): string => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : fallback;
+  };
+  const variants: Variant[] = [];
+  argv.forEach((a, i) => {
+    if (a !== '--daemon') return;
+    const m = /^([\w-]+)=(memory|sqlite)(?:@(.+))?$/.exec(argv[i + 1] ?? '');
+    if (!m) throw new Error(`--daemon ${argv[i + 1] ?? ''}: expected NAME=memory|sqlite[@path/to/cli.js]`);
+    variants.push({ name: m[1]!, state: m[2]!, cli: m[3] ?? DAEMON_CLI });
+  });
+  if (variants.length === 0) variants.push({ name: 'memory', state: 'memory', cli: DAEMON_CLI }, { name: 'sqlite', state: 'sqlite', cli: DAEMON_CLI });
+  return { rooms: Number(get('rooms', '100')), members: Number(get('members', '1000')), qps: Number(get('qps', '35')), warmS: Number(get('warm', '60')), seconds: Number(get('seconds', '60')), variants };
+}
+
+/** utime + stime of a process, in clock ticks (100 per second on Linux). */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMiB(pid: number): number {
+  return (Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / 2 ** 20;
+}
+
+async function startDaemon(v: Variant, o: ReturnType<typeof args>, port: number): Promise<Running> {
+  const { sim, endpoint } = await startSimulator(benchRooms(o.rooms, o.members));
+  const dir = mkdtempSync(join(tmpdir(), 'rtc-side-'));
+  const config = { ...baseConfig(endpoint, o.qps, '* * * * * *', configRooms(o.rooms)), state: { backend: v.state, file: 'state.db' }, server: { host: '127.0.0.1', port } };
+  writeFileSync(join(dir, 'monitor.json'), JSON.stringify(config));
+  const child = spawn(process.execPath, [v.cli, '--config', join(dir, 'monitor.json')], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', VOLC_ACCESSKEY: BENCH_CREDENTIALS.accessKeyId, VOLC_SECRETKEY: BENCH_CREDENTIALS.secretAccessKey },
+  });
+  return { name: v.name, child, stopSim: () => sim.stop(), requests: () => sim.stats().requests, dir };
+}
+
+async function startReference(o: ReturnType<typeof args>): Promise<Running> {
+  const { sim, endpoint } = await startSimulator(benchRooms(o.rooms, o.members));
+  const child = spawn(process.execPath, [REFERENCE_CLIENT], {
+    stdio: 'ignore',
+    env: {
+      PATH: process.env.PATH ?? '',
+      BENCH_ENDPOINT: endpoint,
+      BENCH_QPS: String(o.qps),
+      BENCH_APP,
+      BENCH_ROOMS: Array.from({ length: o.rooms }, (_, i) => roomId(i)).join(','),
+      VOLC_ACCESSKEY: BENCH_CREDENTIALS.accessKeyId,
+      VOLC_SECRETKEY: BENCH_CREDENTIALS.secretAccessKey,
+    },
+  });
+  return { name: 'reference', child, stopSim: () => sim.stop(), requests: () => sim.stats().requests };
+}
+
+async function main(): Promise<void> {
+  const o = args(process.argv.slice(2));
+  const info = runInfo(['npm run bench:side-by-side --', ...process.argv.slice(2)].join(' '), 'side-by-side');
+  console.log(`${info.revision}; ${info.node}, ${info.cpus}, ${info.memory}; load ${info.loadAverage}; ${info.date}`);
+  console.log(`${o.rooms} rooms × ${o.members} members at qps ${o.qps}; warm-up ${o.warmS} s, measured ${o.seconds} s; all processes at once`);
+  const procs: Running[] = [];
+  try {
+    for (const [i, v] of o.variants.entries()) procs.push(await startDaemon(v, o, 19_400 + i));
+    procs.push(await startReference(o));
+    await sleep(o.warmS * 1000);
+    for (const p of procs) if (p.child.exitCode !== null) throw new Error(`${p.name} exited early (code ${p.child.exitCode})`);
+    const cpu0 = procs.map((p) => cpuTicks(p.child.pid!));
+    const req0 = procs.map((p) => p.requests());
+    const t0 = performance.now();
+    const rss: number[][] = procs.map(() => []);
+    for (let s = 0; s < o.seconds; s++) {
+      await sleep(1000);
+      procs.forEach((p, i) => rss[i]!.push(rssMiB(p.child.pid!)));
+    }
+    const dt = (performance.now() - t0) / 1000;
+    const rows = procs.map((p, i) => {
+      const cpuPercent = (cpuTicks(p.child.pid!) - cpu0[i]!) / dt; // ticks are 1/100 s
+      const reqPerS = (p.requests() - req0[i]!) / dt;
+      return { name: p.name, cpuPercent, reqPerS, rss: median(rss[i]!) };
+    });
+    const ref = rows[rows.length - 1]!;
+    for (const r of rows) {
+      const ratio = r.cpuPercent / r.reqPerS / (ref.cpuPercent / ref.reqPerS);
+      console.log(`${r.name.padEnd(10)} ${r.cpuPercent.toFixed(2)} % of a core at ${r.reqPerS.toFixed(1)} req/s, RSS ${r.rss.toFixed(1)} MiB; CPU ${ratio.toFixed(2)} × the reference, RSS +${(r.rss - ref.rss).toFixed(1)} MiB`);
+    }
+  } finally {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+    await sleep(500);
+    for (const p of procs) {
+      await p.stopSim();
+      if (p.dir) rmSync(p.dir, { recursive: true, force: true });
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
