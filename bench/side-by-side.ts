@@ -1,12 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runInfo } from './machine';
 import { DAEMON_CLI, REFERENCE_CLIENT } from './paths';
+import { cpuSeconds, rssBytes } from './proc-usage';
 import { BENCH_APP, BENCH_CREDENTIALS, baseConfig, benchRooms, configRooms, roomId, startSimulator } from './sim-world';
 import { median } from './stats';
+import { freePort } from './wait';
 
 /**
  * `npm run bench:side-by-side -- [--rooms N] [--members N] [--qps Q] [--warm S] [--seconds S]
@@ -53,30 +55,26 @@ function args(argv: string[]): { rooms: number; members: number; qps: number; wa
   return { rooms: Number(get('rooms', '100')), members: Number(get('members', '1000')), qps: Number(get('qps', '35')), warmS: Number(get('warm', '60')), seconds: Number(get('seconds', '60')), variants };
 }
 
-/** utime + stime of a process, in clock ticks (100 per second on Linux). */
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+function cpuTotal(pid: number): number {
+  const { user, system } = cpuSeconds(pid);
+  return user + system;
 }
 
-function rssMiB(pid: number): number {
-  return (Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / 2 ** 20;
-}
-
-async function startDaemon(v: Variant, o: ReturnType<typeof args>, port: number): Promise<Running> {
+async function startDaemon(v: Variant, o: ReturnType<typeof args>, procs: Running[]): Promise<void> {
   const { sim, endpoint } = await startSimulator(benchRooms(o.rooms, o.members));
   const dir = mkdtempSync(join(tmpdir(), 'rtc-side-'));
-  const config = { ...baseConfig(endpoint, o.qps, '* * * * * *', configRooms(o.rooms)), state: { backend: v.state, file: 'state.db' }, server: { host: '127.0.0.1', port } };
+  const config = { ...baseConfig(endpoint, o.qps, '* * * * * *', configRooms(o.rooms)), state: { backend: v.state, file: 'state.db' }, server: { host: '127.0.0.1', port: await freePort() } };
   writeFileSync(join(dir, 'monitor.json'), JSON.stringify(config));
   const child = spawn(process.execPath, [v.cli, '--config', join(dir, 'monitor.json')], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', VOLC_ACCESSKEY: BENCH_CREDENTIALS.accessKeyId, VOLC_SECRETKEY: BENCH_CREDENTIALS.secretAccessKey },
   });
-  return { name: v.name, child, stopSim: () => sim.stop(), requests: () => sim.stats().requests, dir };
+  // Registered at once, so a failure further on still stops this simulator and removes the directory.
+  procs.push({ name: v.name, child, stopSim: () => sim.stop(), requests: () => sim.stats().requests, dir });
 }
 
-async function startReference(o: ReturnType<typeof args>): Promise<Running> {
+async function startReference(o: ReturnType<typeof args>, procs: Running[]): Promise<void> {
   const { sim, endpoint } = await startSimulator(benchRooms(o.rooms, o.members));
   const child = spawn(process.execPath, [REFERENCE_CLIENT], {
     stdio: 'ignore',
@@ -90,7 +88,17 @@ async function startReference(o: ReturnType<typeof args>): Promise<Running> {
       VOLC_SECRETKEY: BENCH_CREDENTIALS.secretAccessKey,
     },
   });
-  return { name: 'reference', child, stopSim: () => sim.stop(), requests: () => sim.stats().requests };
+  procs.push({ name: 'reference', child, stopSim: () => sim.stop(), requests: () => sim.stats().requests });
+}
+
+/** SIGTERM, then wait for the exit (SIGKILL after 10 s): the simulators stop only after their clients. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(kill);
 }
 
 async function main(): Promise<void> {
@@ -99,22 +107,29 @@ async function main(): Promise<void> {
   console.log(`${info.revision}; ${info.node}, ${info.cpus}, ${info.memory}; load ${info.loadAverage}; ${info.date}`);
   console.log(`${o.rooms} rooms × ${o.members} members at qps ${o.qps}; warm-up ${o.warmS} s, measured ${o.seconds} s; all processes at once`);
   const procs: Running[] = [];
+  // Killed from outside (a test's guard, Ctrl-C): take the daemons and the reference down too.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      for (const p of procs) p.child.kill('SIGTERM');
+      process.exit(1);
+    });
+  }
   try {
-    for (const [i, v] of o.variants.entries()) procs.push(await startDaemon(v, o, 19_400 + i));
-    procs.push(await startReference(o));
+    for (const v of o.variants) await startDaemon(v, o, procs);
+    await startReference(o, procs);
     await sleep(o.warmS * 1000);
     for (const p of procs) if (p.child.exitCode !== null) throw new Error(`${p.name} exited early (code ${p.child.exitCode})`);
-    const cpu0 = procs.map((p) => cpuTicks(p.child.pid!));
+    const cpu0 = procs.map((p) => cpuTotal(p.child.pid!));
     const req0 = procs.map((p) => p.requests());
     const t0 = performance.now();
     const rss: number[][] = procs.map(() => []);
     for (let s = 0; s < o.seconds; s++) {
       await sleep(1000);
-      procs.forEach((p, i) => rss[i]!.push(rssMiB(p.child.pid!)));
+      procs.forEach((p, i) => rss[i]!.push(rssBytes(p.child.pid!) / 2 ** 20));
     }
     const dt = (performance.now() - t0) / 1000;
     const rows = procs.map((p, i) => {
-      const cpuPercent = (cpuTicks(p.child.pid!) - cpu0[i]!) / dt; // ticks are 1/100 s
+      const cpuPercent = ((cpuTotal(p.child.pid!) - cpu0[i]!) / dt) * 100;
       const reqPerS = (p.requests() - req0[i]!) / dt;
       return { name: p.name, cpuPercent, reqPerS, rss: median(rss[i]!) };
     });
@@ -124,8 +139,7 @@ async function main(): Promise<void> {
       console.log(`${r.name.padEnd(10)} ${r.cpuPercent.toFixed(2)} % of a core at ${r.reqPerS.toFixed(1)} req/s, RSS ${r.rss.toFixed(1)} MiB; CPU ${ratio.toFixed(2)} × the reference, RSS +${(r.rss - ref.rss).toFixed(1)} MiB`);
     }
   } finally {
-    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
-    await sleep(500);
+    await Promise.all(procs.map((p) => stop(p.child)));
     for (const p of procs) {
       await p.stopSim();
       if (p.dir) rmSync(p.dir, { recursive: true, force: true });

@@ -15,7 +15,7 @@
  *    as the share, so the cut converges on it within the window.
  *  - A 429 in each of STRAY_WINDOWS windows in a row is a small sustained excess that never shows
  *    several at once: one request per second less for each such window.
- *  - After the episode's first window, a tenth of the rate's requests (and at least that evidence) refused in one window
+ *  - After the episode's first window, a tenth of the rate's requests (and more than that evidence) refused in one window
  *    means the proportionate cuts are not keeping up: the rate halves, at most once per window (AIMD, as
  *    TCP does), down to the floor.
  *  - Recovery: after a window without a decrease, by about one request per second each second (AIMD).
@@ -49,6 +49,8 @@ export class AdaptiveRate {
   private window = 0;
   private inWindow = 0;
   private halved = false;
+  /** 429s of the current window already taken off the rate. */
+  private counted = 0;
   /** Consecutive windows of the episode with a 429, up to the current one. */
   private streak = 0;
 
@@ -86,6 +88,7 @@ export class AdaptiveRate {
       this.streak = !fresh && window === this.window + 1 ? this.streak + 1 : 1;
       this.window = window;
       this.inWindow = 0;
+      this.counted = 0;
       this.halved = false;
     }
     this.inWindow++;
@@ -93,15 +96,15 @@ export class AdaptiveRate {
     if (this.halved) return;
     // A 429 in the window before too: two are evidence enough.
     const confirming = this.streak >= 2 ? 2 : CONFIRMING_429S;
-    if (window > 0 && this.inWindow >= Math.max(confirming, Math.ceil(SUSTAINED_SHARE * this.rate))) {
+    // Halving needs more than the evidence, so a low rate gets its proportionate cut first.
+    if (window > 0 && this.inWindow > confirming && this.inWindow >= Math.ceil(SUSTAINED_SHARE * this.rate)) {
       this.halved = true;
       this.decreaseTo(this.rate / 2, nowMs);
-    } else if (this.inWindow >= confirming) {
-      // Enough 429s to be an excess, not strays: each of them was a request of excess.
-      this.decreaseTo(this.rate - (this.inWindow === confirming ? confirming : 1), nowMs);
-    } else if (this.streak >= STRAY_WINDOWS) {
-      // One 429 a window, window after window: a small excess that never shows two at once.
-      this.decreaseTo(this.rate - 1, nowMs);
+    } else if (this.inWindow >= confirming || this.streak >= STRAY_WINDOWS) {
+      // Enough 429s to be an excess, not strays (or one a window, window after window: a small excess
+      // that never shows several at once). Each of the window's 429s not yet cut for is a request of excess.
+      this.decreaseTo(this.rate - (this.inWindow - this.counted), nowMs);
+      this.counted = this.inWindow;
     }
     // Else a stray: its retry is all it costs.
   }

@@ -130,7 +130,8 @@ export class RedisLimiter implements RateLimiter {
         }
         if (reply[0] === 1) {
           this.o.observer?.granted(Number(reply[1]));
-          // False if the head aborted while we asked: the permit is spent (counted against us, never over).
+          // To whoever is at the head now (the one we asked for may have aborted meanwhile); with nobody left
+          // the permit is spent unused (counted against us, never over the cap).
           this.queue.grantHead(this.o.clock.now());
           continue;
         }

@@ -21,16 +21,18 @@ interface Waiter {
 }
 
 /**
- * The callers waiting for a permit, oldest first (a retry may go to the front), shared by the in-process
- * and the Redis limiter: each has one pump that grants the head. Aborting a wait removes it from the queue.
- * An array with a moving head: shift() on a long queue would copy it on every grant.
+ * The callers waiting for a permit, shared by the in-process and the Redis limiter: each has one pump that
+ * grants the head. Two lanes, each first in first out: callers that asked for the front (retries), then
+ * everyone else. Aborting a wait removes it. The main lane is an array with a moving head: shift() on a
+ * long queue would copy it on every grant (the front lane holds a few retries at most).
  */
 export class WaiterQueue {
+  private front: Waiter[] = [];
   private items: Waiter[] = [];
   private head = 0;
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.front.length + this.items.length - this.head;
   }
 
   /** A promise for the caller's permit (the milliseconds it waited); the caller then starts the pump. */
@@ -41,15 +43,15 @@ export class WaiterQueue {
       const waiter: Waiter = { enqueuedAt: now, resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
+          const f = this.front.indexOf(waiter);
+          if (f >= 0) this.front.splice(f, 1);
           const i = this.items.indexOf(waiter, this.head);
           if (i >= 0) this.items.splice(i, 1);
           reject(new AbortError());
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      if (!opts.front) this.items.push(waiter);
-      else if (this.head > 0) this.items[--this.head] = waiter;
-      else this.items.unshift(waiter);
+      (opts.front ? this.front : this.items).push(waiter);
     });
   }
 
@@ -58,8 +60,11 @@ export class WaiterQueue {
    * pump was asking for the permit: the permit is then spent unused, never over the cap).
    */
   grantHead(now: number): boolean {
-    if (this.head >= this.items.length) return false;
-    const waiter = this.items[this.head++]!;
+    let waiter = this.front.shift();
+    if (!waiter) {
+      if (this.head >= this.items.length) return false;
+      waiter = this.items[this.head++]!;
+    }
     this.settle(waiter, undefined, now - waiter.enqueuedAt);
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
@@ -70,7 +75,8 @@ export class WaiterQueue {
 
   /** Reject everyone waiting (shutdown, or a limiter that cannot grant anything now). */
   rejectAll(err: Error): void {
-    const waiting = this.items.slice(this.head);
+    const waiting = [...this.front, ...this.items.slice(this.head)];
+    this.front = [];
     this.items = [];
     this.head = 0;
     for (const w of waiting) this.settle(w, err);

@@ -125,7 +125,12 @@ describe('bench harness (smoke)', () => {
       let text = '';
       child.stdout.on('data', (c: Buffer) => (text += c.toString()));
       child.stderr.on('data', (c: Buffer) => (text += c.toString()));
-      child.on('exit', (exit) => done({ code: exit, output: text }));
+      // Killed (and so stopping its daemon and reference) before jest would give up on the test.
+      const guard = setTimeout(() => child.kill('SIGTERM'), 50_000);
+      child.on('exit', (exit) => {
+        clearTimeout(guard);
+        done({ code: exit, output: text });
+      });
     });
     expect({ code, output }).toMatchObject({ code: 0 });
     expect(output).toMatch(/^mem +[\d.]+ % of a core at [\d.]+ req\/s, RSS [\d.]+ MiB; CPU [\d.]+ × the reference/m);

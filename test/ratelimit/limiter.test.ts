@@ -134,9 +134,10 @@ describe('SlidingWindowLimiter (fake clock)', () => {
     await clock.advance(1); // q0 has its permit; q1..q3 wait
     all.push(limiter.acquire({ front: true }).then(note('retry')));
     all.push(limiter.acquire().then(note('late')));
+    all.push(limiter.acquire({ front: true }).then(note('retry2'))); // retries among themselves: first come, first served
     await clock.advance(3000);
     await Promise.all(all);
-    expect(order).toEqual(['q0', 'retry', 'q1', 'q2', 'q3', 'late']);
+    expect(order).toEqual(['q0', 'retry', 'retry2', 'q1', 'q2', 'q3', 'late']);
     expect(maxInWindow(starts)).toBeLessThanOrEqual(5);
   });
 
