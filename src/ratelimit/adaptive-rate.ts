@@ -9,8 +9,8 @@
  *  - A lone 429 cuts nothing: arrival jitter at the vendor's gateway, a GC pause bunching our sends, or
  *    random refusals; its retry (sent ahead of the queue) is all it costs. Random 429s at 1 % of requests
  *    are one in a window now and then, and cutting for each held whole cycles of rooms back.
- *  - CONFIRMING_429S in one window show an excess (two, if the window before had a 429 too): the rate
- *    drops by all of them, and by one more for each further 429 of the window. Every 429 is a request the vendor counted over its cap, so the cut is the
+ *  - CONFIRMING_429S in one window show an excess: the rate drops by all of them, and by one more for each
+ *    further 429 of the window. Every 429 is a request the vendor counted over its cap, so the cut is the
  *    measured excess; a quota that other clients took a share of yields about as many 429s in a window
  *    as the share, so the cut converges on it within the window.
  *  - A 429 in each of STRAY_WINDOWS windows in a row is a small sustained excess that never shows
@@ -94,13 +94,11 @@ export class AdaptiveRate {
     this.inWindow++;
     // Once halved, the window's later 429s report the same overload (requests already in flight).
     if (this.halved) return;
-    // A 429 in the window before too: two are evidence enough.
-    const confirming = this.streak >= 2 ? 2 : CONFIRMING_429S;
     // Halving needs more than the evidence, so a low rate gets its proportionate cut first.
-    if (window > 0 && this.inWindow > confirming && this.inWindow >= Math.ceil(SUSTAINED_SHARE * this.rate)) {
+    if (window > 0 && this.inWindow > CONFIRMING_429S && this.inWindow >= Math.ceil(SUSTAINED_SHARE * this.rate)) {
       this.halved = true;
       this.decreaseTo(this.rate / 2, nowMs);
-    } else if (this.inWindow >= confirming || this.streak >= STRAY_WINDOWS) {
+    } else if (this.inWindow >= CONFIRMING_429S || this.streak >= STRAY_WINDOWS) {
       // Enough 429s to be an excess, not strays (or one a window, window after window: a small excess
       // that never shows several at once). Each of the window's 429s not yet cut for is a request of excess.
       this.decreaseTo(this.rate - (this.inWindow - this.counted), nowMs);

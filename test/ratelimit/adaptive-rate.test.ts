@@ -46,14 +46,14 @@ describe('AdaptiveRate', () => {
     ['a lone 429 cuts nothing (its retry is its cost)', 35, 1, [[0, 'throttled']], 35],
     ['two 429s in one window may still be strays', 35, 1, [[0, 'throttled'], [100, 'throttled']], 35],
     ['three in one window are an excess: all three count, then one per 429', 35, 1, [[0, 'throttled'], [100, 'throttled'], [999, 'throttled'], [999, 'throttled']], 31],
-    ['after a window with a 429, two in the next are evidence enough', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled']], 33],
+    ['two 429s a window are strays for two windows; from the third window in a row each counts', 35, 1, [[0, 'throttled'], [100, 'throttled'], [1000, 'throttled'], [1100, 'throttled'], [2000, 'throttled'], [2100, 'throttled']], 33],
     ['one 429 a window for three windows in a row is a small excess: one per window from the third', 35, 1, [[0, 'throttled'], [1000, 'throttled'], [2000, 'throttled'], [3000, 'throttled']], 33],
     ['a window without a 429 breaks the run of windows', 35, 1, [[0, 'throttled'], [1900, 'throttled'], [3800, 'throttled'], [4500, 'throttled']], 35],
     ['a later window: proportionate until a tenth of the rate was refused in it, then it halves once', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [1500, 'throttled']], 16],
     ['after a halving, the next window is proportionate again until its 429s exceed the evidence', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled'], [1400, 'throttled'], [2100, 'throttled'], [2200, 'throttled']], 14],
     ['a 429 already cut for is not cut for again when a second one confirms the window', 35, 1, [[100, 'throttled'], [1100, 'throttled'], [2100, 'throttled'], [2200, 'throttled']], 33],
-    ['a low rate gets its proportionate cut before it halves', 10, 1, [[0, 'throttled'], [1, 'throttled'], [2, 'throttled'], [1000, 'throttled'], [1001, 'throttled']], 5],
-    ['and halves when a later window has more 429s than the evidence', 10, 1, [[0, 'throttled'], [1, 'throttled'], [2, 'throttled'], [1000, 'throttled'], [1001, 'throttled'], [1002, 'throttled']], 2.5],
+    ['a low rate gets its proportionate cut before it halves', 10, 1, [[0, 'throttled'], [1, 'throttled'], [2, 'throttled'], [1000, 'throttled'], [1001, 'throttled'], [1002, 'throttled']], 4],
+    ['and halves when a later window has more 429s than the evidence', 10, 1, [[0, 'throttled'], [1, 'throttled'], [2, 'throttled'], [1000, 'throttled'], [1001, 'throttled'], [1002, 'throttled'], [1003, 'throttled']], 2],
     ['three 429s in a later window at rate 35 are still proportionate', 35, 1, [[0, 'throttled'], [1100, 'throttled'], [1200, 'throttled'], [1300, 'throttled']], 32],
     ['a quiet spell of two windows starts a new episode', 35, 1, [[0, 'throttled'], [1000, 'throttled'], [3000, 'throttled'], [4000, 'throttled']], 35],
     ['never below the floor', 4, 3, [[0, 'throttled'], [1, 'throttled'], [2, 'throttled']], 3],
@@ -67,11 +67,11 @@ describe('AdaptiveRate', () => {
   it('recovers by about one request per second per second, up to the cap', () => {
     const r = new AdaptiveRate(30, 1);
     r.onThrottled(0); // a stray: 30
-    for (const t of [1100, 1200, 1300]) r.onThrottled(t); // a tenth refused in a later window: 30, 28, then halved
-    expect(r.current()).toBe(14);
-    for (let i = 0; i < 15; i++) r.onAccepted(2300 + i * 66);
-    expect(r.current()).toBeGreaterThan(14.9);
-    expect(r.current()).toBeLessThan(15.1);
+    for (const t of [1100, 1200, 1300, 1400]) r.onThrottled(t); // a later window: strays, then 27, then halved
+    expect(r.current()).toBe(13.5);
+    for (let i = 0; i < 15; i++) r.onAccepted(2400 + i * 66);
+    expect(r.current()).toBeGreaterThan(14.4);
+    expect(r.current()).toBeLessThan(14.6);
     for (let i = 0; i < 10_000; i++) r.onAccepted(3000 + i);
     expect(r.current()).toBe(30);
   });
