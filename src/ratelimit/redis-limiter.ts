@@ -1,7 +1,6 @@
 import type Redis from 'ioredis';
 import { AbortError, Clock } from '../clock';
-import type { RateLimiter } from './limiter';
-import { AcquireOptions, WaiterQueue } from './waiter-queue';
+import { QueuedLimiter } from './queued-limiter';
 
 /**
  * The rolling-window limiter for replicas: every replica asks one Redis script for permission, so across
@@ -84,64 +83,35 @@ export interface RedisLimiterOptions {
  * the order they asked (a retry first); the pump asks Redis for the head of the queue and, when refused,
  * sleeps for the time Redis said and asks again.
  */
-export class RedisLimiter implements RateLimiter {
-  private readonly queue = new WaiterQueue();
-  private pumping = false;
-  private closed = false;
+export class RedisLimiter extends QueuedLimiter {
   private seq = 0;
-  private readonly stop = new AbortController();
 
-  constructor(private readonly o: RedisLimiterOptions) {}
-
-  acquire(opts?: AcquireOptions): Promise<number> {
-    if (this.closed) return Promise.reject(new AbortError('limiter closed'));
-    const permit = this.queue.enqueue(this.o.clock.now(), opts);
-    void this.pump();
-    return permit;
+  constructor(private readonly o: RedisLimiterOptions) {
+    super(o.clock);
   }
 
-  pending(): number {
-    return this.queue.length;
-  }
-
-  close(): void {
-    this.closed = true;
-    this.stop.abort();
-    this.queue.rejectAll(new AbortError('limiter closed'));
-  }
-
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (!this.closed && this.queue.length > 0) {
-        if (this.o.gate && !this.o.gate()) {
-          this.queue.rejectAll(new LimiterUnavailableError('this replica is not the leader'));
-          break;
-        }
-        const limit = Math.max(1, Math.floor(this.o.rate.current()));
-        let reply: [number, string];
-        try {
-          reply = (await this.o.redis.eval(ACQUIRE_LUA, 2, this.o.key, `${this.o.key}:next`, limit, WINDOW_US, `${this.o.id}:${this.seq++}`)) as [number, string];
-        } catch (err) {
-          // Every waiter would fail the same way; the next cycle asks again.
-          this.queue.rejectAll(new LimiterUnavailableError(err instanceof Error ? err.message : String(err)));
-          break;
-        }
-        if (reply[0] === 1) {
-          this.o.observer?.granted(Number(reply[1]));
-          // To whoever is at the head now (the one we asked for may have aborted meanwhile); with nobody left
-          // the permit is spent unused (counted against us, never over the cap).
-          this.queue.grantHead(this.o.clock.now());
-          continue;
-        }
-        // Timers have 1 ms resolution; waking early would only ask again, so round up.
-        await this.o.clock.sleep(Math.ceil(Number(reply[1]) / 1000), this.stop.signal);
-      }
-    } catch {
-      // Only close() ends a sleep early, and it has settled every waiter.
-    } finally {
-      this.pumping = false;
+  protected async serveHead(): Promise<void> {
+    if (this.o.gate && !this.o.gate()) {
+      this.queue.rejectAll(new LimiterUnavailableError('this replica is not the leader'));
+      return;
     }
+    const limit = Math.max(1, Math.floor(this.o.rate.current()));
+    let reply: [number, string];
+    try {
+      reply = (await this.o.redis.eval(ACQUIRE_LUA, 2, this.o.key, `${this.o.key}:next`, limit, WINDOW_US, `${this.o.id}:${this.seq++}`)) as [number, string];
+    } catch (err) {
+      // Every waiter would fail the same way; the next cycle asks again.
+      this.queue.rejectAll(new LimiterUnavailableError(err instanceof Error ? err.message : String(err)));
+      return;
+    }
+    if (reply[0] === 1) {
+      this.o.observer?.granted(Number(reply[1]));
+      // To whoever is at the head now (the one we asked for may have aborted meanwhile); with nobody left
+      // the permit is spent unused (counted against us, never over the cap).
+      this.queue.grantHead(this.clock.now());
+      return;
+    }
+    // Timers have 1 ms resolution; waking early would only ask again, so round up.
+    await this.clock.sleep(Math.ceil(Number(reply[1]) / 1000), this.stopped.signal);
   }
 }
