@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runInfo } from './machine';
-import { DAEMON_CLI, REFERENCE_CLIENT } from './paths';
+import { DAEMON_CLI } from './paths';
 import { cpuSeconds, rssBytes } from './proc-usage';
-import { BENCH_APP, BENCH_CREDENTIALS, baseConfig, benchRooms, configRooms, roomId, startSimulator } from './sim-world';
+import { BENCH_CREDENTIALS, baseConfig, benchRooms, configRooms, spawnReference, startSimulator } from './sim-world';
 import { median } from './stats';
 import { freePort } from './wait';
 
@@ -76,18 +76,7 @@ async function startDaemon(v: Variant, o: ReturnType<typeof args>, procs: Runnin
 
 async function startReference(o: ReturnType<typeof args>, procs: Running[]): Promise<void> {
   const { sim, endpoint } = await startSimulator(benchRooms(o.rooms, o.members));
-  const child = spawn(process.execPath, [REFERENCE_CLIENT], {
-    stdio: 'ignore',
-    env: {
-      PATH: process.env.PATH ?? '',
-      BENCH_ENDPOINT: endpoint,
-      BENCH_QPS: String(o.qps),
-      BENCH_APP,
-      BENCH_ROOMS: Array.from({ length: o.rooms }, (_, i) => roomId(i)).join(','),
-      VOLC_ACCESSKEY: BENCH_CREDENTIALS.accessKeyId,
-      VOLC_SECRETKEY: BENCH_CREDENTIALS.secretAccessKey,
-    },
-  });
+  const child = spawnReference(endpoint, o.qps, o.rooms);
   procs.push({ name: 'reference', child, stopSim: () => sim.stop(), requests: () => sim.stats().requests });
 }
 

@@ -1,4 +1,6 @@
+import { ChildProcess, spawn } from 'node:child_process';
 import { Simulator, SimRoomSpec } from '../src/simulator';
+import { REFERENCE_CLIENT } from './paths';
 
 /** The simulated account the benchmarks run against: one app, numbered rooms, a static world. */
 
@@ -31,4 +33,20 @@ export async function startSimulator(rooms: SimRoomSpec[], recordServed = false)
 /** The daemon config every scenario starts from: event output off (a static world has none anyway). */
 export function baseConfig(endpoint: string, qps: number, schedule: string, rooms: Record<string, unknown>[]): Record<string, unknown> {
   return { api: { endpoint, timeoutMs: 5000 }, rateLimit: { qps }, schedule, events: { log: false }, rooms };
+}
+
+/** The bare reference poller (bench/reference-client.ts) polling `rooms` of this world at `qps`, as its own process. */
+export function spawnReference(endpoint: string, qps: number, rooms: number, nodeArgs: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, REFERENCE_CLIENT], {
+    stdio: 'ignore',
+    env: {
+      PATH: process.env.PATH ?? '',
+      BENCH_ENDPOINT: endpoint,
+      BENCH_QPS: String(qps),
+      BENCH_APP,
+      BENCH_ROOMS: Array.from({ length: rooms }, (_, i) => roomId(i)).join(','),
+      VOLC_ACCESSKEY: BENCH_CREDENTIALS.accessKeyId,
+      VOLC_SECRETKEY: BENCH_CREDENTIALS.secretAccessKey,
+    },
+  });
 }

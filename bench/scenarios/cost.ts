@@ -1,11 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { ScenarioContext } from '../context';
 import { DaemonChild } from '../daemon-child';
-import { REFERENCE_CLIENT } from '../paths';
 import { cpuSeconds, rssBytes } from '../proc-usage';
 import type { CostParams } from '../profiles';
 import { SectionResult, Table, fmt } from '../report';
-import { BENCH_APP, BENCH_CREDENTIALS, baseConfig, benchRooms, configRooms, roomId, startSimulator } from '../sim-world';
+import { BENCH_CREDENTIALS, baseConfig, benchRooms, configRooms, spawnReference, startSimulator } from '../sim-world';
 import type { Simulator } from '../../src/simulator';
 import { median, slope } from '../stats';
 import { sleep } from '../wait';
@@ -130,18 +129,7 @@ export async function measureReference(p: CostParams, members: number, ctx: Scen
   let child: ChildProcess | undefined;
   try {
     const nodeArgs = ctx.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', ctx.cpuProfileDir, '--cpu-prof-name', `reference-${process.pid}-${Date.now()}.cpuprofile`] : [];
-    child = spawn(process.execPath, [...nodeArgs, REFERENCE_CLIENT], {
-      stdio: 'ignore',
-      env: {
-        PATH: process.env.PATH ?? '',
-        BENCH_ENDPOINT: endpoint,
-        BENCH_QPS: String(p.qps),
-        BENCH_APP,
-        BENCH_ROOMS: Array.from({ length: p.rooms }, (_, i) => roomId(i)).join(','),
-        VOLC_ACCESSKEY: BENCH_CREDENTIALS.accessKeyId,
-        VOLC_SECRETKEY: BENCH_CREDENTIALS.secretAccessKey,
-      },
-    });
+    child = spawnReference(endpoint, p.qps, p.rooms, nodeArgs);
     const pid = child.pid;
     if (pid === undefined) throw new Error('reference client did not start');
     // Past start-up and the first round of every room, like the daemon runs.

@@ -91,14 +91,7 @@ export class DiscoveryMetrics implements DiscoveryObserver {
 
   /**
    * rtc_room_info{app_id, room_id, account, source, <labels>} 1 for every exported room, for joins in
-   * PromQL (`* on (app_id, room_id) group_left(team) rtc_room_info`).
-   */
-  renderRoomInfo(): string {
-    return this.roomInfoPiece().text;
-  }
-
-  /**
-   * The same as one piece of the exposition, kept while the registry's version stays the same: the same
+   * PromQL (`* on (app_id, room_id) group_left(team) rtc_room_info`), as one piece of the exposition, kept while the registry's version stays the same: the same
    * object scrape after scrape, so its compressed form is cached as well (http/compress.ts). Rendered and
    * compressed on every scrape, 100,000 rooms took most of a second.
    */
