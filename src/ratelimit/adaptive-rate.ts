@@ -9,17 +9,22 @@
  *  - A lone 429 cuts nothing: arrival jitter at the vendor's gateway, a GC pause bunching our sends, or
  *    random refusals; its retry (sent ahead of the queue) is all it costs. Random 429s at 1 % of requests
  *    are one in a window now and then, and cutting for each held whole cycles of rooms back.
- *  - CONFIRMING_429S in one window show an excess: the rate drops by all of them, and by one more for each
- *    further 429 of the window. Every 429 is a request the vendor counted over its cap, so the cut is the
- *    measured excess; a quota that other clients took a share of yields about as many 429s in a window
+ *  - evidence(rate) 429s in one window show an excess: the rate drops by all of them, and by one more for
+ *    each further 429 of the window. Every 429 is a request the vendor counted over its cap, so the cut is
+ *    the measured excess; a quota that other clients took a share of yields about as many 429s in a window
  *    as the share, so the cut converges on it within the window.
- *  - A 429 in each of STRAY_WINDOWS windows in a row is a small sustained excess that never shows
- *    several at once: one request per second less for each such window.
- *  - After the episode's first window, a tenth of the rate's requests (and more than that evidence) refused in one window
- *    means the proportionate cuts are not keeping up: the rate halves, at most once per window (AIMD, as
- *    TCP does), down to the floor.
+ *  - 429s in each of several windows in a row (at least MIN_STRAY_WINDOWS), fewer than the evidence in
+ *    each but together less likely than STREAK_FALSE_ALARM from random refusals, are a small sustained
+ *    excess that never shows several at once: the rate drops by each of them. One 429 a window is an
+ *    excess from the sixth window in a row at 10 requests a second and from the eleventh at 35 (where a
+ *    random one is in three windows out of ten, so three in a row, the rule before, came every forty
+ *    seconds); two a window from the fifth at 35.
+ *  - After the episode's first window, more 429s than the evidence in one window means the proportionate
+ *    cuts are not keeping up: the rate halves, at most once per window (AIMD, as TCP does), down to the
+ *    floor.
  *  - Recovery: after a window without a decrease, by about one request per second each second (AIMD).
- * (Measured against the previous halve-on-first-429 rule in BENCHMARKS.md, throttling section.)
+ * (Measured against the previous rules in BENCHMARKS.md, throttling section; `npm run bench:throttle-model`
+ * replays this class against random 429s in a paced poller in a second.)
  *
  * (A slow start, a quarter of the cap doubling each second, was tried against start-up bunching on the
  * wire: it did not change the measured cap fidelity and cost freshness in the first cycle; see
@@ -28,15 +33,52 @@
 export const THROTTLE_WINDOW_MS = 1000;
 /** No 429 for this long ends an episode: the next one is again treated as a lone one. */
 export const EPISODE_GAP_MS = 2 * THROTTLE_WINDOW_MS;
-/** Share of a window's requests that must be refused (after the episode's first window) to halve. */
-export const SUSTAINED_SHARE = 0.1;
 /**
- * 429s in one window that show an excess rather than strays. Two is not enough: random refusals at 1 % of
- * 35 requests a second put two in the same window about once in twenty windows, three once in two hundred.
+ * What the rules below treat as noise: random 429s on up to STRAY_SHARE of requests should look like an
+ * excess less than once in 1 / FALSE_ALARM windows. The thresholds therefore grow with the rate, because
+ * random refusals do.
  */
-export const CONFIRMING_429S = 3;
-/** Windows in a row with one 429 each before that is taken as an excess rather than strays. */
-export const STRAY_WINDOWS = 3;
+export const STRAY_SHARE = 0.01;
+export const FALSE_ALARM = 1e-3;
+/**
+ * The bar for a run of windows is stricter: a run can be made in many ways (two 429s then one then one,
+ * one then two then one, ...) and their chances add up. In the throttle model (bench/throttle-model.ts:
+ * random 429s at 1 % of 35 requests a second, 400 runs of 90 s), a bar of FALSE_ALARM for runs still cut
+ * in 14 % of the runs, 1e-4 in 4.5 %, and this one in none.
+ */
+export const STREAK_FALSE_ALARM = 1e-5;
+/** Never fewer 429s in one window than this before they are taken as an excess. */
+export const MIN_CONFIRMING_429S = 3;
+/** Never fewer windows in a row than this before 429s too few for one window are taken as an excess. */
+export const MIN_STRAY_WINDOWS = 3;
+
+/** The chance that random refusals on STRAY_SHARE of `rate` requests put at least `count` in one window (a Poisson tail). */
+export function strayChance(count: number, rate: number): number {
+  const mean = STRAY_SHARE * Math.max(0, rate);
+  let term = Math.exp(-mean); // P(exactly k), from k = 0
+  let below = 0; // P(fewer than k)
+  for (let k = 0; k < count; k++) {
+    below += term;
+    term *= mean / (k + 1);
+  }
+  return Math.max(0, 1 - below);
+}
+
+/**
+ * 429s in one window that show an excess rather than strays: at least three, and enough that random
+ * refusals reach that many less than once in a thousand windows. `given` 429s do not count towards the
+ * chance: the episode's first window starts at its first 429, so that one is given and the window needs
+ * the unlikely count on top of it (without that, random 429s at 1 % still cut in 11 % of the throttle
+ * model's runs). At 35 requests a second three random 429s land in one window once in two hundred windows,
+ * and each such false alarm cost a cycle's freshness (BENCHMARKS.md); four once in two thousand. At 10 a
+ * second three are already that rare.
+ */
+export function evidence(rate: number, given = 0): number {
+  let unlikely = 0;
+  while (strayChance(unlikely, rate) >= FALSE_ALARM) unlikely++;
+  return Math.max(MIN_CONFIRMING_429S, given + unlikely);
+}
+
 /** After any decrease, hold the rate this long before recovering (the vendor's window must drain first). */
 const HOLD_MS = THROTTLE_WINDOW_MS;
 
@@ -53,6 +95,8 @@ export class AdaptiveRate {
   private counted = 0;
   /** Consecutive windows of the episode with a 429, up to the current one. */
   private streak = 0;
+  /** The chance of the streak's earlier windows from random refusals (the product of their strayChance). */
+  private streakChance = 1;
 
   constructor(
     private cap: number,
@@ -85,7 +129,9 @@ export class AdaptiveRate {
     this.lastThrottle = nowMs;
     const window = Math.max(0, Math.floor((nowMs - this.episodeStart) / THROTTLE_WINDOW_MS));
     if (fresh || window !== this.window) {
-      this.streak = !fresh && window === this.window + 1 ? this.streak + 1 : 1;
+      const consecutive = !fresh && window === this.window + 1;
+      this.streak = consecutive ? this.streak + 1 : 1;
+      this.streakChance = consecutive ? this.streakChance * strayChance(this.inWindow - (this.window === 0 ? 1 : 0), this.rate) : 1;
       this.window = window;
       this.inWindow = 0;
       this.counted = 0;
@@ -95,11 +141,13 @@ export class AdaptiveRate {
     // Once halved, the window's later 429s report the same overload (requests already in flight).
     if (this.halved) return;
     // Halving needs more than the evidence, so a low rate gets its proportionate cut first.
-    if (window > 0 && this.inWindow > CONFIRMING_429S && this.inWindow >= Math.ceil(SUSTAINED_SHARE * this.rate)) {
+    const given = window === 0 ? 1 : 0;
+    const needed = evidence(this.rate, given);
+    if (window > 0 && this.inWindow > needed) {
       this.halved = true;
       this.decreaseTo(this.rate / 2, nowMs);
-    } else if (this.inWindow >= CONFIRMING_429S || this.streak >= STRAY_WINDOWS) {
-      // Enough 429s to be an excess, not strays (or one a window, window after window: a small excess
+    } else if (this.inWindow >= needed || (this.streak >= MIN_STRAY_WINDOWS && this.streakChance * strayChance(this.inWindow - given, this.rate) < STREAK_FALSE_ALARM)) {
+      // Enough 429s to be an excess, not strays (or a few a window, window after window: a small excess
       // that never shows several at once). Each of the window's 429s not yet cut for is a request of excess.
       this.decreaseTo(this.rate - (this.inWindow - this.counted), nowMs);
       this.counted = this.inWindow;

@@ -101,16 +101,16 @@ describe('RoomPoller', () => {
     expect(t.observer.failures).toEqual(['Timeout']);
   });
 
-  it('tells the shared rate about every 429: a lone one is retried and cuts nothing, three in a window cut three', async () => {
-    const t = setup(2);
+  it('tells the shared rate about every 429: a lone one is retried and cuts nothing, an episode that starts with four at rate 10 cuts four', async () => {
+    const t = setup(3);
     t.api.script('r1', new VendorError('FlowLimitExceeded', 'slow down', 429), snapshot(['a']));
     expect(await t.poll()).toBe(true);
     expect(t.rate.current()).toBe(10); // a stray (adaptive-rate.test.ts)
     const throttled = new VendorError('FlowLimitExceeded', 'slow down', 429);
-    t.api.script('r1', throttled, throttled, throttled);
-    expect(await t.poll()).toBe(false); // three attempts within one window, all refused
-    expect(t.rate.current()).toBe(7);
-    expect(t.observer.throttles).toBe(4);
+    t.api.script('r1', throttled, throttled, throttled, throttled);
+    expect(await t.poll()).toBe(false); // four attempts within one window, all refused: the evidence at rate 10
+    expect(t.rate.current()).toBe(6);
+    expect(t.observer.throttles).toBe(5);
   });
 
   it('does not retry or count as an API failure a fault in processing a good response', async () => {
