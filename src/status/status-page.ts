@@ -5,13 +5,15 @@ import type { DaemonStatus } from './daemon-status';
 import type { EventFeed } from './event-feed';
 import { DEFAULT_STREAM, EventStream, EventStreamOptions } from './event-stream';
 import { DEFAULT_OCCUPANCY, OccupancyHistory, OccupancyHistoryOptions } from './occupancy-history';
-import { sampleOccupancy } from './occupancy-sampler';
+import { OccupancySampler, OccupancySource } from './occupancy-sampler';
 import { RecentRoomEvents } from './recent-room-events';
 import { loadStatusAssets } from './status-assets';
 import { RoomsSource, StatusRoutes } from './status-routes';
 
 export interface StatusPageDeps {
   rooms: RoomsSource;
+  /** The rooms' counts for the occupancy history (the store). */
+  counts: OccupancySource;
   feed: EventFeed;
   status: () => DaemonStatus;
   clock: Clock;
@@ -29,10 +31,12 @@ export class StatusPage {
   readonly recent: RecentRoomEvents;
   readonly stream: EventStream;
   private readonly routes: StatusRoutes;
+  private readonly sampler: OccupancySampler;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly deps: StatusPageDeps) {
     this.history = new OccupancyHistory(deps.occupancy ?? DEFAULT_OCCUPANCY);
+    this.sampler = new OccupancySampler(this.history, deps.counts);
     this.recent = new RecentRoomEvents(deps.feed, deps.eventsPerRoom ?? 20);
     this.stream = new EventStream(deps.feed, deps.logger, deps.stream ?? DEFAULT_STREAM);
     this.routes = new StatusRoutes({ rooms: deps.rooms, status: deps.status, history: this.history, recent: this.recent, stream: this.stream, assets: loadStatusAssets(), clock: deps.clock });
@@ -44,8 +48,8 @@ export class StatusPage {
 
   /** Copy room counts into the history now; drop state of rooms that are gone. */
   sample(): void {
-    const seen = sampleOccupancy(this.history, this.deps.rooms.rooms());
-    this.recent.retain(seen);
+    const rooms = this.sampler.sample();
+    if (rooms) this.recent.retain(rooms);
   }
 
   start(): void {

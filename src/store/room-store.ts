@@ -54,6 +54,8 @@ export class RoomStore {
   private readonly rooms = new Map<string, RoomState>();
   /** Rooms added since the last loadPending(): their committed baseline (if any) is not read yet. */
   private readonly pending = new Set<string>();
+  /** Changes whenever a room is added or removed. */
+  private setVersion = 0;
 
   /**
    * `fence` gives the token each commit carries (the leader's fencing token in cluster mode); the store,
@@ -86,6 +88,7 @@ export class RoomStore {
         added++;
       }
     }
+    if (added + removed > 0) this.setVersion++;
     // Housekeeping only: a stale row for a removed room is harmless, so a failure here is not surfaced.
     if (removed > 0) this.state.retainRooms(new Set(wanted.keys())).catch(() => undefined);
     return { added, removed };
@@ -97,6 +100,16 @@ export class RoomStore {
 
   views(): IterableIterator<RoomView> {
     return this.rooms.values();
+  }
+
+  /** Each room with its roomKey() key, without building either (a status page sampler runs this over every room). */
+  forEachRoom(visit: (room: RoomView, key: string) => void): void {
+    this.rooms.forEach((room, key) => visit(room, key));
+  }
+
+  /** A number that changes whenever a room is added or removed (readers skip rebuilding a set of all rooms). */
+  roomSetVersion(): number {
+    return this.setVersion;
   }
 
   size(): number {

@@ -1,8 +1,6 @@
-import { EMPTY_MEMBERSHIP } from '../../src/rooms/membership-diff';
 import { roomKey } from '../../src/rooms/room-event';
 import { OccupancyHistory } from '../../src/status/occupancy-history';
-import { sampleOccupancy } from '../../src/status/occupancy-sampler';
-import type { StatusRoom } from '../../src/status/rooms-query';
+import { OccupancySampler, OccupancySource, RoomCounts } from '../../src/status/occupancy-sampler';
 
 const T0 = 1_700_000_000_000;
 const MIN = 60_000;
@@ -54,25 +52,58 @@ describe('OccupancyHistory', () => {
   });
 });
 
-describe('sampleOccupancy', () => {
-  const view = (roomId: string, over: Partial<StatusRoom>): StatusRoom => ({
-    appId: 'a', roomId, totalUsers: 0, totalInvisibleUsers: 0, joins: 0, leaves: 0, visibilityChanges: 0, pollFailures: 0,
-    invisibleTruncated: false, membership: EMPTY_MEMBERSHIP, baselined: true, ...over,
-  });
+describe('OccupancySampler', () => {
+  /** A store-like source: rooms under their keys, and a version bumped when the set changes. */
+  const source = (): OccupancySource & { rooms: Map<string, RoomCounts>; version: number; visits: number } => {
+    const s = {
+      rooms: new Map<string, RoomCounts>(),
+      version: 0,
+      visits: 0,
+      forEachRoom: (visit: (room: RoomCounts, key: string) => void) => {
+        s.visits++;
+        s.rooms.forEach(visit);
+      },
+      roomSetVersion: () => s.version,
+    };
+    return s;
+  };
+  const counts = (lastSuccessMs: number | undefined, totalUsers = 0, totalInvisibleUsers = 0): RoomCounts => ({ lastSuccessMs, totalUsers, totalInvisibleUsers });
 
-  it('records each successful poll once, skips rooms never polled, and forgets rooms that are gone', () => {
+  it('records each successful poll once and skips rooms never polled', () => {
     const h = new OccupancyHistory({ windowMs: 60 * MIN, bucketMs: 1000 });
-    let rooms = [view('up', { lastSuccessMs: T0, totalUsers: 3, totalInvisibleUsers: 1 }), view('never', {})];
-    expect([...sampleOccupancy(h, rooms)]).toEqual([roomKey('a', 'up'), roomKey('a', 'never')]);
-    sampleOccupancy(h, rooms); // no new poll: no new point
-    rooms = [view('up', { lastSuccessMs: T0 + 5000, totalUsers: 4, totalInvisibleUsers: 1 })];
-    sampleOccupancy(h, rooms);
+    const src = source();
+    const sampler = new OccupancySampler(h, src);
+    src.rooms.set(roomKey('a', 'up'), counts(T0, 3, 1));
+    src.rooms.set(roomKey('a', 'never'), counts(undefined));
+    expect([...sampler.sample()!]).toEqual([roomKey('a', 'up'), roomKey('a', 'never')]);
+    sampler.sample(); // no new poll: no new point
+    src.rooms.set(roomKey('a', 'up'), counts(T0 + 5000, 4, 1));
+    sampler.sample();
     expect(h.series(roomKey('a', 'up'), T0 + 5000)).toEqual([
       { timeMs: T0, totalUsers: 3, invisibleUsers: 1 },
       { timeMs: T0 + 5000, totalUsers: 4, invisibleUsers: 1 },
     ]);
     expect(h.series(roomKey('a', 'never'), T0 + 5000)).toEqual([]);
-    sampleOccupancy(h, []);
+    expect(h.size()).toBe(1);
+  });
+
+  it('collects the set of rooms only when the source says it changed, and then forgets rooms that are gone', () => {
+    const h = new OccupancyHistory({ windowMs: 60 * MIN, bucketMs: 1000 });
+    const src = source();
+    const sampler = new OccupancySampler(h, src);
+    src.rooms.set(roomKey('a', 'stays'), counts(T0, 1));
+    src.rooms.set(roomKey('a', 'goes'), counts(T0, 2));
+    expect(sampler.sample()).toEqual(new Set([roomKey('a', 'stays'), roomKey('a', 'goes')]));
+    expect(sampler.sample()).toBeUndefined(); // same set: nothing to drop, no set built
+    src.rooms.delete(roomKey('a', 'goes'));
+    src.version++;
+    expect(sampler.sample()).toEqual(new Set([roomKey('a', 'stays')]));
+    expect(h.series(roomKey('a', 'goes'), T0)).toEqual([]);
+    expect(h.series(roomKey('a', 'stays'), T0)).toEqual([{ timeMs: T0, totalUsers: 1, invisibleUsers: 0 }]);
+    src.rooms.clear();
+    src.version++;
+    expect(sampler.sample()).toEqual(new Set());
     expect(h.size()).toBe(0);
+    expect(src.visits).toBe(4);
   });
 });

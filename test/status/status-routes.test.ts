@@ -71,6 +71,7 @@ describe('status routes', () => {
     feed = new MemoryEventFeed(1000);
     page = new StatusPage({
       rooms: { rooms: () => rooms.values(), room: (a, r) => rooms.get(roomKey(a, r)) },
+      counts: { forEachRoom: (visit) => rooms.forEach(visit), roomSetVersion: () => 0 },
       feed,
       status: () => ({ version: '1.2.3', ready: true, role: 'single', startTime: new Date(NOW).toISOString(), rooms: rooms.size, accounts: [], cycles: { completed: 0, lastDurationSeconds: null, lastCompletedTime: null, overruns: 0, pollIntervalSeconds: 1 }, discovery: [], latestEventId: feed.latestId() }),
       clock: { now: () => NOW, sleep: () => Promise.resolve() },
@@ -225,6 +226,7 @@ describe('status routes', () => {
     page.close();
     const fast = new StatusPage({
       rooms: { rooms: () => [], room: () => undefined },
+      counts: { forEachRoom: () => undefined, roomSetVersion: () => 0 },
       feed,
       status: () => { throw new Error('unused'); },
       clock: { now: () => NOW, sleep: () => Promise.resolve() },

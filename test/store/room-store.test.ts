@@ -1,3 +1,4 @@
+import { roomKey } from '../../src/rooms/room-event';
 import { MemoryStore } from '../../src/store/memory-store';
 import { RoomStore } from '../../src/store/room-store';
 import type { PollCommit, StateStore } from '../../src/store/store';
@@ -80,6 +81,26 @@ describe('RoomStore', () => {
     expect((await s.applySuccess(ref, snap([]), 2000)).events).toEqual([]);
     expect(s.get('app', 'r1')).toBeUndefined();
     expect([...s.views()].map((v) => v.roomId)).toEqual(['r2']);
+  });
+
+  it('lists rooms with their keys, and changes its room-set version only when a room is added or removed', async () => {
+    const s = store();
+    const v0 = s.roomSetVersion();
+    s.setRooms([{ ...ref, capacity: 20 }]); // same room, new capacity: same set
+    expect(s.roomSetVersion()).toBe(v0);
+    await s.applySuccess(ref, snap(['a']), 1000); // polls never change the set
+    expect(s.roomSetVersion()).toBe(v0);
+    s.setRooms([{ ...ref }, { appId: 'app', roomId: 'r2' }]);
+    const v1 = s.roomSetVersion();
+    expect(v1).not.toBe(v0);
+    const seen: Array<[string, number]> = [];
+    s.forEachRoom((room, key) => seen.push([key, room.totalUsers]));
+    expect(seen).toEqual([
+      [roomKey('app', 'r1'), 1],
+      [roomKey('app', 'r2'), 0],
+    ]);
+    s.setRooms([{ appId: 'app', roomId: 'r2' }]);
+    expect(s.roomSetVersion()).not.toBe(v1);
   });
 
   it('loads committed membership as the baseline and skips rooms no longer configured', async () => {
