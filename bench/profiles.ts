@@ -65,6 +65,8 @@ export interface StatusParams {
   requests: number;
   /** Page loads in chromium, after one warm-up load. */
   pageLoads: number;
+  /** Room counts for the occupancy sampler's pass, timed in process. */
+  samplerRoomCounts: number[];
 }
 
 export interface StoreParams {
@@ -127,7 +129,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 100, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 30, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [50, 100, 500] } },
     scrape: { roomCounts: [100, 1000, 10_000, 100_000], qps: 35, warmupScrapes: 3, scrapes: 20 },
     diff: { memberCounts: [10, 1000, 10_000, 100_000], batchMs: 300, batches: 5 },
-    status: { roomCounts: [1000, 10_000], qps: 35, warmup: 3, requests: 30, pageLoads: 10 },
+    status: { roomCounts: [1000, 10_000], qps: 35, warmup: 3, requests: 30, pageLoads: 10, samplerRoomCounts: [10_000, 100_000] },
     store: { qps: 35, rooms: 100, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 1, measureS: 30 },
     throttle: { rooms: 350, qps: 35, schedule: '*/5 * * * * *', periodS: 5, durationS: 60, probabilities: [0, 0.002, 0.01], sustainedSimCapQps: 20, sustainedS: 20 },
     turnover: { rooms: 20, qps: 35, members: 10_000, turnovers: 15, everyS: 2 },
@@ -142,7 +144,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 40, memberCounts: [10, 1000, 10_000], settleCycles: 1, measureS: 8, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [40, 200] } },
     scrape: { roomCounts: [1000, 10_000], qps: 35, warmupScrapes: 2, scrapes: 15 },
     diff: { memberCounts: [10, 1000, 10_000], batchMs: 150, batches: 3 },
-    status: { roomCounts: [10_000], qps: 35, warmup: 2, requests: 10, pageLoads: 3 },
+    status: { roomCounts: [10_000], qps: 35, warmup: 2, requests: 10, pageLoads: 3, samplerRoomCounts: [10_000] },
     store: { qps: 35, rooms: 100, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 1, measureS: 10 },
     throttle: { rooms: 105, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 15, probabilities: [0, 0.01], sustainedSimCapQps: 20, sustainedS: 8 },
     turnover: { rooms: 20, qps: 35, members: 10_000, turnovers: 5, everyS: 2 },
@@ -154,7 +156,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     cost: { qps: 35, rooms: 5, memberCounts: [10, 1000], settleCycles: 0, measureS: 0.5, referenceMembers: 1000, perMember: { members: 1000, roomCounts: [5, 10] } },
     scrape: { roomCounts: [100], qps: 35, warmupScrapes: 1, scrapes: 3 },
     diff: { memberCounts: [10, 1000], batchMs: 20, batches: 2 },
-    status: { roomCounts: [100], qps: 35, warmup: 1, requests: 2, pageLoads: 1 },
+    status: { roomCounts: [100], qps: 35, warmup: 1, requests: 2, pageLoads: 1, samplerRoomCounts: [100] },
     store: { qps: 35, rooms: 5, members: 1000, churn: { joinsPerMinute: 60, leavesPerMinute: 60, visibilityChangesPerMinute: 30 }, settleCycles: 0, measureS: 1.5 },
     throttle: { rooms: 20, qps: 35, schedule: EVERY_SECOND, periodS: 1, durationS: 2, probabilities: [0.05], sustainedSimCapQps: 20, sustainedS: 2 },
     turnover: { rooms: 5, qps: 35, members: 1000, turnovers: 1, everyS: 1.5 },

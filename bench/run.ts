@@ -13,7 +13,7 @@ import { measureScrape, scrapeSection, ScrapeRun } from './scenarios/scrape';
 import { measureThrottle, throttleSection } from './scenarios/throttle';
 import { measureTurnover, turnoverSection } from './scenarios/turnover';
 import { capSection, measureSteady, saturationSection, SteadyRun } from './scenarios/steady-rate';
-import { measureStatus, statusSection, StatusRun } from './scenarios/status';
+import { measureStatus, SAMPLER_PASSES, samplerPasses, statusSection, StatusRun } from './scenarios/status';
 import { measureStoreCost, storeSection } from './scenarios/store-cost';
 
 /**
@@ -55,7 +55,8 @@ export async function runBenchmarks(opts: RunOptions, ctx: ScenarioContext): Pro
   if (has('status')) {
     const runs: StatusRun[] = [];
     for (const rooms of profile.status.roomCounts) runs.push(await measureStatus(profile.status, rooms, ctx));
-    emit(statusSection(runs, profile.status));
+    const sampler = profile.status.samplerRoomCounts.map((rooms) => samplerPasses(rooms, SAMPLER_PASSES));
+    emit(statusSection(runs, sampler, profile.status));
   }
   if (has('store')) emit(storeSection(await measureStoreCost(profile.store, ctx), profile.store));
   if (has('throttle')) emit(throttleSection(await measureThrottle(profile.throttle, ctx), profile.throttle));

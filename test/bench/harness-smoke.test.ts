@@ -9,7 +9,7 @@ import type { DiffRun } from '../../bench/scenarios/diff';
 import type { FreshnessRun } from '../../bench/scenarios/freshness';
 import type { ScrapeRun } from '../../bench/scenarios/scrape';
 import type { SteadyRun } from '../../bench/scenarios/steady-rate';
-import type { StatusRun } from '../../bench/scenarios/status';
+import type { SamplerRun, StatusRun } from '../../bench/scenarios/status';
 import { chromiumRequirement } from '../support/browser';
 import type { StoreRun } from '../../bench/scenarios/store-cost';
 import type { ThrottleResults } from '../../bench/scenarios/throttle';
@@ -42,7 +42,7 @@ interface SectionData {
   store: StoreRun[];
   scrape: ScrapeRun[];
   diff: DiffRun[];
-  status: StatusRun[];
+  status: { runs: StatusRun[]; sampler: SamplerRun[] };
   throttle: ThrottleResults;
   turnover: TurnoverRun;
 }
@@ -101,7 +101,9 @@ describe('bench harness (smoke)', () => {
     expect(data.diff.length).toBeGreaterThan(0);
     for (const d of data.diff) expect(d.membersPerSecond).toBeGreaterThan(0);
 
-    const status = data.status[0]!;
+    const status = data.status.runs[0]!;
+    expect(data.status.sampler.map((r) => r.rooms)).toEqual(PROFILES.smoke.status.samplerRoomCounts);
+    for (const r of data.status.sampler) expect(r.medianMs).toBeGreaterThan(0);
     expect(status.api.map((a) => a.query)[0]).toBe('/api/rooms');
     for (const a of status.api) expect(a.bytes).toBeGreaterThan(100);
     // Without chromium the page loads are skipped (and the section says so).
