@@ -140,7 +140,7 @@ export async function measureScrape(p: ScrapeParams, rooms: number, ctx: Scenari
       roomUpSamples: lines.filter((l) => l.startsWith('rtc_room_up{')).length,
       apiQpsDuringScrapes,
       rssBytes: rssBytes(daemon.pid),
-      render: measureRender(rooms, CHANGED_PER_SCRAPE, p.scrapes),
+      render: await measureRender(rooms, CHANGED_PER_SCRAPE, p.scrapes),
     };
   } finally {
     await daemon?.stop();

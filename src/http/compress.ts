@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
 
 /**
@@ -54,28 +55,48 @@ interface Compressed {
   shift: number;
 }
 
+/**
+ * Compressing new pieces gives the event loop a turn after this many milliseconds. The first scrape, or
+ * one after a reload, compresses the whole exposition (about 170 ms at 10,000 rooms, over a second at
+ * 100,000), and polls and other requests should not wait for all of it. In the steady state (a few changed
+ * pieces) no call runs that long, so none yields. (zlib's thread pool was tried instead: its per-call
+ * stream objects cost more time on the main thread than the compression they moved off it; BENCHMARKS.md.)
+ */
+export const SLICE_MS = 10;
+
 export class SegmentedGzip {
   private readonly cache = new WeakMap<TextPiece, Compressed>();
   /** Of the last call: pieces in the body, and how many of them had to be compressed (not cached). */
   lastCall = { pieces: 0, compressed: 0 };
 
-  constructor(private readonly level = GZIP_LEVEL) {}
+  constructor(
+    private readonly level = GZIP_LEVEL,
+    private readonly sliceMs = SLICE_MS,
+  ) {}
 
   /** One gzip member whose content is the concatenation of the pieces' text (UTF-8). */
-  gzip(pieces: readonly TextPiece[]): Buffer {
+  async gzip(pieces: readonly TextPiece[]): Promise<Buffer> {
+    let compressed = 0;
+    let sliceStart = performance.now();
+    for (const piece of pieces) {
+      if (piece.text === '' || this.cache.has(piece)) continue;
+      if (performance.now() - sliceStart > this.sliceMs) {
+        await nextTurn();
+        sliceStart = performance.now();
+        // Another call may have compressed it meanwhile.
+        if (this.cache.has(piece)) continue;
+      }
+      const raw = Buffer.from(piece.text, 'utf8');
+      this.cache.set(piece, { deflated: deflateRawSync(raw, { ...DEFLATE_OPTIONS, level: this.level }), crc: crc32(raw), bytes: raw.length, shift: crc32Shift(raw.length) });
+      compressed++;
+    }
+    // Every piece is cached now (the pieces are held here, so the weak entries stay): assemble in one go.
     const parts: Buffer[] = [GZIP_HEADER];
     let crc = 0;
     let bytes = 0;
-    let compressed = 0;
     for (const piece of pieces) {
       if (piece.text === '') continue;
-      let c = this.cache.get(piece);
-      if (!c) {
-        compressed++;
-        const raw = Buffer.from(piece.text, 'utf8');
-        c = { deflated: deflateRawSync(raw, { ...DEFLATE_OPTIONS, level: this.level }), crc: crc32(raw), bytes: raw.length, shift: crc32Shift(raw.length) };
-        this.cache.set(piece, c);
-      }
+      const c = this.cache.get(piece)!;
       parts.push(c.deflated);
       crc = (multModP(c.shift, crc) ^ c.crc) >>> 0;
       bytes += c.bytes;
@@ -145,10 +166,10 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
  * Sends a text body made of `segments`, gzipped when the request accepts it. `Vary: Accept-Encoding`
  * either way, so a cache in between keeps the two apart.
  */
-export function sendSegments(req: IncomingMessage, res: ServerResponse, contentType: string, segments: readonly TextPiece[], gzip: SegmentedGzip, headOnly = false): void {
+export async function sendSegments(req: IncomingMessage, res: ServerResponse, contentType: string, segments: readonly TextPiece[], gzip: SegmentedGzip, headOnly = false): Promise<void> {
   res.setHeader('Vary', 'Accept-Encoding');
   if (acceptsGzip(req.headers['accept-encoding'])) {
-    const body = gzip.gzip(segments);
+    const body = await gzip.gzip(segments);
     res.writeHead(200, { 'Content-Type': contentType, 'Content-Encoding': 'gzip', 'Content-Length': body.length });
     res.end(headOnly ? undefined : body);
     return;
