@@ -1,12 +1,14 @@
-import { diffMembership, Membership, membershipOf } from '../../src/rooms/membership-diff';
+import { Members } from '../../src/rooms/membership-diff';
 import type { ScenarioContext } from '../context';
 import type { DiffParams } from '../profiles';
 import { SectionResult, fmt } from '../report';
 import { median } from '../stats';
 
 /**
- * Scenario 6: members per second through the pure diff (in the harness process, no I/O). Also
- * membershipOf, which turns each response's lists into sets before the diff: a poll pays for both.
+ * Scenario 6: members per second through the member diff (in the harness process, no I/O): the ordered
+ * fast path of an unchanged room, the diff of a changed one, and a changed poll whole (diff, then apply in
+ * place, as the store does after its commit). Also building a room's members from lists, which happens
+ * once per room (its baseline or a restore).
  */
 
 type Shape = 'unchanged' | '1% churn' | 'all replaced';
@@ -30,22 +32,20 @@ function split(list: string[]): { visible: string[]; invisible: string[] } {
   return { visible: list.slice(0, cut), invisible: list.slice(cut) };
 }
 
-function nextOf(prev: string[], shape: Shape): Membership {
+/** The lists of the next answer, as a server sends them (fresh arrays of the same ids). */
+function nextOf(prev: string[], shape: Shape): { visible: string[]; invisible: string[] } {
   const n = prev.length;
   if (shape === 'unchanged') {
     const s = split(prev);
-    return membershipOf([...s.visible], [...s.invisible]);
+    return { visible: [...s.visible], invisible: [...s.invisible] };
   }
-  if (shape === 'all replaced') {
-    const s = split(ids('w', n));
-    return membershipOf(s.visible, s.invisible);
-  }
+  if (shape === 'all replaced') return split(ids('w', n));
   // 1 % leave, 1 % join, 0.5 % switch visibility.
   const k = Math.max(1, Math.floor(n / 100));
   const kept = prev.slice(k).concat(ids('j', k));
   const s = split(kept);
   const moved = s.visible.splice(0, Math.max(1, Math.floor(k / 2)));
-  return membershipOf(s.visible, s.invisible.concat(moved));
+  return { visible: s.visible, invisible: s.invisible.concat(moved) };
 }
 
 /** Calls `fn` repeatedly for `batchMs`, `batches` times after one warm-up batch; median calls per second. */
@@ -74,15 +74,29 @@ export function measureDiff(p: DiffParams, ctx: ScenarioContext): DiffRun[] {
     ctx.log(`diff: ${n} members`);
     const prevIds = ids('u', n);
     const ps = split(prevIds);
-    const prev = membershipOf(ps.visible, ps.invisible);
+    const prev = Members.of(ps.visible, ps.invisible);
     const record = (operation: string, cps: number): void => {
       runs.push({ members: n, operation, membersPerSecond: cps * n, nsPerMember: 1e9 / (cps * n) });
     };
-    record('membershipOf (lists → sets)', callsPerSecond(() => membershipOf(ps.visible, ps.invisible).visible.size, p));
+    record('Members.of (a baseline, once per room)', callsPerSecond(() => Members.of(ps.visible, ps.invisible).size, p));
+    const same = nextOf(prevIds, 'unchanged');
+    record('sameAsListed, unchanged (the fast path)', callsPerSecond(() => (prev.sameAsListed(same.visible, same.invisible) ? 1 : 0), p));
     for (const shape of SHAPES) {
       const next = nextOf(prevIds, shape);
-      record(`diffMembership, ${shape}`, callsPerSecond(() => diffMembership(prev, next).changes.length, p));
+      record(`diff, ${shape}`, callsPerSecond(() => prev.diff(next.visible, next.invisible).length, p));
     }
+    // A changed poll whole: back and forth between the two answers, each diffed and applied in place.
+    const churned = nextOf(prevIds, '1% churn');
+    const room = Members.of(ps.visible, ps.invisible);
+    let flip = false;
+    const poll = (): number => {
+      const to = flip ? ps : churned;
+      flip = !flip;
+      const changes = room.diff(to.visible, to.invisible);
+      room.apply(changes);
+      return changes.length;
+    };
+    record('diff + apply, 1% churn each poll', callsPerSecond(poll, p));
   }
   return runs;
 }

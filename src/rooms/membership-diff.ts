@@ -1,5 +1,6 @@
 /**
- * Member-set diff: the pure heart of the event stream. No clock, no I/O.
+ * The member diff: the heart of the event stream. No clock, no I/O; each room's members are one Members
+ * object, updated in place.
  *
  * Membership is the union of the visible and invisible lists. Between two successful polls an id new to
  * the union is a `join`, an id gone from it a `leave`, and an id that moved list a `visibility_change`.
@@ -15,20 +16,14 @@ export interface MemberChange {
   visibility: Visibility;
 }
 
+/** What readers see of a room's members (the status page); the store holds the mutable Members. */
 export interface Membership {
-  visible: ReadonlySet<string>;
-  invisible: ReadonlySet<string>;
-}
-
-export interface DiffResult {
-  changes: MemberChange[];
-  /**
-   * The membership to remember; always `applyChanges(prev, changes)`, so the event stream alone replays
-   * it. Equal to `next` except when the invisible list was truncated: then members missing from both
-   * lists are undecided (they may sit in the unlisted part) and stay under their previous list, with no
-   * event, up to the number of unlisted invisible users.
-   */
-  membership: Membership;
+  readonly size: number;
+  readonly visibleCount: number;
+  readonly invisibleCount: number;
+  visibilityOf(id: string): Visibility | undefined;
+  visible(): IterableIterator<string>;
+  invisible(): IterableIterator<string>;
 }
 
 /** The server counted more invisible users than it listed. */
@@ -36,89 +31,164 @@ export interface Truncation {
   totalInvisible: number;
 }
 
-export const EMPTY_MEMBERSHIP: Membership = { visible: new Set(), invisible: new Set() };
-
-/** Build a Membership from the lists as served; an id in both lists counts as visible. */
-export function membershipOf(visible: readonly string[], invisible: readonly string[]): Membership {
-  const v = new Set(visible);
-  const inv = new Set<string>();
-  for (const id of invisible) if (!v.has(id)) inv.add(id);
-  return { visible: v, invisible: inv };
-}
+/** Past this generation the marks are renumbered (gen·2 + bit must stay a small integer). */
+const MAX_GENERATION = 2 ** 29;
+const INVISIBLE = 1;
 
 /**
- * Whether lists as served build exactly `prev` (`membershipOf(visible, invisible)` equals it), decided
- * without building anything: the cheap test that lets an unchanged room (most polls) skip the diff.
- * Each list is compared in order with its set's iteration order, which is the order membershipOf inserted
- * the ids. An ordered comparison (not "same size and every id present") because a list with a duplicate
- * could pass that test while missing a member. A list served in another order only means `false`: the
- * caller takes the full diff, which is always right.
+ * A room's members, kept for the room's life and updated in place: one map from user id to its
+ * visibility, plus the generation (poll) that last listed it. A poll that changes the room costs a lookup
+ * per listed id and a pass over the map, and allocates only its changes; rebuilding two sets from every
+ * changed response and diffing them (the design before) allocated the whole membership again each time.
+ *
+ * Membership is the union of the visible and invisible lists; an id served in both counts as visible. A
+ * diff leaves the membership as it was (it only marks the ids it saw): the store commits the changes first
+ * and then apply()s them, so a failed commit leaves the room as committed.
  */
-export function sameAsListed(prev: Membership, visible: readonly string[], invisible: readonly string[]): boolean {
-  return inListOrder(prev.visible, visible) && inListOrder(prev.invisible, invisible);
-}
+export class Members implements Membership {
+  /** id → generation last listed · 2 + 1 if invisible. Insertion order: the order ids were first seen. */
+  private readonly ids = new Map<string, number>();
+  private generation = 0;
+  private invisibles = 0;
 
-function inListOrder(set: ReadonlySet<string>, list: readonly string[]): boolean {
-  if (set.size !== list.length) return false;
-  let i = 0;
-  // Distinct set members equal to the list element by element: the list has no duplicates, and an
-  // invisible id cannot also be visible (the two sets of a Membership are disjoint).
-  for (const id of set) if (id !== list[i++]) return false;
-  return true;
-}
+  /** `maxGeneration`: when the marks are renumbered (a parameter for tests only). */
+  constructor(private readonly maxGeneration = MAX_GENERATION) {}
 
-/**
- * @param truncation set when the server listed fewer invisible users than it counted. A remembered member
- *   missing from both lists (visible or invisible before) may have turned or stayed invisible in the
- *   unlisted part, so it is held as undecided: no event, kept under its previous list, and the next
- *   complete list resolves it by the normal diff (`visibility_change`, `leave` or nothing). At most
- *   `totalInvisible - listed` members can be unlisted; the undecided beyond that cannot all be present, so
- *   those evicted get a `leave` now (previously invisible ones are kept first, then earliest seen first).
- *   That keeps every room's event stream a consistent log: a member evicted here and seen again later gets
- *   a `join` after its `leave`, never a second `join`.
- */
-export function diffMembership(prev: Membership, next: Membership, truncation?: Truncation): DiffResult {
-  const changes: MemberChange[] = [];
-  for (const id of next.visible) {
-    if (prev.visible.has(id)) continue;
-    changes.push({ type: prev.invisible.has(id) ? 'visibility_change' : 'join', userId: id, visibility: 'visible' });
-  }
-  for (const id of next.invisible) {
-    if (prev.invisible.has(id)) continue;
-    changes.push({ type: prev.visible.has(id) ? 'visibility_change' : 'join', userId: id, visibility: 'invisible' });
-  }
-  const listed = (id: string): boolean => next.visible.has(id) || next.invisible.has(id);
-
-  if (!truncation) {
-    for (const id of prev.visible) if (!listed(id)) changes.push({ type: 'leave', userId: id, visibility: 'visible' });
-    for (const id of prev.invisible) if (!listed(id)) changes.push({ type: 'leave', userId: id, visibility: 'invisible' });
-    return { changes, membership: next };
-  }
-
-  let slots = Math.max(0, truncation.totalInvisible - next.invisible.size);
-  const visible = new Set(next.visible);
-  const invisible = new Set(next.invisible);
-  const hold = (id: string, was: Visibility): void => {
-    if (slots > 0) {
-      slots--;
-      (was === 'visible' ? visible : invisible).add(id);
-    } else {
-      changes.push({ type: 'leave', userId: id, visibility: was });
+  /** Members as listed; an id in both lists counts as visible, a repeated id once. */
+  static of(visible: readonly string[], invisible: readonly string[], maxGeneration = MAX_GENERATION): Members {
+    const m = new Members(maxGeneration);
+    for (const id of visible) m.ids.set(id, 0);
+    for (const id of invisible) {
+      if (m.ids.has(id)) continue;
+      m.ids.set(id, INVISIBLE);
+      m.invisibles++;
     }
-  };
-  for (const id of prev.invisible) if (!listed(id)) hold(id, 'invisible');
-  for (const id of prev.visible) if (!listed(id)) hold(id, 'visible');
-  return { changes, membership: { visible, invisible } };
-}
-
-/** Apply changes to a membership (the inverse check used by property tests and state replay). */
-export function applyChanges(prev: Membership, changes: readonly MemberChange[]): Membership {
-  const visible = new Set(prev.visible);
-  const invisible = new Set(prev.invisible);
-  for (const c of changes) {
-    visible.delete(c.userId);
-    invisible.delete(c.userId);
-    if (c.type !== 'leave') (c.visibility === 'visible' ? visible : invisible).add(c.userId);
+    return m;
   }
-  return { visible, invisible };
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  get visibleCount(): number {
+    return this.ids.size - this.invisibles;
+  }
+
+  get invisibleCount(): number {
+    return this.invisibles;
+  }
+
+  visibilityOf(id: string): Visibility | undefined {
+    const v = this.ids.get(id);
+    return v === undefined ? undefined : v & INVISIBLE ? 'invisible' : 'visible';
+  }
+
+  *visible(): IterableIterator<string> {
+    for (const [id, v] of this.ids) if (!(v & INVISIBLE)) yield id;
+  }
+
+  *invisible(): IterableIterator<string> {
+    for (const [id, v] of this.ids) if (v & INVISIBLE) yield id;
+  }
+
+  /**
+   * Whether lists as served describe exactly these members, in the order the map holds them, decided
+   * without a lookup: the cheap test that lets an unchanged room (most polls) skip the diff. Ordered
+   * because a list with a duplicate could pass "same size and every id present" while missing a member.
+   * Lists in another order only mean `false`: the diff then finds no change, at the cost of a lookup
+   * per id.
+   */
+  sameAsListed(visible: readonly string[], invisible: readonly string[]): boolean {
+    if (visible.length !== this.visibleCount || invisible.length !== this.invisibles) return false;
+    let v = 0;
+    let i = 0;
+    // Distinct map keys equal to the lists element by element: neither list has a duplicate, and an id
+    // in one list is not in the other.
+    for (const [id, mark] of this.ids) {
+      if (mark & INVISIBLE ? id !== invisible[i++] : id !== visible[v++]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The changes from these members to the lists as served, without applying them (apply() does, once
+   * they are committed).
+   * @param truncation set when the server listed fewer invisible users than it counted. A remembered member
+   *   missing from both lists (visible or invisible before) may have turned or stayed invisible in the
+   *   unlisted part, so it is held as undecided: no event, kept under its previous list, and the next
+   *   complete list resolves it by the normal diff (`visibility_change`, `leave` or nothing). At most
+   *   `totalInvisible - listed` members can be unlisted; the undecided beyond that cannot all be present, so
+   *   those evicted get a `leave` now (previously invisible ones are kept first, then earliest seen first).
+   *   That keeps every room's event stream a consistent log: a member evicted here and seen again later gets
+   *   a `join` after its `leave`, never a second `join`.
+   */
+  diff(visible: readonly string[], invisible: readonly string[], truncation?: Truncation): MemberChange[] {
+    const gen = this.nextGeneration();
+    const changes: MemberChange[] = [];
+    let joined: Set<string> | undefined;
+    let listedInvisible = 0;
+    const see = (id: string, visibility: Visibility): void => {
+      const mark = this.ids.get(id);
+      if (mark === undefined) {
+        // New: a join, once, however often it is listed.
+        joined ??= new Set();
+        if (joined.has(id)) return;
+        joined.add(id);
+        if (visibility === 'invisible') listedInvisible++;
+        changes.push({ type: 'join', userId: id, visibility });
+        return;
+      }
+      if (mark >> 1 === gen) return; // already listed in this answer (visible wins over invisible)
+      this.ids.set(id, (gen << 1) | (mark & INVISIBLE));
+      if (visibility === 'invisible') listedInvisible++;
+      if ((mark & INVISIBLE ? 'invisible' : 'visible') !== visibility) changes.push({ type: 'visibility_change', userId: id, visibility });
+    };
+    for (const id of visible) see(id, 'visible');
+    for (const id of invisible) see(id, 'invisible');
+
+    // Members this answer did not list, visible ones first (the order of the events).
+    const goneVisible: string[] = [];
+    const goneInvisible: string[] = [];
+    for (const [id, mark] of this.ids) {
+      if (mark >> 1 !== gen) (mark & INVISIBLE ? goneInvisible : goneVisible).push(id);
+    }
+    if (!truncation) {
+      for (const id of goneVisible) changes.push({ type: 'leave', userId: id, visibility: 'visible' });
+      for (const id of goneInvisible) changes.push({ type: 'leave', userId: id, visibility: 'invisible' });
+      return changes;
+    }
+    let slots = Math.max(0, truncation.totalInvisible - listedInvisible);
+    const hold = (ids: readonly string[], visibility: Visibility): void => {
+      for (const id of ids) {
+        if (slots > 0) slots--;
+        else changes.push({ type: 'leave', userId: id, visibility });
+      }
+    };
+    hold(goneInvisible, 'invisible');
+    hold(goneVisible, 'visible');
+    return changes;
+  }
+
+  /** Apply changes (a diff's, once committed): joins are added, leaves removed, visibility set. */
+  apply(changes: readonly MemberChange[]): void {
+    for (const c of changes) {
+      const mark = this.ids.get(c.userId);
+      if (mark !== undefined && mark & INVISIBLE) this.invisibles--;
+      if (c.type === 'leave') {
+        this.ids.delete(c.userId);
+        continue;
+      }
+      const bit = c.visibility === 'invisible' ? INVISIBLE : 0;
+      this.ids.set(c.userId, ((mark ?? this.generation << 1) & ~INVISIBLE) | bit);
+      if (bit) this.invisibles++;
+    }
+  }
+
+  private nextGeneration(): number {
+    if (++this.generation >= this.maxGeneration) {
+      for (const [id, mark] of this.ids) this.ids.set(id, mark & INVISIBLE);
+      this.generation = 1;
+    }
+    return this.generation;
+  }
 }

@@ -98,7 +98,7 @@ export class StatusRoutes {
       200,
       {
         ...roomRow(room, now),
-        members: { visible: [...room.membership.visible].sort(), invisible: [...room.membership.invisible].sort() },
+        members: { visible: [...room.membership.visible()].sort(), invisible: [...room.membership.invisible()].sort() },
         recentEvents: this.deps.recent.of(appId, roomId),
         occupancy: this.deps.history.series(key, now).map((p) => ({ time: new Date(p.timeMs).toISOString(), totalUsers: p.totalUsers, invisibleUsers: p.invisibleUsers })),
       },

@@ -1,5 +1,5 @@
 import type { RoomSnapshot } from '../volc/room-online-users';
-import { diffMembership, EMPTY_MEMBERSHIP, Membership, MemberChange, membershipOf, sameAsListed } from '../rooms/membership-diff';
+import { Members, Membership, MemberChange } from '../rooms/membership-diff';
 import { RoomEvent, roomKey } from '../rooms/room-event';
 import { BASELINE_MISSING_CODE, StateWriteError } from './store';
 import type { Fence, PollCommit, StateStore, StoredRoom } from './store';
@@ -35,7 +35,8 @@ export interface RoomView {
   readonly baselined: boolean;
 }
 
-type RoomState = { -readonly [K in keyof RoomView]: RoomView[K] };
+/** The store's own record of a room: RoomView, writable, holding the Members it updates in place. */
+type RoomState = { -readonly [K in Exclude<keyof RoomView, 'membership'>]: RoomView[K] } & { membership: Members };
 
 export interface ApplyResult {
   events: RoomEvent[];
@@ -133,27 +134,28 @@ export class RoomStore {
     }
     if (!room) return { events: [], truncated: false };
     const truncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
-    // Most polls of a room find the same members: keep the sets already held rather than building two new
-    // ones and diffing them (the profile's largest own cost with 1,000-member rooms). Not while truncated:
+    // Most polls of a room find the same members: an ordered comparison settles that without a lookup
+    // (the profile's largest own cost with 1,000-member rooms was the diff). Not while truncated:
     // undecided members may be held there, so the full diff decides.
-    const same = room.baselined && snap.exists && !truncated && sameAsListed(room.membership, snap.visible, snap.invisible);
-    const next = same ? room.membership : snap.exists ? membershipOf(snap.visible, snap.invisible) : EMPTY_MEMBERSHIP;
+    const members = room.membership;
+    const same = room.baselined && snap.exists && !truncated && members.sameAsListed(snap.visible, snap.invisible);
     const exists = snap.exists;
     const totalUsers = snap.exists ? snap.totalUsers : 0;
     const totalInvisibleUsers = snap.exists ? snap.totalInvisibleUsers : 0;
 
-    let membership = next;
+    // A room's first poll (or first after its state was lost) is its baseline: members as listed.
+    let baseline: Members | undefined;
     let changes: MemberChange[] = [];
     const commit: PollCommit = { appId: room.appId, roomId: room.roomId, exists, totalUsers, totalInvisibleUsers, lastSuccessMs: nowMs, changes, events: [] };
     if (room.baselined && !same) {
-      const diff = diffMembership(room.membership, next, truncated ? { totalInvisible: snap.totalInvisibleUsers } : undefined);
-      membership = diff.membership;
-      changes = diff.changes;
+      // Computed, not applied: the members move on only once the commit succeeded.
+      changes = snap.exists ? members.diff(snap.visible, snap.invisible, truncated ? { totalInvisible: snap.totalInvisibleUsers } : undefined) : members.diff([], []);
       const time = new Date(nowMs).toISOString();
       commit.changes = changes;
       commit.events = changes.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility }));
     } else if (!room.baselined) {
-      commit.baseline = { visible: [...next.visible], invisible: [...next.invisible] };
+      baseline = snap.exists ? Members.of(snap.visible, snap.invisible) : new Members();
+      commit.baseline = { visible: [...baseline.visible()], invisible: [...baseline.invisible()] };
     }
     // An unchanged room writes nothing: at steady state most polls cost no I/O at all.
     const unchanged = room.baselined && changes.length === 0 && room.exists === exists && room.totalUsers === totalUsers && room.totalInvisibleUsers === totalInvisibleUsers;
@@ -165,14 +167,19 @@ export class RoomStore {
       // are lost with the store's data; the log stays consistent).
       if (err instanceof StateWriteError && err.code === BASELINE_MISSING_CODE && this.rooms.get(key) === room) {
         room.baselined = false;
-        room.membership = EMPTY_MEMBERSHIP;
+        room.membership = new Members();
       }
       throw err;
     }
 
     // A reload may have removed (or removed and re-added) the room while the commit ran.
     if (this.rooms.get(roomKey(ref.appId, ref.roomId)) !== room) return { events, truncated };
-    room.membership = membership;
+    if (baseline) {
+      room.membership = baseline;
+    } else {
+      members.apply(changes);
+      room.membership = members;
+    }
     room.baselined = true;
     for (const e of events) {
       if (e.type === 'join') room.joins++;
@@ -203,7 +210,7 @@ export class RoomStore {
   invalidate(): void {
     for (const [key, room] of this.rooms) {
       room.baselined = false;
-      room.membership = EMPTY_MEMBERSHIP;
+      room.membership = new Members();
       this.pending.add(key);
     }
   }
@@ -238,7 +245,7 @@ export class RoomStore {
     for (const s of saved) {
       const room = this.rooms.get(roomKey(s.appId, s.roomId));
       if (!room || room.baselined) continue;
-      room.membership = membershipOf(s.visible, s.invisible);
+      room.membership = Members.of(s.visible, s.invisible);
       room.baselined = true;
       room.exists = s.exists;
       room.totalUsers = s.totalUsers;
@@ -265,7 +272,7 @@ function freshRoom(spec: RoomSpec): RoomState {
     visibilityChanges: 0,
     pollFailures: 0,
     invisibleTruncated: false,
-    membership: EMPTY_MEMBERSHIP,
+    membership: new Members(),
     baselined: false,
   };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { RoomView } from '../../src/store/room-store';
 import { RoomFamiliesRenderer } from '../../src/sinks/room-metrics';
-import { membershipOf } from '../../src/rooms/membership-diff';
+import { Members } from '../../src/rooms/membership-diff';
 
 type Mutable = { -readonly [K in keyof RoomView]: RoomView[K] };
 
@@ -16,7 +16,7 @@ function room(appId: string, roomId: string): Mutable {
     visibilityChanges: 0,
     pollFailures: 0,
     invisibleTruncated: false,
-    membership: membershipOf([], []),
+    membership: new Members(),
     baselined: false,
   };
 }

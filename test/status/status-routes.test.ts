@@ -1,7 +1,7 @@
 import { get, IncomingMessage, request } from 'node:http';
 import { connect } from 'node:net';
 import { HttpServer } from '../../src/http/server';
-import { membershipOf } from '../../src/rooms/membership-diff';
+import { Members } from '../../src/rooms/membership-diff';
 import { RoomEvent, roomKey } from '../../src/rooms/room-event';
 import { MemoryEventFeed } from '../../src/status/memory-event-feed';
 import type { StatusRoom } from '../../src/status/rooms-query';
@@ -18,7 +18,7 @@ const SLASHED = 'a/b c%d';
 function room(appId: string, roomId: string, visible: string[], invisible: string[] = []): StatusRoom {
   return {
     appId, roomId, exists: true, totalUsers: visible.length + invisible.length, totalInvisibleUsers: invisible.length, up: true, lastSuccessMs: NOW - 2000,
-    joins: 0, leaves: 0, visibilityChanges: 0, pollFailures: 0, invisibleTruncated: false, membership: membershipOf(visible, invisible), baselined: true,
+    joins: 0, leaves: 0, visibilityChanges: 0, pollFailures: 0, invisibleTruncated: false, membership: Members.of(visible, invisible), baselined: true,
   };
 }
 

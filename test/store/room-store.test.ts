@@ -146,6 +146,9 @@ describe('RoomStore', () => {
     // A duplicate that hides a leave is not mistaken for "unchanged".
     const { events } = await s.applySuccess(ref, snap(['a', 'a'], ['c'], { totalUsers: 2 }), 4000);
     expect(events.map((e) => `${e.type}:${e.userId}`)).toEqual(['leave:b']);
+    // Changed in place: the same object, now without b.
+    expect(s.get('app', 'r1')!.membership).toBe(held);
+    expect([...held.visible()]).toEqual(['a']);
   });
 
   it('takes the full diff while the invisible list is truncated, even when the lists repeat', async () => {
@@ -153,7 +156,7 @@ describe('RoomStore', () => {
     await s.applySuccess(ref, snap(['v'], ['i1', 'i2']), 1000);
     // i2 unlisted but counted: held as undecided, no event.
     await s.applySuccess(ref, snap(['v'], ['i1'], { totalInvisibleUsers: 2, totalUsers: 3 }), 2000);
-    expect([...s.get('app', 'r1')!.membership.invisible].sort()).toEqual(['i1', 'i2']);
+    expect([...s.get('app', 'r1')!.membership.invisible()].sort()).toEqual(['i1', 'i2']);
     // The same truncated answer again: the held member stays, nothing is reported.
     expect((await s.applySuccess(ref, snap(['v'], ['i1'], { totalInvisibleUsers: 2, totalUsers: 3 }), 3000)).events).toEqual([]);
     // The complete list resolves it.
@@ -172,6 +175,7 @@ describe('RoomStore', () => {
     fail = true;
     await expect(s.applySuccess(ref, snap(['a', 'b']), 2000)).rejects.toBeInstanceOf(StateWriteError);
     expect(s.get('app', 'r1')).toMatchObject({ totalUsers: 1, lastSuccessMs: 1000, joins: 0 });
+    expect([...s.get('app', 'r1')!.membership.visible()]).toEqual(['a']);
     fail = false;
     const { events } = await s.applySuccess(ref, snap(['a', 'b']), 3000);
     expect(events.map((e) => `${e.type}:${e.userId}`)).toEqual(['join:b']);
