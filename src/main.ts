@@ -180,7 +180,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   });
   const status = new StatusPage({
     rooms: { rooms: () => withMeta.rooms(daemon.store.views()), room: (appId, roomId) => withMeta.of(daemon.store.get(appId, roomId)) },
-    counts: { forEachRoom: (visit) => daemon.store.forEachRoom(visit), roomSetVersion: () => daemon.store.roomSetVersion() },
+    counts: { forEachRoom: (visit) => daemon.store.forEachRoom(visit), roomSetVersion: () => daemon.store.roomSetVersion(), hasRoom: (key) => daemon.store.hasRoom(key) },
     feed,
     status: () =>
       daemonStatus({

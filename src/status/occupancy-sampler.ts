@@ -11,6 +11,7 @@ export interface RoomCounts {
 export interface OccupancySource {
   forEachRoom(visit: (room: RoomCounts, key: string) => void): void;
   roomSetVersion(): number;
+  hasRoom(key: string): boolean;
 }
 
 /**
@@ -32,7 +33,7 @@ export class OccupancySampler {
     private readonly source: OccupancySource,
   ) {}
 
-  /** Sample every room. Returns the keys of all rooms when the set changed since the last call (the caller drops state of others). */
+  /** Sample every room. Returns the keys of all rooms when the set changed since the last call. */
   sample(): ReadonlySet<string> | undefined {
     const version = this.source.roomSetVersion();
     const keys = version !== this.seenVersion ? new Set<string>() : undefined;

@@ -21,9 +21,9 @@ export class RecentRoomEvents {
     return [...(this.rooms.get(roomKey(appId, roomId)) ?? [])].reverse();
   }
 
-  /** Forget rooms not in `keep`. */
-  retain(keep: ReadonlySet<string>): void {
-    for (const key of this.rooms.keys()) if (!keep.has(key)) this.rooms.delete(key);
+  /** Forget rooms (by roomKey) that `keep` says no longer exist. */
+  retain(keep: (key: string) => boolean): void {
+    for (const key of this.rooms.keys()) if (!keep(key)) this.rooms.delete(key);
   }
 
   close(): void {

@@ -48,8 +48,10 @@ export class StatusPage {
 
   /** Copy room counts into the history now; drop state of rooms that are gone. */
   sample(): void {
-    const rooms = this.sampler.sample();
-    if (rooms) this.recent.retain(rooms);
+    this.sampler.sample();
+    // Every pass, not only when the set of rooms changed: a poll that was committing when a reload removed
+    // its room still hands its events to the feed, after the room is gone.
+    this.recent.retain((key) => this.deps.counts.hasRoom(key));
   }
 
   start(): void {

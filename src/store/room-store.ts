@@ -108,6 +108,11 @@ export class RoomStore {
     this.rooms.forEach((room, key) => visit(room, key));
   }
 
+  /** Whether a room is configured, by its roomKey() key. */
+  hasRoom(key: string): boolean {
+    return this.rooms.has(key);
+  }
+
   /** A number that changes whenever a room is added or removed (readers skip rebuilding a set of all rooms). */
   roomSetVersion(): number {
     return this.setVersion;

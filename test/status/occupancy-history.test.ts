@@ -64,6 +64,7 @@ describe('OccupancySampler', () => {
         s.rooms.forEach(visit);
       },
       roomSetVersion: () => s.version,
+      hasRoom: (key: string) => s.rooms.has(key),
     };
     return s;
   };

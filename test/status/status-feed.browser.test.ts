@@ -40,7 +40,7 @@ describeWithRequirements('status page live feed across reconnects', [chromiumReq
   beforeAll(async () => {
     status = new StatusPage({
       rooms: { rooms: () => [], room: () => undefined },
-      counts: { forEachRoom: () => undefined, roomSetVersion: () => 0 },
+      counts: { forEachRoom: () => undefined, roomSetVersion: () => 0, hasRoom: () => true },
       feed,
       status: () => ({ version: 't', ready: true, role: 'single', startTime: new Date().toISOString(), rooms: 0, accounts: [], cycles: { completed: 0, lastDurationSeconds: null, lastCompletedTime: null, overruns: 0, pollIntervalSeconds: 1 }, discovery: [], latestEventId: feed.latestId() }),
       clock: { now: () => Date.now(), sleep: () => Promise.resolve() },

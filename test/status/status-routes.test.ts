@@ -71,7 +71,7 @@ describe('status routes', () => {
     feed = new MemoryEventFeed(1000);
     page = new StatusPage({
       rooms: { rooms: () => rooms.values(), room: (a, r) => rooms.get(roomKey(a, r)) },
-      counts: { forEachRoom: (visit) => rooms.forEach(visit), roomSetVersion: () => 0 },
+      counts: { forEachRoom: (visit) => rooms.forEach(visit), roomSetVersion: () => 0, hasRoom: (key) => rooms.has(key) },
       feed,
       status: () => ({ version: '1.2.3', ready: true, role: 'single', startTime: new Date(NOW).toISOString(), rooms: rooms.size, accounts: [], cycles: { completed: 0, lastDurationSeconds: null, lastCompletedTime: null, overruns: 0, pollIntervalSeconds: 1 }, discovery: [], latestEventId: feed.latestId() }),
       clock: { now: () => NOW, sleep: () => Promise.resolve() },
@@ -117,6 +117,20 @@ describe('status routes', () => {
     const bad = await fetch(`${base}/api/rooms?limit=5000`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ error: 'limit: must be an integer from 1 to 1000' });
+  });
+
+  it('forgets the recent events of a removed room, even those that arrive after it was removed', async () => {
+    const lobbyKey = roomKey('app', 'lobby');
+    const lobby = rooms.get(lobbyKey)!;
+    emit(feed, [ev('u1')]);
+    page.sample();
+    rooms.delete(lobbyKey);
+    // A poll that was committing when the reload removed the room still hands its events to the feed.
+    emit(feed, [ev('late')]);
+    page.sample();
+    rooms.set(lobbyKey, lobby); // the room comes back, with none of its old events
+    const back = (await (await fetch(`${base}/api/rooms/app/lobby`)).json()) as { recentEvents: unknown[] };
+    expect(back.recentEvents).toEqual([]);
   });
 
   it('GET /api/rooms/{appId}/{roomId} decodes the ids, 404s unknown rooms and 400s malformed escapes', async () => {
@@ -226,7 +240,7 @@ describe('status routes', () => {
     page.close();
     const fast = new StatusPage({
       rooms: { rooms: () => [], room: () => undefined },
-      counts: { forEachRoom: () => undefined, roomSetVersion: () => 0 },
+      counts: { forEachRoom: () => undefined, roomSetVersion: () => 0, hasRoom: () => false },
       feed,
       status: () => { throw new Error('unused'); },
       clock: { now: () => NOW, sleep: () => Promise.resolve() },
