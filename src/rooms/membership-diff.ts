@@ -38,16 +38,17 @@ const INVISIBLE = 1;
 /**
  * A room's members, kept for the room's life and updated in place: one map from user id to its
  * visibility, plus the generation (poll) that last listed it. A poll that changes the room costs a lookup
- * per listed id and a pass over the map, and allocates only its changes; rebuilding two sets from every
- * changed response and diffing them (the design before) allocated the whole membership again each time.
+ * per listed id and a pass over the map, and allocates its changes and the list of who was not listed;
+ * rebuilding two sets from every changed response and diffing them (the design before) allocated the whole
+ * membership again each time.
  *
  * Membership is the union of the visible and invisible lists; an id served in both counts as visible. A
  * diff leaves the membership as it was (it only marks the ids it saw): the store commits the changes first
  * and then apply()s them, so a failed commit leaves the room as committed.
  */
 export class Members implements Membership {
-  /** id → generation last listed · 2 + 1 if invisible. Insertion order: the order ids were first seen. */
-  private readonly ids = new Map<string, number>();
+  /** id → generation last listed · 2 + 1 if invisible. In the order ids were first seen, or as last adopted. */
+  private ids = new Map<string, number>();
   private generation = 0;
   private invisibles = 0;
 
@@ -102,12 +103,34 @@ export class Members implements Membership {
     if (visible.length !== this.visibleCount || invisible.length !== this.invisibles) return false;
     let v = 0;
     let i = 0;
+    let same = true;
     // Distinct map keys equal to the lists element by element: neither list has a duplicate, and an id
-    // in one list is not in the other.
-    for (const [id, mark] of this.ids) {
-      if (mark & INVISIBLE ? id !== invisible[i++] : id !== visible[v++]) return false;
-    }
-    return true;
+    // in one list is not in the other. (forEach, not for-of: no [key, value] pair per entry.)
+    this.ids.forEach((mark, id) => {
+      if (same && (mark & INVISIBLE ? id !== invisible[i++] : id !== visible[v++])) same = false;
+    });
+    return same;
+  }
+
+  /**
+   * Take the order of lists that name exactly these members (after a complete answer was applied), when
+   * it differs from the map's: the next unchanged answer then takes the fast path again. The map is
+   * rebuilt once when the order changed (a restore from the store, a server that reorders); a server that
+   * keeps its order never pays for it. Lists that are not exactly the members (ids held while truncated,
+   * repeats) leave the order alone.
+   */
+  adoptOrder(visible: readonly string[], invisible: readonly string[]): void {
+    if (visible.length + invisible.length !== this.ids.size || this.sameAsListed(visible, invisible)) return;
+    const ordered = new Map<string, number>();
+    const take = (list: readonly string[], bit: number): boolean => {
+      for (const id of list) {
+        const mark = this.ids.get(id);
+        if (mark === undefined || (mark & INVISIBLE) !== bit || ordered.has(id)) return false;
+        ordered.set(id, mark);
+      }
+      return true;
+    };
+    if (take(visible, 0) && take(invisible, INVISIBLE)) this.ids = ordered;
   }
 
   /**
@@ -149,9 +172,9 @@ export class Members implements Membership {
     // Members this answer did not list, visible ones first (the order of the events).
     const goneVisible: string[] = [];
     const goneInvisible: string[] = [];
-    for (const [id, mark] of this.ids) {
+    this.ids.forEach((mark, id) => {
       if (mark >> 1 !== gen) (mark & INVISIBLE ? goneInvisible : goneVisible).push(id);
-    }
+    });
     if (!truncation) {
       for (const id of goneVisible) changes.push({ type: 'leave', userId: id, visibility: 'visible' });
       for (const id of goneInvisible) changes.push({ type: 'leave', userId: id, visibility: 'invisible' });

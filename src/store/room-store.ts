@@ -183,6 +183,9 @@ export class RoomStore {
       room.membership = baseline;
     } else {
       members.apply(changes);
+      // A complete answer in another order than the map's (a restore, a server that reorders): take its
+      // order, so the next unchanged answer takes the fast path.
+      if (!same && snap.exists && !truncated) members.adoptOrder(snap.visible, snap.invisible);
       room.membership = members;
     }
     room.baselined = true;

@@ -1,3 +1,4 @@
+import { Members } from '../../src/rooms/membership-diff';
 import { roomKey } from '../../src/rooms/room-event';
 import { MemoryStore } from '../../src/store/memory-store';
 import { RoomStore } from '../../src/store/room-store';
@@ -149,6 +150,23 @@ describe('RoomStore', () => {
     // Changed in place: the same object, now without b.
     expect(s.get('app', 'r1')!.membership).toBe(held);
     expect([...held.visible()]).toEqual(['a']);
+  });
+
+  it('takes the order of a complete answer that differs from the held one, so the next unchanged answer takes the fast path', async () => {
+    const state = new MemoryStore(retention);
+    // Restored in another order than the server lists (a SQLite store returns ids sorted).
+    await state.commitPoll({ appId: 'app', roomId: 'r1', exists: true, totalUsers: 3, totalInvisibleUsers: 1, lastSuccessMs: 500, baseline: { visible: ['3', '20'], invisible: ['i'] }, changes: [], events: [] });
+    const s = store(state);
+    await s.loadPending();
+    const diff = jest.spyOn(Members.prototype, 'diff');
+    try {
+      expect((await s.applySuccess(ref, snap(['20', '3'], ['i']), 1000)).events).toEqual([]);
+      expect(diff).toHaveBeenCalledTimes(1); // another order: the full diff, which finds nothing
+      expect((await s.applySuccess(ref, snap(['20', '3'], ['i']), 2000)).events).toEqual([]);
+      expect(diff).toHaveBeenCalledTimes(1); // the fast path from then on
+    } finally {
+      diff.mockRestore();
+    }
   });
 
   it('takes the full diff while the invisible list is truncated, even when the lists repeat', async () => {
