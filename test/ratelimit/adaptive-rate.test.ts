@@ -187,6 +187,9 @@ describe('AdaptiveRate', () => {
     expect([1, 10, 20, 35, 40].map((rate) => evidence(rate))).toEqual([3, 3, 4, 4, 4]);
     // The episode's first window starts at a 429, which is given: the window needs the unlikely count on top.
     expect([1, 10, 35].map((rate) => evidence(rate, 1))).toEqual([3, 4, 5]);
+    // Rates no limiter runs at still give an answer (no endless search), and a bad one the minimum.
+    expect(evidence(1e6)).toBeGreaterThan(100);
+    expect([evidence(Number.NaN), evidence(-5)]).toEqual([3, 3]);
   });
 
   it('backs off within a second of sustained throttling and reaches the floor when every request is refused', () => {
