@@ -65,12 +65,6 @@ export class OccupancyHistory {
     ring.lastSampleMs = timeMs;
   }
 
-  /** The newest sample time recorded for a room, if any (lets a sampler skip rooms not polled since). */
-  lastSampleMs(key: string): number | undefined {
-    const ring = this.rooms.get(key);
-    return ring && ring.head >= 0 ? ring.lastSampleMs : undefined;
-  }
-
   /** The room's points within the window ending at `nowMs`, oldest first. */
   series(key: string, nowMs: number): OccupancySample[] {
     const ring = this.rooms.get(key);

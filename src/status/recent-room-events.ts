@@ -10,7 +10,15 @@ export class RecentRoomEvents {
   private readonly rooms = new Map<string, FeedEvent[]>();
   private readonly unsubscribe: () => void;
 
-  constructor(feed: EventFeed, private readonly perRoom = 20) {
+  /**
+   * `monitored` (by roomKey) keeps out events of a room already removed: a poll that was committing when a
+   * reload removed its room still hands its events to the feed.
+   */
+  constructor(
+    feed: EventFeed,
+    private readonly perRoom = 20,
+    private readonly monitored: (key: string) => boolean = () => true,
+  ) {
     this.unsubscribe = feed.subscribe((events) => {
       for (const e of events) this.add(e);
     });
@@ -21,9 +29,9 @@ export class RecentRoomEvents {
     return [...(this.rooms.get(roomKey(appId, roomId)) ?? [])].reverse();
   }
 
-  /** Forget rooms (by roomKey) that `keep` says no longer exist. */
-  retain(keep: (key: string) => boolean): void {
-    for (const key of this.rooms.keys()) if (!keep(key)) this.rooms.delete(key);
+  /** Forget rooms not in `keep`. */
+  retain(keep: ReadonlySet<string>): void {
+    for (const key of this.rooms.keys()) if (!keep.has(key)) this.rooms.delete(key);
   }
 
   close(): void {
@@ -33,7 +41,10 @@ export class RecentRoomEvents {
   private add(e: FeedEvent): void {
     const key = roomKey(e.appId, e.roomId);
     let list = this.rooms.get(key);
-    if (!list) this.rooms.set(key, (list = []));
+    if (!list) {
+      if (!this.monitored(key)) return;
+      this.rooms.set(key, (list = []));
+    }
     list.push(e);
     if (list.length > this.perRoom) list.splice(0, list.length - this.perRoom);
   }

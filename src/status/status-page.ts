@@ -37,7 +37,7 @@ export class StatusPage {
   constructor(private readonly deps: StatusPageDeps) {
     this.history = new OccupancyHistory(deps.occupancy ?? DEFAULT_OCCUPANCY);
     this.sampler = new OccupancySampler(this.history, deps.counts);
-    this.recent = new RecentRoomEvents(deps.feed, deps.eventsPerRoom ?? 20);
+    this.recent = new RecentRoomEvents(deps.feed, deps.eventsPerRoom ?? 20, (key) => deps.counts.hasRoom(key));
     this.stream = new EventStream(deps.feed, deps.logger, deps.stream ?? DEFAULT_STREAM);
     this.routes = new StatusRoutes({ rooms: deps.rooms, status: deps.status, history: this.history, recent: this.recent, stream: this.stream, assets: loadStatusAssets(), clock: deps.clock });
   }
@@ -48,10 +48,8 @@ export class StatusPage {
 
   /** Copy room counts into the history now; drop state of rooms that are gone. */
   sample(): void {
-    this.sampler.sample();
-    // Every pass, not only when the set of rooms changed: a poll that was committing when a reload removed
-    // its room still hands its events to the feed, after the room is gone.
-    this.recent.retain((key) => this.deps.counts.hasRoom(key));
+    const rooms = this.sampler.sample();
+    if (rooms) this.recent.retain(rooms);
   }
 
   start(): void {

@@ -64,6 +64,8 @@ describe('status routes', () => {
   let server: HttpServer;
   let base: string;
   const rooms = new Map<string, StatusRoom>();
+  /** Bumped when a test adds or removes a room, as the store's room-set version is. */
+  let roomSet = 0;
 
   beforeEach(async () => {
     rooms.clear();
@@ -71,7 +73,7 @@ describe('status routes', () => {
     feed = new MemoryEventFeed(1000);
     page = new StatusPage({
       rooms: { rooms: () => rooms.values(), room: (a, r) => rooms.get(roomKey(a, r)) },
-      counts: { forEachRoom: (visit) => rooms.forEach(visit), roomSetVersion: () => 0, hasRoom: (key) => rooms.has(key) },
+      counts: { forEachRoom: (visit) => rooms.forEach(visit), roomSetVersion: () => roomSet, hasRoom: (key) => rooms.has(key) },
       feed,
       status: () => ({ version: '1.2.3', ready: true, role: 'single', startTime: new Date(NOW).toISOString(), rooms: rooms.size, accounts: [], cycles: { completed: 0, lastDurationSeconds: null, lastCompletedTime: null, overruns: 0, pollIntervalSeconds: 1 }, discovery: [], latestEventId: feed.latestId() }),
       clock: { now: () => NOW, sleep: () => Promise.resolve() },
@@ -125,10 +127,13 @@ describe('status routes', () => {
     emit(feed, [ev('u1')]);
     page.sample();
     rooms.delete(lobbyKey);
+    roomSet++;
+    page.sample();
     // A poll that was committing when the reload removed the room still hands its events to the feed.
     emit(feed, [ev('late')]);
-    page.sample();
     rooms.set(lobbyKey, lobby); // the room comes back, with none of its old events
+    roomSet++;
+    page.sample();
     const back = (await (await fetch(`${base}/api/rooms/app/lobby`)).json()) as { recentEvents: unknown[] };
     expect(back.recentEvents).toEqual([]);
   });
