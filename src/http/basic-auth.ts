@@ -27,8 +27,8 @@ export interface BasicAuthOptions {
 }
 
 /**
- * bcryptjs is loaded on the first verification, not at start: most daemons have no basic auth, and the
- * module costs about 3 MiB of memory (BENCHMARKS.md, memory).
+ * bcryptjs is loaded on the first verification, not at start: most daemons have no basic auth. (No RSS
+ * difference could be measured from this alone; BENCHMARKS.md, issue #13 third pass.)
  */
 function bcryptCompare(password: string, hash: string): Promise<boolean> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

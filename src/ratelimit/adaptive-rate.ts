@@ -82,6 +82,11 @@ export function evidence(rate: number, given = 0): number {
   return Math.max(MIN_CONFIRMING_429S, given + unlikely);
 }
 
+/** 429s of a window that are not evidence: the episode's first window starts at its first 429. */
+function givenIn(window: number): number {
+  return window === 0 ? 1 : 0;
+}
+
 /** After any decrease, hold the rate this long before recovering (the vendor's window must drain first). */
 const HOLD_MS = THROTTLE_WINDOW_MS;
 
@@ -134,7 +139,7 @@ export class AdaptiveRate {
     if (fresh || window !== this.window) {
       const consecutive = !fresh && window === this.window + 1;
       this.streak = consecutive ? this.streak + 1 : 1;
-      this.streakChance = consecutive ? this.streakChance * strayChance(this.inWindow - (this.window === 0 ? 1 : 0), this.rate) : 1;
+      this.streakChance = consecutive ? this.streakChance * strayChance(this.inWindow - givenIn(this.window), this.rate) : 1;
       this.window = window;
       this.inWindow = 0;
       this.counted = 0;
@@ -144,7 +149,7 @@ export class AdaptiveRate {
     // Once halved, the window's later 429s report the same overload (requests already in flight).
     if (this.halved) return;
     // Halving needs more than the evidence, so a low rate gets its proportionate cut first.
-    const given = window === 0 ? 1 : 0;
+    const given = givenIn(window);
     const needed = evidence(this.rate, given);
     if (window > 0 && this.inWindow > needed) {
       this.halved = true;

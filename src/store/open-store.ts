@@ -17,8 +17,8 @@ export function openStore(state: Config['state'], now: () => number = Date.now):
   if (state.backend === 'memory') return { store: new MemoryStore(state.retention, now) };
   // The Redis store shares the cluster's connection and lease: cluster mode builds it (redis-cluster.ts).
   if (state.backend === 'redis') throw new Error('state.backend redis is opened by cluster mode');
-  // Loaded here, not at start: a memory or Redis store never maps better-sqlite3's native library
-  // (about 7 MiB of memory; BENCHMARKS.md, memory).
+  // Loaded here, not at start: a memory or Redis store never loads better-sqlite3's native library, so it
+  // runs even where that library failed to build. (No RSS difference was measurable; BENCHMARKS.md.)
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { SqliteStore } = require('./sqlite-store') as typeof import('./sqlite-store');
   const file = resolve(state.file);
