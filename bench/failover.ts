@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import { Simulator } from '../src/simulator';
 import { DaemonChild } from './daemon-child';
 import { BENCH_APP, BENCH_CREDENTIALS, baseConfig, configRooms, roomId } from './sim-world';
 import { percentile } from './stats';
+import { freePort, sleep, waitUntil } from './wait';
 
 /**
  * Cluster failover (issue #10): two replicas on one redis-server (state.backend redis) poll a simulator
@@ -21,30 +21,9 @@ import { percentile } from './stats';
  */
 
 const PREFIX = 'rtc-bench-failover:';
+/** How often takeover is probed: the measured times are this precise. */
+const POLL_MS = 20;
 const BUSY = { joinsPerMinute: 120, leavesPerMinute: 100, visibilityChangesPerMinute: 30, invisibleJoinRatio: 0.3 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 20): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 async function isLeader(d: DaemonChild): Promise<boolean> {
   const text = await (await fetch(`${d.url}/metrics`)).text();
@@ -72,7 +51,7 @@ async function main(): Promise<void> {
   const redisPort = await freePort();
   const redisProc = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const redis = new Redis({ port: redisPort, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => undefined); // refused until redis-server listens; `until` retries
+  redis.on('error', () => undefined); // refused until redis-server listens; `waitUntil` retries
   const sim = new Simulator({
     credentials: BENCH_CREDENTIALS,
     rooms: Array.from({ length: rooms }, (_, i) => ({ appId: BENCH_APP, roomId: roomId(i), visible: 20, invisible: 2, churn: BUSY })),
@@ -86,13 +65,13 @@ async function main(): Promise<void> {
   };
   const replicas: DaemonChild[] = [];
   try {
-    await until('redis-server', async () => {
+    await waitUntil('redis-server', async () => {
       if (redis.status === 'wait') await redis.connect();
       return (await redis.ping()) === 'PONG' ? true : undefined;
     }, 10_000, 100);
     replicas.push(await DaemonChild.start({ config, credentials: BENCH_CREDENTIALS }));
     replicas.push(await DaemonChild.start({ config, credentials: BENCH_CREDENTIALS }));
-    await until('a leader', async () => ((await Promise.all(replicas.map(isLeader))).some(Boolean) ? true : undefined), 30_000);
+    await waitUntil('a leader', async () => ((await Promise.all(replicas.map(isLeader))).some(Boolean) ? true : undefined), 30_000, POLL_MS);
     await sleep(3000);
 
     // Steady state: Redis commands per poll.
@@ -115,9 +94,9 @@ async function main(): Promise<void> {
       const idAtKill = Number((await redis.get(`${PREFIX}event-id`)) ?? 0);
       const t0 = performance.now();
       process.kill(leader.pid, 'SIGKILL');
-      await until('takeover', async () => ((await isLeader(other)) ? true : undefined), (failoverSeconds + 10) * 1000);
+      await waitUntil('takeover', async () => ((await isLeader(other)) ? true : undefined), (failoverSeconds + 10) * 1000, POLL_MS);
       takeoverMs.push(performance.now() - t0);
-      await until('first commit by the new leader', async () => (Number((await redis.get(`${PREFIX}event-id`)) ?? 0) > idAtKill ? true : undefined), (failoverSeconds + 20) * 1000);
+      await waitUntil('first commit by the new leader', async () => (Number((await redis.get(`${PREFIX}event-id`)) ?? 0) > idAtKill ? true : undefined), (failoverSeconds + 20) * 1000, POLL_MS);
       commitMs.push(performance.now() - t0);
       await leader.stop();
       replicas[li] = await DaemonChild.start({ config, credentials: BENCH_CREDENTIALS });
