@@ -2,13 +2,12 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { runInfo } from './machine';
 import { DAEMON_CLI } from './paths';
 import { cpuSeconds, rssBytes } from './proc-usage';
 import { BENCH_CREDENTIALS, baseConfig, benchRooms, configRooms, spawnReference, startSimulator } from './sim-world';
 import { median } from './stats';
-import { freePort } from './wait';
+import { freePort, sleep } from './wait';
 
 /**
  * `npm run bench:side-by-side -- [--rooms N] [--members N] [--qps Q] [--warm S] [--seconds S]
@@ -16,7 +15,8 @@ import { freePort } from './wait';
  * **at the same time**: each daemon variant and the bare reference poller (bench/reference-client.ts)
  * poll their own simulator, on the same machine in the same seconds, so a busy neighbour or a slow
  * minute hits all of them alike. (cost-ratio.ts runs them one after the other; on this shared machine
- * two identical daemons measured that way differed by up to 0.3 ×, side by side by under 0.05 ×.)
+ * two identical daemons measured that way differed by up to 0.3 ×, side by side usually by 0.01 × (once by
+ * 0.31 ×: read a single run's difference with that in mind).)
  *
  * Each --daemon is NAME=STATE (memory or sqlite), optionally @CLI: another build's dist/src/cli.js, to
  * compare before and after in one run. Default: `--daemon memory=memory --daemon sqlite=sqlite`.
