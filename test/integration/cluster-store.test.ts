@@ -25,9 +25,7 @@ const FAILOVER_S = 2;
 const KILLS = 4;
 const PREFIX = 'shared:';
 
-type Line = LoggedEvent;
-
-function fileEvents(file: string): Line[] {
+function fileEvents(file: string): LoggedEvent[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -37,7 +35,7 @@ function fileEvents(file: string): Line[] {
   return text
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Line);
+    .map((l) => JSON.parse(l) as LoggedEvent);
 }
 
 const isLeader = async (d: RunningDaemon): Promise<boolean> => {
@@ -142,8 +140,8 @@ describeWithRequirements('cluster mode with the shared Redis store', [redisServe
     await new Promise((r) => setTimeout(r, 1500)); // a delivery re-reads the shared log at least every second
     for (const d of running.splice(0)) await d?.stop();
 
-    const stream = (await client.xrange(`${PREFIX}events`, '-', '+')).map(([id, f]) => ({ streamId: id, ...(JSON.parse(f[f.indexOf('e') + 1]!) as Omit<Line, 'id'>) }));
-    const events: Line[] = stream.map(({ streamId, ...e }) => ({ id: Number.parseInt(streamId, 10), ...e }));
+    const stream = (await client.xrange(`${PREFIX}events`, '-', '+')).map(([id, f]) => ({ streamId: id, ...(JSON.parse(f[f.indexOf('e') + 1]!) as Omit<LoggedEvent, 'id'>) }));
+    const events: LoggedEvent[] = stream.map(({ streamId, ...e }) => ({ id: Number.parseInt(streamId, 10), ...e }));
     expect(stream.every((e) => e.streamId.endsWith('-0'))).toBe(true);
     expect(events.length).toBeGreaterThan(KILLS * 5);
     expect(events[0]!.id).toBe(1);
@@ -170,7 +168,7 @@ describeWithRequirements('cluster mode with the shared Redis store', [redisServe
         const { id, type, appId, roomId, userId, visibility } = l;
         expect(JSON.stringify({ id, type, appId, roomId, userId, visibility })).toBe(
           (() => {
-            const s = JSON.parse(byId.get(id) ?? 'null') as Line | null;
+            const s = JSON.parse(byId.get(id) ?? 'null') as LoggedEvent | null;
             return s && JSON.stringify({ id: s.id, type: s.type, appId: s.appId, roomId: s.roomId, userId: s.userId, visibility: s.visibility });
           })(),
         );

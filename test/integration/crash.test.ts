@@ -17,8 +17,6 @@ import { waitFor } from '../support/wait-for';
 const credentials = { accessKeyId: 'AKLTcrash', secretAccessKey: 'crash-secret-never-printed' };
 const KILLS = 20;
 
-type Line = LoggedEvent;
-
 describe('crash safety (kill -9 at random moments)', () => {
   let dir: string;
   let sim: Simulator | undefined;
@@ -89,7 +87,7 @@ describe('crash safety (kill -9 at random moments)', () => {
 
     const lines = readFileSync(eventsFile, 'utf8').split('\n');
     expect(lines.pop()).toBe('');
-    const events = lines.map((l) => JSON.parse(l) as Line);
+    const events = lines.map((l) => JSON.parse(l) as LoggedEvent);
     expect(events.length).toBeGreaterThan(KILLS * 5);
     for (let i = 1; i < events.length; i++) {
       if (events[i]!.id <= events[i - 1]!.id) throw new Error(`id ${events[i]!.id} after ${events[i - 1]!.id} at line ${i + 1}`);
