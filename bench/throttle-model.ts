@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AdaptiveRate } from '../src/ratelimit/adaptive-rate';
 import { StartWindow } from '../src/ratelimit/start-window';
+import { createRng } from '../src/simulator/rng';
 import { percentile } from './stats';
 
 /**
@@ -17,19 +18,13 @@ import { percentile } from './stats';
 
 const RESPONSE_MS = 20;
 
-/** A small deterministic generator, so a run is the same every time (seeded per run). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-}
-
 interface Run {
   p99: number;
   cuts: number;
 }
 
 export function modelRun(p: number, seconds: number, rooms: number, qps: number, seed: number): Run {
-  const random = lcg(seed);
+  const random = createRng(seed).next;
   const rate = new AdaptiveRate(qps, 1);
   const window = new StartWindow(Math.ceil(qps));
   const lastSuccess = new Array<number | undefined>(rooms);

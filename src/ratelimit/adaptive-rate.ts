@@ -43,8 +43,8 @@ export const FALSE_ALARM = 1e-3;
 /**
  * The bar for a run of windows is stricter: a run can be made in many ways (two 429s then one then one,
  * one then two then one, ...) and their chances add up. In the throttle model (bench/throttle-model.ts:
- * random 429s at 1 % of 35 requests a second, 400 runs of 90 s), a bar of FALSE_ALARM for runs cut in 18 %
- * of the runs, 1e-4 in 7 %, and this one in 2 % (most of those by the one-window rule).
+ * random 429s at 1 % of 35 requests a second, 400 runs of 90 s), a bar of FALSE_ALARM for runs cut in 13 %
+ * of the runs, 1e-4 in 5 %, and this one in 2 % (about half of those by the one-window rule alone).
  */
 export const STREAK_FALSE_ALARM = 1e-5;
 /** Never fewer 429s in one window than this before they are taken as an excess. */
@@ -71,7 +71,7 @@ export function strayChance(count: number, rate: number): number {
  * 429s in one window that show an excess rather than strays: at least three, and enough that random
  * refusals reach that many less than once in a thousand windows. `given` 429s do not count towards the
  * chance: the episode's first window starts at its first 429, so that one is given and the window needs
- * the unlikely count on top of it (without that, random 429s at 1 % cut in 8-10 % of the throttle
+ * the unlikely count on top of it (without that, random 429s at 1 % cut in 9.5 % of the throttle
  * model's runs instead of 2 %). At 35 requests a second three random 429s land in one window once in two hundred windows,
  * and each such false alarm cost a cycle's freshness (BENCHMARKS.md); four once in two thousand. At 10 a
  * second three are already that rare.
