@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEMO_CREDENTIALS, demoCalls, demoRooms } from './demo-world';
-import { loadSimConfig } from './sim-config';
+import { loadSimConfig, SimConfigFile } from './sim-config';
 import { SimCredentials, Simulator, SimulatorOptions } from './simulator';
 
 /**
@@ -11,6 +11,8 @@ import { SimCredentials, Simulator, SimulatorOptions } from './simulator';
 
 const USAGE = `usage: rtc-simulator [--host 127.0.0.1] [--port 8080] [--config simulator.yaml]
                      [--tls-cert cert.pem --tls-key key.pem]   (serve HTTPS, like the real API)
+                     [--callback-url URL [--callback-secret S]]  (push a signed room callback per change;
+                      the secret defaults to RTC_CALLBACK_SECRET; the config's callbacks: sets delay and loss)
 Accepts the key pair in VOLC_ACCESSKEY / VOLC_SECRETKEY, or the public demo pair when both are unset.`;
 
 export interface RunOptions {
@@ -45,6 +47,8 @@ export async function runSimulator(argv: string[], run: RunOptions = {}): Promis
       config: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'callback-url': { type: 'string' },
+      'callback-secret': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -60,10 +64,19 @@ export async function runSimulator(argv: string[], run: RunOptions = {}): Promis
 
   const credentials = credentialsFromEnv(process.env);
   const world = values.config ? loadSimConfig(values.config) : { rooms: demoRooms(), calls: demoCalls(Date.now()), dataDelayMs: 5000 };
-  const options: SimulatorOptions = { ...world, credentials, host: values.host, port, tls };
+  const { callbacks: pushConfig, ...worldOnly } = world as SimConfigFile;
+  const callbackUrl = values['callback-url'] ?? pushConfig?.url;
+  let callbacks: SimulatorOptions['callbacks'];
+  if (callbackUrl !== undefined) {
+    const secret = values['callback-secret'] ?? process.env.RTC_CALLBACK_SECRET;
+    if (!secret) throw new Error('--callback-url: needs --callback-secret or RTC_CALLBACK_SECRET');
+    callbacks = { ...pushConfig, url: callbackUrl, secret };
+  }
+  const options: SimulatorOptions = { ...worldOnly, credentials, host: values.host, port, tls, callbacks };
   const sim = new Simulator(options);
   const url = await sim.start();
   log(`rtc simulator listening on ${url} (${sim.world.roomCount} rooms, access key ${credentials.accessKeyId})`);
+  if (callbacks) log(`pushing room callbacks to ${callbacks.url}`);
   log(`control endpoints: ${url}/_sim/stats, ${url}/_sim/rooms, POST ${url}/_sim/faults, POST ${url}/_sim/churn`);
 
   await new Promise<void>((resolve) => {

@@ -7,7 +7,9 @@ import { World } from './world';
 /**
  * The unsigned /_sim/ endpoints, for the standalone simulator (demo, docker-compose, benchmarks):
  *
- *   GET  /_sim/stats                          traffic counters
+ *   GET  /_sim/stats                          traffic counters (and `callbacks`: pushed callbacks)
+ *   POST /_sim/callbacks {lossProbability?, duplicateProbability?, reorderProbability?, delayMinMs?, ...}
+ *                                             change how pushed callbacks are delivered
  *   GET  /_sim/faults                         current fault settings
  *   POST /_sim/faults   {hang: 0.1, ...}      partial update
  *   POST /_sim/churn    {appId?, roomId?, joinsPerMinute?, paused?, ...}   one room, or the default
@@ -25,6 +27,27 @@ export interface ControlTarget {
   faults(): FaultSettings;
   /** Validates at run time (the body is untrusted JSON); throws RangeError on an invalid update. */
   setFaults(update: FaultUpdate): FaultSettings;
+  callbackStats?(): unknown;
+  /** Throws RangeError when the simulator pushes no callbacks. */
+  setCallbackFaults?(update: Record<string, number>): void;
+}
+
+const CALLBACK_KNOBS: Record<string, [min: number, max: number]> = {
+  delayMinMs: [0, 600_000],
+  delayMaxMs: [0, 600_000],
+  lossProbability: [0, 1],
+  duplicateProbability: [0, 1],
+  reorderProbability: [0, 1],
+  reorderDelayMs: [0, 600_000],
+};
+
+function callbackUpdate(request: Record<string, unknown>): Record<string, number> {
+  for (const [key, value] of Object.entries(request)) {
+    const range = CALLBACK_KNOBS[key];
+    if (!range) throw new RangeError(`${key}: unknown setting`);
+    if (typeof value !== 'number' || !(value >= range[0] && value <= range[1])) throw new RangeError(`${key}: must be a number from ${range[0]} to ${range[1]}`);
+  }
+  return request as Record<string, number>;
 }
 
 function parseJsonObject(body: string): Record<string, unknown> {
@@ -61,7 +84,15 @@ function route(target: ControlTarget, method: string, path: string, body: string
   const parts = path.split('/').slice(2).map(decodeURIComponent); // ['', '_sim', ...]
   const [resource, appId, roomId, verb] = parts;
   const key = `${method} ${resource ?? ''}`;
-  if (key === 'GET stats' && parts.length === 1) return { status: 200, body: target.stats() };
+  if (key === 'GET stats' && parts.length === 1) {
+    const callbacks = target.callbackStats?.();
+    return { status: 200, body: callbacks ? { ...target.stats(), callbacks } : target.stats() };
+  }
+  if (key === 'POST callbacks' && parts.length === 1) {
+    if (!target.setCallbackFaults) throw new RangeError('the simulator pushes no callbacks');
+    target.setCallbackFaults(callbackUpdate(parseJsonObject(body)));
+    return { status: 200, body: { ok: true } };
+  }
   if (key === 'GET faults' && parts.length === 1) return { status: 200, body: target.faults() };
   if (key === 'POST faults' && parts.length === 1) {
     return { status: 200, body: target.setFaults(parseJsonObject(body) as FaultUpdate) };

@@ -15,6 +15,10 @@ import { SimulatorOptions } from './simulator';
  *   rooms:
  *     - {appId: demo-app, roomId: lobby, visible: 20, invisible: 3}
  *   dataDelayMs: 20000        # ListRoomInfo shows a call this long after it starts
+ *   callbacks:                # push a signed callback for every change (secret: --callback-secret or
+ *     url: http://127.0.0.1:9479/callbacks/rtc     #   RTC_CALLBACK_SECRET)
+ *     delayMaxMs: 500
+ *     lossProbability: 0.03
  *   calls:                    # times in seconds from the simulator's start
  *     - {appId: demo-app, roomId: class-1, startSeconds: -60, endSeconds: 300, visible: 5}
  */
@@ -79,10 +83,25 @@ const fileSchema = z
     listCapQps: z.number().positive().optional(),
     maxListable: count.optional(),
     shape: z.enum(['volcengine', 'byteplus']).optional(),
+    callbacks: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }),
+        delayMinMs: z.number().min(0).optional(),
+        delayMaxMs: z.number().min(0).optional(),
+        lossProbability: z.number().min(0).max(1).optional(),
+        duplicateProbability: z.number().min(0).max(1).optional(),
+        reorderProbability: z.number().min(0).max(1).optional(),
+        reorderDelayMs: z.number().min(0).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
-export type SimConfigFile = Omit<SimulatorOptions, 'credentials' | 'host' | 'port' | 'now'>;
+export type SimConfigFile = Omit<SimulatorOptions, 'credentials' | 'host' | 'port' | 'now' | 'callbacks'> & {
+  /** Without the secret, which comes from the command line or the environment. */
+  callbacks?: Omit<NonNullable<SimulatorOptions['callbacks']>, 'secret'>;
+};
 
 /** Parses and validates the YAML text; throws an Error listing `key.path: problem` lines. */
 export function parseSimConfig(text: string, file = '<simulator config>'): SimConfigFile {

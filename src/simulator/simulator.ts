@@ -9,6 +9,7 @@ import { SimHttpServer, SimTls } from './server';
 import { DEFAULT_MAX_SKEW_MS } from './signature-check';
 import { SimStats, StatsRecorder } from './stats';
 import { SimRoomSpec, World } from './world';
+import { CallbackPusher, CallbackPushSettings, CallbackPushStats, DEFAULT_CALLBACK_PUSH } from './callback-pusher';
 import { CallTimeline, SimCallSpec } from './call-timeline';
 import { DEFAULT_DATA_DELAY_MS, DEFAULT_LIST_CAP_QPS, DEFAULT_MAX_LISTABLE, ListRoomInfoHandler, ListRoomInfoStats } from './list-room-info-handler';
 
@@ -60,7 +61,12 @@ export interface SimulatorOptions {
   dataDelayMs?: number;
   /** "byteplus": GetRoomOnlineUsers answers `RoomExist` (BytePlus' spelling); default "volcengine". */
   shape?: 'volcengine' | 'byteplus';
+  /** Push a signed room callback for every change of the world to `url` (see callback-pusher.ts). */
+  callbacks?: Pick<CallbackPushSettings, 'url' | 'secret'> & Partial<CallbackPushSettings>;
 }
+
+/** How often a simulator that pushes callbacks brings its rooms up to date (and so announces changes). */
+const CALLBACK_TICK_MS = 20;
 
 export const DEFAULT_CAP_QPS = 40;
 export const DEFAULT_MAX_INVISIBLE_LIST = 10_000;
@@ -75,13 +81,22 @@ export class Simulator {
   private readonly http: SimHttpServer;
   private faultSettings: FaultSettings;
   private started = false;
+  private readonly pusher?: CallbackPusher;
+  private tickTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: SimulatorOptions) {
     const now = opts.now ?? Date.now;
     const seed = opts.seed ?? 1;
     const region = opts.region ?? 'cn-north-1';
     const service = opts.service ?? 'rtc';
-    this.world = new World({ now, seed, rooms: opts.rooms, defaultChurn: opts.defaultChurn });
+    if (opts.callbacks) {
+      this.pusher = new CallbackPusher(
+        { ...DEFAULT_CALLBACK_PUSH, ...opts.callbacks },
+        { rng: createRng(hashSeed(seed, 'callbacks')), post: postJson, later: (ms, fn) => void setTimeout(fn, ms).unref() },
+      );
+    }
+    const pusher = this.pusher;
+    this.world = new World({ now, seed, rooms: opts.rooms, defaultChurn: opts.defaultChurn, onChange: pusher && ((c) => pusher.push(c)) });
     this.faultSettings = mergeFaults(NO_FAULTS, { latencyMs: opts.latencyMs ?? 0, ...opts.faults });
     if (opts.recordServed) this.served = new ServedLog();
     this.timeline = new CallTimeline(opts.calls ?? []);
@@ -126,13 +141,33 @@ export class Simulator {
     this.started = true;
     const host = this.opts.host ?? '127.0.0.1';
     const address = await this.http.listen(host, this.opts.port ?? 0);
+    if (this.pusher) {
+      this.tickTimer = setInterval(() => {
+        this.timeline.sync(this.world, (this.opts.now ?? Date.now)());
+        this.world.tick();
+      }, CALLBACK_TICK_MS);
+      this.tickTimer.unref();
+    }
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return `${this.opts.tls ? 'https' : 'http'}://${shown}:${address.port}`;
   }
 
   /** Closes the listener and every open socket, including hung requests. */
   async stop(): Promise<void> {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.pusher?.stop();
     await this.http.close();
+  }
+
+  /** Counters of the pushed callbacks; undefined when the simulator pushes none. */
+  callbackStats(): CallbackPushStats | undefined {
+    return this.pusher?.stats();
+  }
+
+  /** Changes delay, loss, duplicates or reordering of pushed callbacks while running. */
+  setCallbackFaults(update: Partial<Omit<CallbackPushSettings, 'url' | 'secret'>>): void {
+    if (!this.pusher) throw new RangeError('the simulator pushes no callbacks (start it with a callback URL)');
+    this.pusher.update(update);
   }
 
   stats(): SimStats {
@@ -164,4 +199,11 @@ export class Simulator {
     this.statsRecorder.delivered();
     this.served?.record(outcome.served.appId, outcome.served.roomId, outcome.served.snapshot);
   }
+}
+
+/** One callback POST on node's fetch; resolves with the status, rejects on a transport error or after 5 s. */
+async function postJson(url: string, body: string): Promise<number> {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5000) });
+  await res.arrayBuffer();
+  return res.status;
 }

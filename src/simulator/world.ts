@@ -26,8 +26,18 @@ export interface SimRoomSpec {
   churn?: ChurnSpec;
 }
 
+/**
+ * One change of the world as the vendor would announce it in a callback: a member joining, leaving or
+ * changing visibility, or a room closing (`destroy`). `atMs` is when it happened in the world's time.
+ */
+export type WorldChange =
+  | { kind: 'join' | 'leave' | 'visibility'; appId: string; roomId: string; userId: string; visibility: Visibility; atMs: number }
+  | { kind: 'destroy'; appId: string; roomId: string; atMs: number };
+
 export interface WorldOptions {
   now: () => number;
+  /** Told of every change as it is applied (churn is replayed lazily: call tick() to keep it current). */
+  onChange?: (change: WorldChange) => void;
   seed?: number;
   rooms?: SimRoomSpec[];
   /** Churn of rooms that do not set their own; default none (a static world). */
@@ -73,11 +83,13 @@ export class World {
   private readonly rooms = new Map<string, Room>();
   private readonly now: () => number;
   private readonly seed: number;
+  private readonly onChange?: (change: WorldChange) => void;
   private defaultChurn: ChurnRates;
 
   constructor(opts: WorldOptions) {
     this.now = opts.now;
     this.seed = opts.seed ?? 1;
+    this.onChange = opts.onChange;
     this.defaultChurn = mergeChurn(NO_CHURN, opts.defaultChurn ?? {});
     for (const spec of opts.rooms ?? []) this.addRoom(spec);
   }
@@ -92,6 +104,15 @@ export class World {
 
   has(appId: string, roomId: string): boolean {
     return this.rooms.has(roomKey(appId, roomId));
+  }
+
+  /**
+   * Brings every room up to now, so each change is announced (onChange) close to when it happens rather
+   * than when someone next looks at the room. Rooms with nothing due cost one comparison.
+   */
+  tick(): void {
+    const now = this.now();
+    for (const room of this.rooms.values()) if (room.nextEventAt <= now) this.advance(room, now);
   }
 
   /** Adds (or replaces) a room with `visible` + `invisible` generated members. */
@@ -151,7 +172,9 @@ export class World {
   removeMember(appId: string, roomId: string, userId: string): boolean {
     const room = this.current(appId, roomId);
     if (!room) return false;
-    return room.visible.delete(userId) || room.invisible.delete(userId);
+    const visibility: Visibility | undefined = room.visible.delete(userId) ? 'visible' : room.invisible.delete(userId) ? 'invisible' : undefined;
+    if (visibility) this.onChange?.({ kind: 'leave', appId, roomId, userId, visibility, atMs: room.clockMs });
+    return visibility !== undefined;
   }
 
   /** Returns false when the user is not in the room. */
@@ -252,13 +275,15 @@ export class World {
     switch (kind) {
       case 'join': {
         const invisible = room.rng.next() < room.churn.invisibleJoinRatio;
-        (invisible ? room.invisible : room.visible).add(this.newId(room));
+        this.place(room, this.newId(room), invisible ? 'invisible' : 'visible');
         break;
       }
       case 'leave':
         if (members > 0) {
           const id = this.memberAt(room, room.rng.int(members));
-          if (!room.visible.delete(id)) room.invisible.delete(id);
+          const visibility: Visibility = room.visible.delete(id) ? 'visible' : 'invisible';
+          if (visibility === 'invisible') room.invisible.delete(id);
+          this.onChange?.({ kind: 'leave', appId: room.appId, roomId: room.roomId, userId: id, visibility, atMs: room.clockMs });
         }
         break;
       case 'visibility':
@@ -284,11 +309,14 @@ export class World {
 
   private place(room: Room, userId: string, visibility: Visibility): void {
     const [into, from] = visibility === 'visible' ? [room.visible, room.invisible] : [room.invisible, room.visible];
-    from.delete(userId);
+    if (into.has(userId)) return;
+    const moved = from.delete(userId);
     into.add(userId);
+    this.onChange?.({ kind: moved ? 'visibility' : 'join', appId: room.appId, roomId: room.roomId, userId, visibility, atMs: room.clockMs });
   }
 
   private close(room: Room): void {
+    if (room.exists) this.onChange?.({ kind: 'destroy', appId: room.appId, roomId: room.roomId, atMs: room.clockMs });
     room.exists = false;
     room.visible.clear();
     room.invisible.clear();
