@@ -6,6 +6,7 @@ import { logLevelFromEnv } from './logger';
 import { accountCredentials } from './accounts/account-credentials';
 import { accountSettings } from './accounts/account-settings';
 import type { Credentials } from './volc/credentials';
+import { CallbackSecrets, callbackSecrets } from './callbacks/callback-secrets';
 
 /**
  * Everything the daemon checks before it starts, in one place, so `check-config` and `run` can never
@@ -19,6 +20,8 @@ export interface Preflight {
   logLevel: string;
   /** Each account's key pair; absent only when the caller skipped the check (check-config --skip-credentials). */
   credentials?: Map<string, Credentials>;
+  /** The callback secrets, when `callbacks` is configured (and credentials were checked). */
+  callbackSecrets?: CallbackSecrets;
 }
 
 export function preflight(configPath: string, env: NodeJS.ProcessEnv, opts: { skipCredentials?: boolean } = {}): Preflight {
@@ -30,5 +33,6 @@ export function preflight(configPath: string, env: NodeJS.ProcessEnv, opts: { sk
     throw new ForeignFileError(config.state.file, 'it is not a SQLite database');
   }
   const credentials = opts.skipCredentials ? undefined : accountCredentials(accountSettings(config), env);
-  return { config, cas, logLevel, credentials };
+  const secrets = opts.skipCredentials || !config.callbacks ? undefined : callbackSecrets(config.callbacks, env);
+  return { config, cas, logLevel, credentials, callbackSecrets: secrets };
 }

@@ -55,6 +55,9 @@ export class LeaderOnlyStore implements StateStore {
   prune(nowMs: number): Promise<number> {
     return this.inner.prune(nowMs);
   }
+  recentCallbackIds(sinceMs: number): Promise<string[]> {
+    return this.inner.recentCallbackIds(sinceMs);
+  }
   continueIdsAfter(id: number): Promise<void> {
     return this.inner.continueIdsAfter(id);
   }

@@ -239,6 +239,30 @@ const discovery = z
   })
   .prefault({});
 
+/** The vendor's room callbacks: a receiver on the daemon's endpoint (see src/callbacks/). */
+const callbackApp = z.strictObject({
+  appId: id,
+  /** Environment variable (or .env entry) with this app's callback secret; default: callbacks.secretEnv. */
+  secretEnv: envName.optional(),
+  /** The account whose key polls rooms first seen in this app's callbacks; default: the first account. */
+  account: accountName.optional(),
+});
+
+const callbacks = z.strictObject({
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be a URL path starting with / (letters, digits, . _ ~ / -)')
+    .refine((p) => !['/metrics', '/-/healthy', '/-/ready', '/-/reload', '/api/events'].includes(p) && !p.startsWith('/api/') && p !== '/', 'must not be / or a path the daemon already serves')
+    .default('/callbacks/rtc'),
+  secretEnv: envName.default('RTC_CALLBACK_SECRET'),
+  apps: z.array(callbackApp).optional(),
+  maxBodyBytes: positiveInt.max(16 * 1024 * 1024).default(65_536),
+  /** A room that got a callback is polled again this long after it, to confirm. */
+  confirmAfterMs: z.number().int().min(0).max(600_000).default(1000),
+  /** A poll overrides a callback's change only when that change is older than the poll's request by more than this. */
+  reconcileGraceMs: z.number().int().min(0).max(600_000).default(5000),
+});
+
 const configSchemaBase = z.strictObject({
     api,
     rateLimit,
@@ -253,12 +277,14 @@ const configSchemaBase = z.strictObject({
     accounts: z.array(account).min(1, 'must list at least one account').optional(),
     discovery,
     cluster: cluster.optional(),
+    callbacks: callbacks.optional(),
     rooms: z.array(room).optional(),
   });
 
 export const configSchema = configSchemaBase
   .superRefine((cfg, ctx) => {
-    const hasDiscovery = Boolean(cfg.discovery.listRoomInfo || cfg.discovery.files || cfg.discovery.http);
+    // Callbacks find rooms too (a room first seen in a callback is polled like a discovered one).
+    const hasDiscovery = Boolean(cfg.discovery.listRoomInfo || cfg.discovery.files || cfg.discovery.http || cfg.callbacks);
     if (!hasDiscovery && cfg.rooms === undefined) {
       ctx.addIssue({ code: 'custom', path: ['rooms'], message: 'is required (or configure a discovery source)' });
     } else if (!hasDiscovery && cfg.rooms?.length === 0) {
@@ -314,6 +340,14 @@ function checkAccounts(cfg: z.infer<typeof configSchemaBase>, ctx: z.RefinementC
   (cfg.discovery.listRoomInfo?.apps ?? []).forEach((a, i) => {
     if (!known(a.account)) ctx.addIssue({ code: 'custom', path: ['discovery', 'listRoomInfo', 'apps', i, 'account'], message: why.replace('%s', String(a.account)) });
   });
+  const callbackApps = new Map<string, number>();
+  (cfg.callbacks?.apps ?? []).forEach((a, i) => {
+    if (!known(a.account)) ctx.addIssue({ code: 'custom', path: ['callbacks', 'apps', i, 'account'], message: why.replace('%s', String(a.account)) });
+    const first = callbackApps.get(a.appId);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['callbacks', 'apps', i, 'appId'], message: `duplicate of callbacks.apps[${first}].appId (${a.appId})` });
+    else callbackApps.set(a.appId, i);
+  });
 }
 export type WebhookConfig = NonNullable<Config['events']['webhook']>;
 export type ClusterConfig = NonNullable<Config['cluster']>;
+export type CallbacksConfig = NonNullable<Config['callbacks']>;

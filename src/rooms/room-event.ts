@@ -1,4 +1,5 @@
 import type { ChangeType, Visibility } from './membership-diff';
+import type { ChangeSource } from './change-order';
 
 /** One line of the event stream (file, log, webhook). Field names are part of the public contract. */
 export interface RoomEvent {
@@ -11,6 +12,11 @@ export interface RoomEvent {
   roomId: string;
   userId: string;
   visibility: Visibility;
+  /**
+   * What saw the change: a poll of GetRoomOnlineUsers, or a vendor callback. The daemon always sets it;
+   * optional in the type because events committed before this field existed carry none in older files.
+   */
+  source?: ChangeSource;
 }
 
 export function roomKey(appId: string, roomId: string): string {

@@ -1,6 +1,6 @@
 import type { RoomEvent } from '../rooms/room-event';
 import { roomKey } from '../rooms/room-event';
-import { CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StoredRoom } from './store';
+import { CALLBACK_ID_RETENTION_MS, CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StoredRoom } from './store';
 
 interface MemRoom extends Omit<StoredRoom, 'visible' | 'invisible'> {
   /** userId → true when invisible. */
@@ -18,6 +18,8 @@ export class MemoryStore implements StateStore {
   private log: { event: RoomEvent; atMs: number }[] = [];
   private nextId = 1;
   private readonly cursors = new Map<string, number>();
+  /** Callback EventId → commit time, oldest first (a Map keeps insertion order). */
+  private readonly callbackIds = new Map<string, number>();
   private readonly notifier = new CommitNotifier();
   private lastPruneMs: number;
 
@@ -66,7 +68,8 @@ export class MemoryStore implements StateStore {
     room.totalInvisibleUsers = c.totalInvisibleUsers;
     room.lastSuccessMs = c.lastSuccessMs;
     const atMs = this.now();
-    const committed = c.events.map((e) => ({ id: this.nextId++, ...e }));
+    for (const id of c.callbackIds ?? []) if (!this.callbackIds.has(id)) this.callbackIds.set(id, atMs);
+    const committed = c.events.map((e) => ({ id: this.nextId++, ...e, source: e.source ?? 'poll' }));
     for (const event of committed) this.log.push({ event, atMs });
     if (committed.length > 0) {
       if (atMs - this.lastPruneMs >= PRUNE_EVERY_MS) {
@@ -116,7 +119,17 @@ export class MemoryStore implements StateStore {
     return Promise.resolve();
   }
 
+  recentCallbackIds(sinceMs: number): Promise<string[]> {
+    const out: string[] = [];
+    for (const [id, atMs] of this.callbackIds) if (atMs >= sinceMs) out.push(id);
+    return Promise.resolve(out);
+  }
+
   prune(nowMs: number): Promise<number> {
+    for (const [id, atMs] of this.callbackIds) {
+      if (atMs >= nowMs - CALLBACK_ID_RETENTION_MS) break;
+      this.callbackIds.delete(id);
+    }
     const before = this.log.length;
     const oldestKept = nowMs - this.retention.maxAgeSeconds * 1000;
     let drop = Math.max(0, this.log.length - this.retention.maxEvents);

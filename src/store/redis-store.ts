@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import { FENCED_ERROR_CODE, fencedScript, StaleLeaderError } from '../cluster/fencing';
 import type { RoomEvent } from '../rooms/room-event';
 import { roomKey } from '../rooms/room-event';
-import { BASELINE_MISSING_CODE, CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StateWriteError, StoredRoom } from './store';
+import { BASELINE_MISSING_CODE, CALLBACK_ID_RETENTION_MS, CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StateWriteError, StoredRoom } from './store';
 
 /**
  * The shared store of cluster mode (`state.backend: redis`): every replica reads the same membership and
@@ -133,11 +133,11 @@ export class RedisStore implements StateStore {
   private readonly notifier = new CommitNotifier();
   private readonly now: () => number;
   private lastPruneMs: number;
-  private readonly k: { rooms: string; events: string; eventId: string; cursors: string; lease: string };
+  private readonly k: { rooms: string; events: string; eventId: string; cursors: string; lease: string; callbackIds: string };
 
   constructor(private readonly opts: RedisStoreOptions) {
     const p = opts.keyPrefix;
-    this.k = { rooms: `${p}rooms`, events: `${p}events`, eventId: `${p}event-id`, cursors: `${p}cursors`, lease: opts.leaseKey };
+    this.k = { rooms: `${p}rooms`, events: `${p}events`, eventId: `${p}event-id`, cursors: `${p}cursors`, lease: opts.leaseKey, callbackIds: `${p}callback-ids` };
     this.description = `redis:${p}`;
     this.now = opts.now ?? Date.now;
     this.lastPruneMs = this.now();
@@ -209,14 +209,15 @@ export class RedisStore implements StateStore {
       // Strings: Lua would print a large number in %.14g notation.
       totalUsers: String(c.totalUsers),
       totalInvisibleUsers: String(c.totalInvisibleUsers),
-      lastSuccessMs: String(c.lastSuccessMs),
+      // '' keeps the room's field empty (a callback's commit to a room not polled yet); read back as undefined.
+      lastSuccessMs: c.lastSuccessMs === undefined ? '' : String(c.lastSuccessMs),
       requireBaseline: this.opts.fenced ? 1 : 0,
       ...(c.baseline ? { baseline: { visible: [...c.baseline.visible], invisible: [...c.baseline.invisible] } } : {}),
       // -1: delete the member; 0 / 1: visible / invisible. Only the diff, never the whole room.
       changes: c.changes.map((ch) => [ch.userId, ch.type === 'leave' ? -1 : ch.visibility === 'invisible' ? 1 : 0]),
     });
     const atMs = this.now();
-    const args = [this.k.lease, this.k.rooms, fields, members, this.k.events, this.k.eventId, String(token ?? 0), header, atMs, ...c.events.map((e) => JSON.stringify(e))];
+    const args = [this.k.lease, this.k.rooms, fields, members, this.k.events, this.k.eventId, String(token ?? 0), header, atMs, ...c.events.map((e) => JSON.stringify({ ...e, source: e.source ?? 'poll' }))];
     let first: number;
     try {
       first = Number(this.opts.fenced ? await this.redis.rtcStoreCommitFenced(...args) : await this.redis.rtcStoreCommit(...args));
@@ -225,7 +226,10 @@ export class RedisStore implements StateStore {
       if (err instanceof Error && err.message.startsWith(BASELINE_MISSING)) throw new StateWriteError(`${c.appId}/${c.roomId}: Redis holds no state for the room (lost?); its next poll commits a fresh baseline`, BASELINE_MISSING_CODE);
       throw writeError(err);
     }
-    const committed = c.events.map((e, i) => ({ id: first + i, ...e }));
+    const committed = c.events.map((e, i) => ({ id: first + i, ...e, source: e.source ?? 'poll' }));
+    // After the commit, not inside it: a lost id only lets a repeat of that callback through, which the
+    // member's change time then finds stale or the same.
+    if (c.callbackIds && c.callbackIds.length > 0) await this.redis.zadd(this.k.callbackIds, ...c.callbackIds.flatMap((id) => [atMs, id])).catch(() => undefined);
     if (committed.length > 0) {
       if (atMs - this.lastPruneMs >= PRUNE_EVERY_MS) {
         this.lastPruneMs = atMs;
@@ -285,7 +289,12 @@ export class RedisStore implements StateStore {
    * never removed early, at worst kept for the skew longer. One call scans at most PRUNE_SCAN_MAX entries
    * (the next prune continues), so a big backlog never blocks Redis for long.
    */
+  async recentCallbackIds(sinceMs: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.k.callbackIds, sinceMs, '+inf');
+  }
+
   async prune(nowMs: number): Promise<number> {
+    await this.redis.zremrangebyscore(this.k.callbackIds, '-inf', `(${nowMs - CALLBACK_ID_RETENTION_MS}`);
     const cutoff = nowMs - this.opts.retention.maxAgeSeconds * 1000;
     return Number(await this.redis.rtcStorePrune(this.k.events, this.opts.retention.maxEvents, cutoff, PRUNE_SCAN_MAX));
   }

@@ -157,7 +157,7 @@ export class RoomStore {
       changes = snap.exists ? members.diff(snap.visible, snap.invisible, truncated ? { totalInvisible: snap.totalInvisibleUsers } : undefined) : members.diff([], []);
       const time = new Date(nowMs).toISOString();
       commit.changes = changes;
-      commit.events = changes.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility }));
+      commit.events = changes.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility, source: 'poll' as const }));
     } else if (!room.baselined) {
       baseline = snap.exists ? Members.of(snap.visible, snap.invisible) : new Members();
       commit.baseline = { visible: [...baseline.visible()], invisible: [...baseline.invisible()] };

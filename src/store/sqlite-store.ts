@@ -4,12 +4,19 @@ import Database from 'better-sqlite3';
 import type { ChangeType, Visibility } from '../rooms/membership-diff';
 import type { RoomEvent } from '../rooms/room-event';
 import { roomKey } from '../rooms/room-event';
-import { CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StateWriteError, StoredRoom } from './store';
+import type { ChangeSource } from '../rooms/change-order';
+import { CALLBACK_ID_RETENTION_MS, CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StateWriteError, StoredRoom } from './store';
 import { classifyStoreFile, ForeignFileError, moveAside } from './store-file';
 
 export const STORE_FORMAT = 'rtc-room-monitor-store';
-export const STORE_SCHEMA_VERSION = '1';
+/**
+ * The schema version this release writes. 1: the first release. 2: events carry their `source`, and the
+ * EventIds of applied callbacks are kept (callback_ids). An older store is migrated in place at open; a
+ * newer one is refused (a downgrade would misread it).
+ */
+export const STORE_SCHEMA_VERSION = '2';
 
+/** The tables of the current version; on an older store the migrations below bring existing tables up. */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rooms (
@@ -21,10 +28,35 @@ CREATE TABLE IF NOT EXISTS members (
   PRIMARY KEY (app_id, room_id, user_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT, committed_ms INTEGER NOT NULL, time TEXT NOT NULL, type TEXT NOT NULL,
-  app_id TEXT NOT NULL, room_id TEXT NOT NULL, user_id TEXT NOT NULL, visibility TEXT NOT NULL);
+  app_id TEXT NOT NULL, room_id TEXT NOT NULL, user_id TEXT NOT NULL, visibility TEXT NOT NULL,
+  source TEXT NOT NULL DEFAULT 'poll');
 CREATE INDEX IF NOT EXISTS events_committed ON events (committed_ms);
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, event_id INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS callback_ids (event_id TEXT PRIMARY KEY, committed_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS callback_ids_committed ON callback_ids (committed_ms);
 `;
+
+/**
+ * Steps from each version to the next, run in one transaction at open. Every event before version 2 came
+ * from a poll, so existing rows take source 'poll'.
+ */
+const MIGRATIONS: Record<string, (db: Database.Database) => void> = {
+  '1': (db) => {
+    if (!hasColumn(db, 'events', 'source')) db.exec("ALTER TABLE events ADD COLUMN source TEXT NOT NULL DEFAULT 'poll'");
+  },
+};
+
+function hasColumn(db: Database.Database, table: string, column: string): boolean {
+  return (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).some((c) => c.name === column);
+}
+
+/** A store written by a newer release: refused rather than misread. */
+export class NewerSchemaError extends Error {
+  constructor(file: string, found: string) {
+    super(`state.file: ${file} has store schema ${found}, newer than this release knows (${STORE_SCHEMA_VERSION}); upgrade rtc-room-monitor or point state.file elsewhere`);
+    this.name = 'NewerSchemaError';
+  }
+}
 
 interface EventRow {
   id: number;
@@ -34,6 +66,7 @@ interface EventRow {
   room_id: string;
   user_id: string;
   visibility: string;
+  source: string;
 }
 
 export interface OpenResult {
@@ -86,10 +119,15 @@ export class SqliteStore implements StateStore {
           db.close();
           throw new ForeignFileError(file, 'it is a SQLite database of another application');
         }
+        const version = tables.includes('meta') ? (db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined)?.value : undefined;
+        if (version !== undefined && Number(version) > Number(STORE_SCHEMA_VERSION)) {
+          db.close();
+          throw new NewerSchemaError(file, version);
+        }
         const check = db.pragma('quick_check', { simple: true });
         if (check !== 'ok') damage = `integrity check: ${String(check)}`;
       } catch (err) {
-        if (err instanceof ForeignFileError) throw err;
+        if (err instanceof ForeignFileError || err instanceof NewerSchemaError) throw err;
         damage = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : 'unreadable';
       }
       if (damage === undefined) return { store: SqliteStore.init(db!, file, retention, now) };
@@ -108,8 +146,18 @@ export class SqliteStore implements StateStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-    db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?)').run('format', STORE_FORMAT, 'schema', STORE_SCHEMA_VERSION);
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?)').run('format', STORE_FORMAT, 'schema', STORE_SCHEMA_VERSION);
+      let version = (db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string }).value;
+      while (version !== STORE_SCHEMA_VERSION) {
+        const step = MIGRATIONS[version];
+        if (!step) throw new Error(`state.file: ${file}: no migration from store schema ${version}`);
+        step(db);
+        version = String(Number(version) + 1);
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(version);
+      }
+    })();
     return new SqliteStore(db, file, retention, now);
   }
 
@@ -124,12 +172,15 @@ export class SqliteStore implements StateStore {
       clearMembers: db.prepare('DELETE FROM members WHERE app_id = ? AND room_id = ?'),
       putMember: db.prepare('INSERT OR REPLACE INTO members (app_id, room_id, user_id, invisible) VALUES (?, ?, ?, ?)'),
       delMember: db.prepare('DELETE FROM members WHERE app_id = ? AND room_id = ? AND user_id = ?'),
-      addEvent: db.prepare('INSERT INTO events (committed_ms, time, type, app_id, room_id, user_id, visibility) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      addEvent: db.prepare('INSERT INTO events (committed_ms, time, type, app_id, room_id, user_id, visibility, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      addCallbackId: db.prepare('INSERT OR IGNORE INTO callback_ids (event_id, committed_ms) VALUES (?, ?)'),
+      callbackIds: db.prepare('SELECT event_id FROM callback_ids WHERE committed_ms >= ?'),
+      pruneCallbackIds: db.prepare('DELETE FROM callback_ids WHERE committed_ms < ?'),
       rooms: db.prepare('SELECT app_id, room_id, room_exists, total_users, total_invisible, last_success_ms FROM rooms'),
       members: db.prepare('SELECT app_id, room_id, user_id, invisible FROM members'),
       room: db.prepare('SELECT app_id, room_id, room_exists, total_users, total_invisible, last_success_ms FROM rooms WHERE app_id = ? AND room_id = ?'),
       roomMembers: db.prepare('SELECT user_id, invisible FROM members WHERE app_id = ? AND room_id = ?'),
-      read: db.prepare('SELECT id, time, type, app_id, room_id, user_id, visibility FROM events WHERE id > ? ORDER BY id LIMIT ?'),
+      read: db.prepare('SELECT id, time, type, app_id, room_id, user_id, visibility, source FROM events WHERE id > ? ORDER BY id LIMIT ?'),
       lastId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
       getCursor: db.prepare('SELECT event_id FROM cursors WHERE name = ?'),
       setCursor: db.prepare('INSERT INTO cursors (name, event_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET event_id = excluded.event_id'),
@@ -142,7 +193,7 @@ export class SqliteStore implements StateStore {
 
   private writePoll(c: PollCommit): RoomEvent[] {
     const { q } = this;
-    q.upsertRoom.run(c.appId, c.roomId, c.exists ? 1 : 0, c.totalUsers, c.totalInvisibleUsers, c.lastSuccessMs);
+    q.upsertRoom.run(c.appId, c.roomId, c.exists ? 1 : 0, c.totalUsers, c.totalInvisibleUsers, c.lastSuccessMs ?? null);
     if (c.baseline) {
       q.clearMembers.run(c.appId, c.roomId);
       for (const id of c.baseline.invisible) q.putMember.run(c.appId, c.roomId, id, 1);
@@ -153,9 +204,10 @@ export class SqliteStore implements StateStore {
       else q.putMember.run(c.appId, c.roomId, ch.userId, ch.visibility === 'invisible' ? 1 : 0);
     }
     const committedMs = this.now();
+    for (const id of c.callbackIds ?? []) q.addCallbackId.run(id, committedMs);
     return c.events.map((e) => {
-      const id = Number(q.addEvent.run(committedMs, e.time, e.type, e.appId, e.roomId, e.userId, e.visibility).lastInsertRowid);
-      return { id, ...e };
+      const id = Number(q.addEvent.run(committedMs, e.time, e.type, e.appId, e.roomId, e.userId, e.visibility, e.source ?? 'poll').lastInsertRowid);
+      return { id, ...e, source: e.source ?? 'poll' };
     });
   }
 
@@ -248,9 +300,14 @@ export class SqliteStore implements StateStore {
     return attempt(() => void this.q.setCursor.run(name, eventId));
   }
 
+  recentCallbackIds(sinceMs: number): Promise<string[]> {
+    return attempt(() => (this.q.callbackIds.all(sinceMs) as { event_id: string }[]).map((r) => r.event_id));
+  }
+
   prune(nowMs: number): Promise<number> {
     return attempt(() =>
       this.db.transaction(() => {
+        this.q.pruneCallbackIds.run(nowMs - CALLBACK_ID_RETENTION_MS);
         const last = (this.q.lastId.get() as { seq: number } | undefined)?.seq ?? 0;
         let removed = this.q.pruneCount.run(last - this.retention.maxEvents).changes;
         removed += this.q.pruneAge.run(nowMs - this.retention.maxAgeSeconds * 1000).changes;
@@ -276,14 +333,16 @@ export function readEventsFromFile(file: string, afterId: number, limit: number)
   if (kind === 'foreign') throw new ForeignFileError(file, 'it is not a SQLite database');
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare('SELECT id, time, type, app_id, room_id, user_id, visibility FROM events WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit) as EventRow[]).map(toEvent);
+    // Read-only, so an older store is not migrated here: its events all came from polls.
+    const source = hasColumn(db, 'events', 'source') ? 'source' : "'poll' AS source";
+    return (db.prepare(`SELECT id, time, type, app_id, room_id, user_id, visibility, ${source} FROM events WHERE id > ? ORDER BY id LIMIT ?`).all(afterId, limit) as EventRow[]).map(toEvent);
   } finally {
     db.close();
   }
 }
 
 function toEvent(r: EventRow): RoomEvent {
-  return { id: r.id, time: r.time, type: r.type as ChangeType, appId: r.app_id, roomId: r.room_id, userId: r.user_id, visibility: r.visibility as Visibility };
+  return { id: r.id, time: r.time, type: r.type as ChangeType, appId: r.app_id, roomId: r.room_id, userId: r.user_id, visibility: r.visibility as Visibility, source: r.source as ChangeSource };
 }
 
 function attempt<T>(fn: () => T): Promise<T> {

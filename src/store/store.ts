@@ -30,7 +30,8 @@ export interface PollCommit {
   exists: boolean;
   totalUsers: number;
   totalInvisibleUsers: number;
-  lastSuccessMs: number;
+  /** The last successful poll's time; undefined for a callback's commit to a room not polled yet. */
+  lastSuccessMs: number | undefined;
   /**
    * The room's first baseline (no remembered membership yet): the full member lists, replacing anything
    * stored. Absent for every later poll, which writes `changes` only.
@@ -40,7 +41,12 @@ export interface PollCommit {
   changes: readonly MemberChange[];
   /** The events these changes produce, committed in the same transaction and given ids there. */
   events: readonly NewEvent[];
+  /** EventIds of the vendor callbacks this commit applies, remembered so a repeat is known (recentCallbackIds). */
+  callbackIds?: readonly string[];
 }
+
+/** How long a callback's EventId is remembered to drop repeats (the vendor retries within minutes). */
+export const CALLBACK_ID_RETENTION_MS = 3_600_000;
 
 /**
  * Opaque token a later leader-election layer passes to every commit; a backend that supports fencing
@@ -96,7 +102,10 @@ export interface StateStore {
   getCursor(name: string): Promise<number | undefined>;
   setCursor(name: string, eventId: number): Promise<void>;
 
-  /** Apply the retention policy now; resolves with how many events were removed. */
+  /** EventIds of callbacks committed since `sinceMs` (their commit's time), to drop repeats after a restart. */
+  recentCallbackIds(sinceMs: number): Promise<string[]>;
+
+  /** Apply the retention policy now (and forget callback ids older than CALLBACK_ID_RETENTION_MS); resolves with how many events were removed. */
   prune(nowMs: number): Promise<number>;
 
   close(): Promise<void>;

@@ -38,9 +38,9 @@ describe('RoomStore', () => {
     const { events } = await s.applySuccess(ref, snap(['b', 'c']), Date.UTC(2026, 0, 2, 3, 4, 5));
     expect(events).toEqual(
       expect.arrayContaining([
-        { id: expect.any(Number), time: '2026-01-02T03:04:05.000Z', type: 'join', appId: 'app', roomId: 'r1', userId: 'c', visibility: 'visible' },
-        { id: expect.any(Number), time: '2026-01-02T03:04:05.000Z', type: 'leave', appId: 'app', roomId: 'r1', userId: 'a', visibility: 'visible' },
-        { id: expect.any(Number), time: '2026-01-02T03:04:05.000Z', type: 'visibility_change', appId: 'app', roomId: 'r1', userId: 'b', visibility: 'visible' },
+        { id: expect.any(Number), time: '2026-01-02T03:04:05.000Z', type: 'join', appId: 'app', roomId: 'r1', userId: 'c', visibility: 'visible', source: 'poll' },
+        { id: expect.any(Number), time: '2026-01-02T03:04:05.000Z', type: 'leave', appId: 'app', roomId: 'r1', userId: 'a', visibility: 'visible', source: 'poll' },
+        { id: expect.any(Number), time: '2026-01-02T03:04:05.000Z', type: 'visibility_change', appId: 'app', roomId: 'r1', userId: 'b', visibility: 'visible', source: 'poll' },
       ]),
     );
     expect(events).toHaveLength(3);

@@ -19,6 +19,7 @@ const ev = (userId: string, type: NewEvent['type'] = 'join', roomId = 'r1'): New
   roomId,
   userId,
   visibility: 'visible',
+  source: 'poll',
 });
 
 function baseline(visible: string[], invisible: string[] = [], roomId = 'r1'): PollCommit {
@@ -143,6 +144,26 @@ export function storeContract(name: string, h: ContractHarness): void {
       await s.commitPoll(baseline(['b'], [], 'r2'));
       await s.retainRooms(new Set([roomKey('app', 'r2')]));
       expect((await s.loadRooms()).map((r) => r.roomId)).toEqual(['r2']);
+    });
+
+    test('an event keeps its source, and callback ids are remembered until pruned', async () => {
+      let s = await make();
+      await s.commitPoll(baseline(['a']));
+      const [e] = await s.commitPoll({ ...baseline([]), baseline: undefined, lastSuccessMs: undefined, changes: [{ type: 'join', userId: 'b', visibility: 'visible' }], events: [{ ...ev('b'), source: 'callback' }], callbackIds: ['cb-1', 'cb-2'] });
+      expect(e!.source).toBe('callback');
+      now += 10_000;
+      await s.commitPoll({ ...baseline([]), baseline: undefined, changes: [], events: [], callbackIds: ['cb-3'] });
+      if (h.reopen) s = await h.reopen(s);
+      stores.push(s);
+      expect((await s.readEvents(0, 10)).map((x) => x.source)).toEqual(['callback']);
+      expect((await s.recentCallbackIds(0)).sort()).toEqual(['cb-1', 'cb-2', 'cb-3']);
+      expect(await s.recentCallbackIds(now)).toEqual(['cb-3']);
+      // A callback's commit to a room that was polled keeps the poll's time.
+      const [room] = await s.loadRooms();
+      expect(room!.lastSuccessMs).toBe(1000);
+      now += 3_600_000 - 5_000;
+      await s.prune(now);
+      expect(await s.recentCallbackIds(0)).toEqual(['cb-3']);
     });
   });
 }
