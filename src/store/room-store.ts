@@ -3,6 +3,9 @@ import { Members, Membership, MemberChange } from '../rooms/membership-diff';
 import { RoomEvent, roomKey } from '../rooms/room-event';
 import { BASELINE_MISSING_CODE, StateWriteError } from './store';
 import type { Fence, PollCommit, StateStore, StoredRoom } from './store';
+import type { MemberCallback } from '../callbacks/member-callback';
+import { planCallbacks, RecentChanges, RECORD_TTL_MS, reconcileBaseline, reconcilePoll } from '../rooms/member-reconcile';
+import type { MemberRecord } from '../rooms/change-order';
 
 /** Rooms whose committed baselines are read at once by loadPending. */
 const LOAD_BATCH = 100;
@@ -36,12 +39,23 @@ export interface RoomView {
 }
 
 /** The store's own record of a room: RoomView, writable, holding the Members it updates in place. */
-type RoomState = { -readonly [K in Exclude<keyof RoomView, 'membership'>]: RoomView[K] } & { membership: Members };
+type RoomState = { -readonly [K in Exclude<keyof RoomView, 'membership'>]: RoomView[K] } & {
+  membership: Members;
+  /** With callbacks on: each member's recent change with its time (member-reconcile.ts). */
+  recent?: RecentChanges;
+};
 
 export interface ApplyResult {
   events: RoomEvent[];
   /** The invisible list was shorter than TotalInvisibleUser (invisible leaves withheld). */
   truncated: boolean;
+  /** With callbacks on: changes this poll found that no callback had reported (a real miss). */
+  corrections: number;
+}
+
+/** With vendor callbacks on: how a poll and a callback's change are ordered (callbacks.reconcileGraceMs). */
+export interface CallbackOrdering {
+  graceMs: number;
 }
 
 /**
@@ -62,10 +76,30 @@ export class RoomStore {
    * `fence` gives the token each commit carries (the leader's fencing token in cluster mode); the store,
    * not this class, decides what a stale one means.
    */
+  /** With callbacks: one commit at a time per room (a poll and a callback must not diff the same state). */
+  private readonly roomLocks = new Map<string, Promise<unknown>>();
+
   constructor(
     private readonly state: StateStore,
     private readonly fence: () => Fence = () => undefined,
+    private readonly callbacks?: CallbackOrdering,
   ) {}
+
+  /** Runs `fn` after the room's previous commit settled (with callbacks on; otherwise at once). */
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.callbacks) return fn();
+    const previous = this.roomLocks.get(key) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.roomLocks.set(key, settled);
+    void settled.then(() => {
+      if (this.roomLocks.get(key) === settled) this.roomLocks.delete(key);
+    });
+    return next;
+  }
 
   /** Make the configured set exactly `specs`, keeping the state of rooms that stay. */
   setRooms(specs: readonly RoomSpec[]): { added: number; removed: number } {
@@ -126,18 +160,27 @@ export class RoomStore {
    * Commit a successful poll, then move the view ahead. Resolves with the committed events (with ids);
    * rejects with the StateStore's error when the commit failed, leaving the view untouched.
    */
-  async applySuccess(ref: { appId: string; roomId: string }, snap: RoomSnapshot, nowMs: number): Promise<ApplyResult> {
+  applySuccess(ref: { appId: string; roomId: string }, snap: RoomSnapshot, nowMs: number, sentMs: number = nowMs): Promise<ApplyResult> {
     const key = roomKey(ref.appId, ref.roomId);
-    let room = this.rooms.get(key);
+    return this.serial(key, () => this.commitSuccess(key, snap, nowMs, sentMs));
+  }
+
+  /** The room, with its committed baseline read first when it is not yet (a restart, a leadership change). */
+  private async loaded(key: string): Promise<RoomState | undefined> {
+    const room = this.rooms.get(key);
     // Not read yet (a leadership change invalidated it while a cycle ran): the committed baseline first,
     // so this poll continues the log instead of starting a fresh baseline that would skip changes.
     if (room && !room.baselined && this.pending.has(key)) {
       const stored = await this.state.loadRoom(room.appId, room.roomId);
       this.pending.delete(key);
       if (stored) this.restore([stored]);
-      room = this.rooms.get(key);
     }
-    if (!room) return { events: [], truncated: false };
+    return this.rooms.get(key);
+  }
+
+  private async commitSuccess(key: string, snap: RoomSnapshot, nowMs: number, sentMs: number): Promise<ApplyResult> {
+    const room = await this.loaded(key);
+    if (!room) return { events: [], truncated: false, corrections: 0 };
     const truncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
     // Most polls of a room find the same members: an ordered comparison settles that without a lookup
     // (the profile's largest own cost with 1,000-member rooms was the diff). Not while truncated:
@@ -151,19 +194,33 @@ export class RoomStore {
     // A room's first poll (or first after its state was lost) is its baseline: members as listed.
     let baseline: Members | undefined;
     let changes: MemberChange[] = [];
+    let records: Map<string, MemberRecord> | undefined;
+    const recent = this.callbacks ? (room.recent ??= new RecentChanges()) : undefined;
     const commit: PollCommit = { appId: room.appId, roomId: room.roomId, exists, totalUsers, totalInvisibleUsers, lastSuccessMs: nowMs, changes, events: [] };
+    const time = new Date(nowMs).toISOString();
+    const toEvents = (list: readonly MemberChange[]): PollCommit['events'] => list.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility, source: 'poll' as const }));
     if (room.baselined && !same) {
       // Computed, not applied: the members move on only once the commit succeeded.
       changes = snap.exists ? members.diff(snap.visible, snap.invisible, truncated ? { totalInvisible: snap.totalInvisibleUsers } : undefined) : members.diff([], []);
-      const time = new Date(nowMs).toISOString();
+      // With callbacks, a change newer than this poll's request (or a callback's within the grace) stands.
+      if (recent) ({ kept: changes, records } = reconcilePoll(changes, recent, sentMs, this.callbacks!.graceMs));
       commit.changes = changes;
-      commit.events = changes.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility, source: 'poll' as const }));
+      commit.events = toEvents(changes);
     } else if (!room.baselined) {
-      baseline = snap.exists ? Members.of(snap.visible, snap.invisible) : new Members();
+      let visible: readonly string[] = snap.exists ? snap.visible : [];
+      let invisible: readonly string[] = snap.exists ? snap.invisible : [];
+      // Callbacks reached the room before its first poll: their events are in the log, so the baseline
+      // keeps what it may not override and reports where it differs.
+      if (recent && recent.size > 0) {
+        const merged = reconcileBaseline(visible, invisible, recent, sentMs, this.callbacks!.graceMs);
+        ({ visible, invisible, records } = merged);
+        commit.events = toEvents(merged.changes);
+      }
+      baseline = Members.of(visible, invisible);
       commit.baseline = { visible: [...baseline.visible()], invisible: [...baseline.invisible()] };
     }
     // An unchanged room writes nothing: at steady state most polls cost no I/O at all.
-    const unchanged = room.baselined && changes.length === 0 && room.exists === exists && room.totalUsers === totalUsers && room.totalInvisibleUsers === totalInvisibleUsers;
+    const unchanged = room.baselined && changes.length === 0 && commit.events.length === 0 && room.exists === exists && room.totalUsers === totalUsers && room.totalInvisibleUsers === totalInvisibleUsers;
     let events: RoomEvent[] = [];
     try {
       if (!unchanged) events = await this.state.commitPoll(commit, this.fence());
@@ -178,7 +235,12 @@ export class RoomStore {
     }
 
     // A reload may have removed (or removed and re-added) the room while the commit ran.
-    if (this.rooms.get(roomKey(ref.appId, ref.roomId)) !== room) return { events, truncated };
+    const corrections = this.callbacks ? events.length : 0;
+    if (this.rooms.get(key) !== room) return { events, truncated, corrections };
+    if (recent) {
+      for (const [id, r] of records ?? []) recent.set(id, r);
+      recent.prune(sentMs - RECORD_TTL_MS);
+    }
     if (baseline) {
       room.membership = baseline;
     } else {
@@ -200,7 +262,64 @@ export class RoomStore {
     room.invisibleTruncated = truncated;
     room.up = true;
     room.lastSuccessMs = nowMs;
-    return { events, truncated };
+    return { events, truncated, corrections };
+  }
+
+  /**
+   * Commit one room's batch of vendor callbacks (in arrival order) through the same door as a poll: the
+   * changes they make against each member's recorded change (stale ones make none), their events with
+   * source `callback` and the callback's own time, and their EventIds. Between polls the room's gauges
+   * follow the callbacks. Resolves with the committed events and each callback's result; rejects like a
+   * poll's commit. A room that is not configured (a reload removed it) takes nothing.
+   */
+  applyCallbacks(ref: { appId: string; roomId: string }, items: readonly { eventId: string; callback: MemberCallback }[]): Promise<{ events: RoomEvent[]; results: ('accepted' | 'stale')[] }> {
+    const key = roomKey(ref.appId, ref.roomId);
+    return this.serial(key, async () => {
+      const room = await this.loaded(key);
+      if (!room || !this.callbacks) return { events: [], results: items.map(() => 'accepted' as const) };
+      const recent = (room.recent ??= new RecentChanges());
+      const plan = planCallbacks(room.membership, recent, items.map((i) => i.callback), this.callbacks.graceMs);
+      let total = room.totalUsers;
+      let hidden = room.totalInvisibleUsers;
+      for (const c of plan.changes) {
+        const step = c.type === 'join' ? 1 : c.type === 'leave' ? -1 : 0;
+        total += step;
+        if (c.visibility === 'invisible') hidden += c.type === 'visibility_change' ? 1 : step;
+        else if (c.type === 'visibility_change') hidden -= 1;
+      }
+      const exists = plan.destroyed ? false : plan.changes.length > 0 ? true : room.exists ?? true;
+      const commit: PollCommit = {
+        appId: room.appId,
+        roomId: room.roomId,
+        exists,
+        totalUsers: exists ? Math.max(0, total) : 0,
+        totalInvisibleUsers: exists ? Math.max(0, Math.min(hidden, total)) : 0,
+        lastSuccessMs: room.lastSuccessMs,
+        changes: plan.changes,
+        events: plan.changes.map((c, i) => ({ time: new Date(plan.times[i]!).toISOString(), type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility, source: 'callback' as const })),
+        callbackIds: items.map((i) => i.eventId),
+      };
+      // A room not polled yet has no committed member list: write the one the callbacks built, so a store
+      // that insists on a baseline (Redis) takes it; the first poll then replaces it.
+      if (!room.baselined) {
+        const next = Members.of([...room.membership.visible()], [...room.membership.invisible()]);
+        next.apply(plan.changes);
+        commit.baseline = { visible: [...next.visible()], invisible: [...next.invisible()] };
+      }
+      const events = await this.state.commitPoll(commit, this.fence());
+      if (this.rooms.get(key) !== room) return { events, results: plan.results };
+      room.membership.apply(plan.changes);
+      for (const [id, r] of plan.records) recent.set(id, r);
+      for (const e of events) {
+        if (e.type === 'join') room.joins++;
+        else if (e.type === 'leave') room.leaves++;
+        else room.visibilityChanges++;
+      }
+      room.exists = exists;
+      room.totalUsers = commit.totalUsers;
+      room.totalInvisibleUsers = commit.totalInvisibleUsers;
+      return { events, results: plan.results };
+    });
   }
 
   /** A failed poll changes nothing but the room's health. */
