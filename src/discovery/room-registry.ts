@@ -14,7 +14,7 @@ import type { RoomSpec } from '../store/room-store';
  */
 
 /** Source kinds, as exported in the `source` label. */
-export type SourceKind = 'static' | 'list_room_info' | 'file' | 'http';
+export type SourceKind = 'static' | 'list_room_info' | 'file' | 'http' | 'callback';
 
 export interface SourceRoom {
   appId: string;
@@ -47,6 +47,8 @@ interface Entry {
   live: boolean;
   /** ListRoomInfo has listed the room at some point (kept in `sources` while retired). */
   discovered: boolean;
+  /** A vendor callback has named the room at some point (kept in `sources` while retired). */
+  calledBack: boolean;
   retiredAtMs?: number;
 }
 
@@ -119,6 +121,24 @@ export class RoomRegistry {
     return !wasActive;
   }
 
+  /**
+   * A vendor callback named the room: like a live call ListRoomInfo found, it keeps the room active until
+   * a poll (or a RoomDestroy) says it is gone. Returns true when that made the room active.
+   */
+  callbackSeen(room: SourceRoom, nowMs: number): boolean {
+    const entry = this.entryFor(roomKey(room.appId, room.roomId), room);
+    if (!entry.calledBack) {
+      entry.calledBack = true;
+      this.revision++;
+    }
+    if (entry.live) return false;
+    const wasActive = isActive(entry);
+    entry.live = true;
+    this.revision++;
+    this.settle(entry, nowMs);
+    return !wasActive;
+  }
+
   /** Every call ListRoomInfo knew in the room has ended. */
   callsEnded(appId: string, roomId: string, nowMs: number): void {
     this.endLive(appId, roomId, nowMs);
@@ -181,7 +201,7 @@ export class RoomRegistry {
   private entryFor(key: string, room: SourceRoom): Entry {
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { appId: room.appId, roomId: room.roomId, account: room.account, pins: new Map(), live: false, discovered: false, retiredAtMs: undefined };
+      entry = { appId: room.appId, roomId: room.roomId, account: room.account, pins: new Map(), live: false, discovered: false, calledBack: false, retiredAtMs: undefined };
       this.entries.set(key, entry);
       this.revision++;
     }
@@ -234,6 +254,7 @@ function view(e: Entry): RegistryRoom {
     for (const [k, v] of Object.entries(room.labels ?? {})) if (!(k in labels)) labels[k] = v;
   }
   if (e.discovered) kinds.add('list_room_info');
+  if (e.calledBack) kinds.add('callback');
   return {
     appId: e.appId,
     roomId: e.roomId,

@@ -42,6 +42,10 @@ export class SecureEndpoint {
   private tls?: TlsServerSettings;
   private server?: EndpointServer;
   private loaded?: LoadedWebConfig;
+  /** Paths that authenticate requests themselves (the vendor's signed callbacks): no basic auth, no client certificate. */
+  private openPaths: ReadonlySet<string> = new Set();
+  /** Connections whose client certificate the policy refuses, kept open only for the open paths. */
+  private readonly refusedPeers = new WeakSet<object>();
 
   constructor(
     initial: LoadedWebConfig | undefined,
@@ -76,6 +80,14 @@ export class SecureEndpoint {
     return [];
   }
 
+  /**
+   * Exempt these exact paths from basic auth and client certificates (TLS and headers still apply): the
+   * vendor cannot send either, and its signature is the callback's authentication. Call before createServer.
+   */
+  setOpenPaths(paths: readonly string[]): void {
+    this.openPaths = new Set(paths);
+  }
+
   /** The server for `listener`, guarded and with the limits applied. Call once. */
   createServer(listener: RequestListener, limits: ServerLimits): EndpointServer {
     const guarded: RequestListener = (req, res) => {
@@ -94,7 +106,10 @@ export class SecureEndpoint {
     const http = { connectionsCheckingInterval: CONNECTION_SWEEP_MS };
     const tls = this.tls;
     if (tls) {
-      const https = createHttpsServer({ ...http, ...tls.context, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, guarded);
+      // With open paths a peer without an acceptable certificate must still complete the handshake (the
+      // vendor has none); the policy is then applied per request instead (guard).
+      const rejectUnauthorized = tls.rejectUnauthorized && this.openPaths.size === 0;
+      const https = createHttpsServer({ ...http, ...tls.context, requestCert: tls.requestCert, rejectUnauthorized, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, guarded);
       // Before the HTTP layer sees the socket: drop peers the client-auth policy refuses.
       https.prependListener('secureConnection', (socket: TLSSocket) => this.checkPeer(socket));
       https.on('tlsClientError', (err) => {
@@ -124,7 +139,7 @@ export class SecureEndpoint {
       // Node reads these two per connection from the server object; setSecureContext does not cover them.
       const s = this.server as unknown as { requestCert: boolean; rejectUnauthorized: boolean };
       s.requestCert = tls.requestCert;
-      s.rejectUnauthorized = tls.rejectUnauthorized;
+      s.rejectUnauthorized = tls.rejectUnauthorized && this.openPaths.size === 0;
     }
     this.tls = tls;
     const users = next.config.users;
@@ -135,6 +150,15 @@ export class SecureEndpoint {
 
   private async guard(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     for (const [name, value] of this.headers) res.setHeader(name, value);
+    if (this.openPaths.size > 0) {
+      if (this.openPaths.has((req.url ?? '/').split('?')[0] ?? '/')) return true;
+      if (this.refusedPeers.has(req.socket)) {
+        // The certificate check the handshake would have made: this connection may use the open paths only.
+        this.deps.observer?.refused('client_certificate');
+        res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' }).end('Client certificate required.\n');
+        return false;
+      }
+    }
     const auth = this.auth;
     if (!auth) return true;
     const result = await auth.check(req.headers.authorization);
@@ -163,8 +187,10 @@ export class SecureEndpoint {
       subjectAltName: hasCertificate ? cert.subjectaltname : undefined,
     });
     if (reason === undefined) return;
-    this.deps.observer?.refused('client_certificate');
     this.deps.logger.debug({ remote: socket.remoteAddress, reason }, 'TLS client refused');
+    // With open paths the refusal waits for a request to another path (counted there).
+    if (this.openPaths.size > 0) return void this.refusedPeers.add(socket);
+    this.deps.observer?.refused('client_certificate');
     socket.destroy();
   }
 }

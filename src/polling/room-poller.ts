@@ -29,6 +29,8 @@ export interface PollObserver {
   failed(ref: RoomRef, err: ApiError): void;
   /** A poll's result could not be committed to the state store. */
   stateWriteFailed(): void;
+  /** With callbacks on: changes a poll found that no callback had reported. */
+  corrected?(changes: number): void;
 }
 
 export interface RoomPollerDeps {
@@ -78,15 +80,18 @@ export class RoomPoller {
     for (const key of this.lastLogged.keys()) if (!keep.has(key)) this.lastLogged.delete(key);
   }
 
-  async poll(ref: RoomRef, signal?: AbortSignal): Promise<boolean> {
+  /** `opts.front`: ahead of the polls waiting for the limiter (a confirm poll after a callback). */
+  async poll(ref: RoomRef, signal?: AbortSignal, opts: { front?: boolean } = {}): Promise<boolean> {
     const { monotonic, observer } = this.deps;
     for (let attempt = 0; ; attempt++) {
       let snapshot: RoomSnapshot;
+      let sentMs: number;
       try {
         // Shutdown closes the limiter, which rejects every waiter; no per-waiter abort listener needed.
         // A retry goes ahead of the rest of the cycle: otherwise a refused room is always the late one.
-        const waitedMs = await this.deps.limiter.acquire(attempt > 0 ? { front: true } : undefined);
+        const waitedMs = await this.deps.limiter.acquire(attempt > 0 || opts.front ? { front: true } : undefined);
         observer.permitWaited(waitedMs / 1000);
+        sentMs = this.deps.clock.now();
         snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal);
       } catch (err) {
         if (isAbortError(err)) return false; // shutdown: not a failure of the room
@@ -116,8 +121,9 @@ export class RoomPoller {
       // Outside the request's try: a bug in processing must not be retried as an API failure.
       try {
         // Committed before anything is emitted: a crash after this line repeats nothing, before it loses nothing.
-        const result = await this.deps.store.applySuccess(ref, snapshot, this.deps.clock.now());
+        const result = await this.deps.store.applySuccess(ref, snapshot, this.deps.clock.now(), sentMs);
         this.noteStateWritten();
+        if (result.corrections > 0) observer.corrected?.(result.corrections);
         if (result.events.length > 0) this.deps.sink.emit(result.events);
         this.noteRecovered(ref);
       } catch (err) {

@@ -6,6 +6,9 @@ import type { RoomView } from '../store/room-store';
 import type { RequestObserver } from '../volc/client';
 import { boundedCode } from '../volc/errors';
 import { RoomFamiliesRenderer, TextPiece } from './room-metrics';
+import type { CallbackObserver } from '../callbacks/callback-receiver';
+import { MEMBER_EVENT_TYPES } from '../callbacks/member-callback';
+import type { CallbackResult } from '../callbacks/callback-check';
 
 /** Live values the metrics read at scrape time, supplied by main. */
 export interface MetricsSources {
@@ -50,6 +53,9 @@ export class Metrics implements CycleObserver {
   readonly webhookQueue = new Gauge({ name: 'rtc_webhook_queue_events', help: 'Events waiting for webhook delivery.', registers: [this.registry] });
   readonly webhookDropped = new Counter({ name: 'rtc_webhook_dropped_events_total', help: 'Events dropped because the webhook queue was full or delivery gave up.', labelNames: ['reason'], registers: [this.registry] });
   readonly webhookDeliveries = new Counter({ name: 'rtc_webhook_deliveries_total', help: 'Webhook batch delivery attempts by result.', labelNames: ['result'], registers: [this.registry] });
+
+  /** Set by enableCallbacks(): the receiver's families exist only when callbacks are configured. */
+  private callbackCorrections?: Counter;
 
   /** The last cycle's figures, kept for the status page (prom-client histograms do not expose them). */
   private cycleStats = { completed: 0, lastDurationSeconds: undefined as number | undefined, lastCompletedMs: undefined as number | undefined, overruns: 0 };
@@ -102,6 +108,27 @@ export class Metrics implements CycleObserver {
       throttled: () => this.throttledTotal.inc({ account }),
       failed: () => undefined, // per-room failures are counted in the room state (rtc_room_poll_failures_total)
       stateWriteFailed: () => this.stateWriteFailed(),
+      corrected: (n) => this.callbackCorrections?.inc({ account }, n),
+    };
+  }
+
+  /**
+   * The callback families (callbacks configured): what the receiver took, how late, and what polls found
+   * that callbacks had missed. Known label values start at 0 (rate() works from the first scrape).
+   */
+  enableCallbacks(accounts: readonly string[]): CallbackObserver {
+    const r = this.registry;
+    const received = new Counter({ name: 'rtc_callbacks_received_total', help: 'Vendor room callbacks received, by EventType (other: unknown or unverified) and result (accepted, duplicate, stale, ignored, bad_signature, malformed, too_large).', labelNames: ['event_type', 'result'], registers: [r] });
+    const lag = new Histogram({ name: 'rtc_callback_lag_seconds', help: "Receipt of a verified callback minus its event's Timestamp (the vendor's clock).", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300], registers: [r] });
+    this.callbackCorrections = new Counter({ name: 'rtc_callback_reconcile_corrections_total', help: 'Member changes a poll found that no callback had reported (past callbacks.reconcileGraceMs): callbacks lost or not configured for the app.', labelNames: ['account'], registers: [r] });
+    for (const account of accounts) this.callbackCorrections.inc({ account }, 0);
+    const results: CallbackResult[] = ['accepted', 'duplicate', 'stale'];
+    for (const type of MEMBER_EVENT_TYPES) for (const result of results) received.inc({ event_type: type, result }, 0);
+    for (const result of ['ignored', 'bad_signature', 'malformed', 'too_large'] as const) received.inc({ event_type: 'other', result }, 0);
+    return {
+      received: (eventType, result) => received.inc({ event_type: eventType, result }),
+      // A clock ahead of ours would give a negative lag; the histogram has no bucket for it.
+      lag: (seconds) => lag.observe(Math.max(0, seconds)),
     };
   }
 

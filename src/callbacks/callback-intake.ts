@@ -1,0 +1,134 @@
+import type { Logger } from '../logger';
+import type { EventSink } from '../polling/room-poller';
+import type { RoomEvent } from '../rooms/room-event';
+import { roomKey } from '../rooms/room-event';
+import { CALLBACK_ID_RETENTION_MS } from '../store/store';
+import type { VerifiedCallback } from './callback-check';
+import type { MemberCallback } from './member-callback';
+import type { CallbackIntake } from './callback-receiver';
+
+/** The store's door for callbacks (RoomStore.applyCallbacks). */
+export interface CallbackCommitter {
+  applyCallbacks(ref: { appId: string; roomId: string }, items: readonly { eventId: string; callback: MemberCallback }[]): Promise<{ events: RoomEvent[]; results: ('accepted' | 'stale')[] }>;
+}
+
+export interface CallbackIntakeDeps {
+  store: CallbackCommitter;
+  /** Make the room one the daemon watches (a room first seen in a callback joins the registry); false: it cannot. */
+  ensureRoom(appId: string, roomId: string): boolean;
+  /** A room got callbacks: poll it again soon to confirm (callbacks.confirmAfterMs). */
+  confirm(appId: string, roomId: string): void;
+  /** Only the replica that commits may apply callbacks; elsewhere they are refused (the vendor retries). */
+  mayApply(): boolean;
+  sink: EventSink;
+  now(): number;
+  logger: Logger;
+}
+
+interface Pending {
+  verified: VerifiedCallback;
+  resolve(result: 'accepted' | 'duplicate' | 'stale'): void;
+  reject(err: unknown): void;
+}
+
+/** Refused because this replica does not commit (a standby): the receiver answers 503 and the vendor retries. */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+  constructor() {
+    super('this replica is not the leader; callbacks are applied by the leader');
+  }
+}
+
+/**
+ * Verified callbacks into the store, in groups: whatever arrived while the previous group committed goes
+ * in the next one (one commit per room per group), so a burst costs a commit per room, not per callback.
+ * A submission resolves only after its group is committed, so the receiver's 200 means durably stored.
+ * Repeats of an EventId are dropped here, against the ids committed in the last hour (loaded from the store
+ * at start, so a restart does not forget them).
+ */
+export class CallbackIntakeQueue implements CallbackIntake {
+  private queue: Pending[] = [];
+  private running = false;
+  /** EventId → when it was committed, oldest first. */
+  private readonly seen = new Map<string, number>();
+  /** EventIds in the queue or the group committing now → that submission's promise. */
+  private readonly inFlight = new Map<string, Promise<'accepted' | 'duplicate' | 'stale'>>();
+
+  constructor(private readonly deps: CallbackIntakeDeps) {}
+
+  /** Ids the store already committed (recentCallbackIds), so their repeats are known after a restart. */
+  remember(ids: readonly string[]): void {
+    const now = this.deps.now();
+    for (const id of ids) this.seen.set(id, now);
+  }
+
+  submit(verified: VerifiedCallback): Promise<'accepted' | 'duplicate' | 'stale'> {
+    if (this.seen.has(verified.eventId)) return Promise.resolve('duplicate');
+    const same = this.inFlight.get(verified.eventId);
+    if (same) return same.then(() => 'duplicate' as const);
+    if (!this.deps.mayApply()) return Promise.reject(new NotLeaderError());
+    const promise = new Promise<'accepted' | 'duplicate' | 'stale'>((resolve, reject) => this.queue.push({ verified, resolve, reject }));
+    this.inFlight.set(verified.eventId, promise);
+    if (!this.running) void this.drain();
+    return promise;
+  }
+
+  /** Commits groups until the queue is empty. Never rejects: each submission settles on its own. */
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue;
+        this.queue = [];
+        await this.commitGroup(group);
+        this.forgetOld();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async commitGroup(group: Pending[]): Promise<void> {
+    const byRoom = new Map<string, Pending[]>();
+    for (const p of group) {
+      const { appId, callback } = p.verified;
+      const key = roomKey(appId, callback.roomId);
+      const list = byRoom.get(key);
+      if (list) list.push(p);
+      else byRoom.set(key, [p]);
+    }
+    await Promise.all([...byRoom.values()].map((list) => this.commitRoom(list)));
+  }
+
+  private async commitRoom(list: Pending[]): Promise<void> {
+    const { appId } = list[0]!.verified;
+    const roomId = list[0]!.verified.callback.roomId;
+    const settle = (fn: (p: Pending, i: number) => void): void => {
+      list.forEach((p, i) => {
+        this.inFlight.delete(p.verified.eventId);
+        fn(p, i);
+      });
+    };
+    if (!this.deps.mayApply()) return settle((p) => p.reject(new NotLeaderError()));
+    try {
+      if (!this.deps.ensureRoom(appId, roomId)) throw new Error(`room ${appId}/${roomId} cannot be watched`);
+      const { events, results } = await this.deps.store.applyCallbacks({ appId, roomId }, list.map((p) => ({ eventId: p.verified.eventId, callback: p.verified.callback })));
+      const now = this.deps.now();
+      for (const p of list) this.seen.set(p.verified.eventId, now);
+      if (events.length > 0) this.deps.sink.emit(events);
+      this.deps.confirm(appId, roomId);
+      settle((p, i) => p.resolve(results[i] ?? 'accepted'));
+    } catch (err) {
+      this.deps.logger.error({ appId, roomId, err, callbacks: list.length }, 'callbacks not committed; the vendor retries them');
+      settle((p) => p.reject(err));
+    }
+  }
+
+  private forgetOld(): void {
+    const cutoff = this.deps.now() - CALLBACK_ID_RETENTION_MS;
+    for (const [id, at] of this.seen) {
+      if (at >= cutoff) break;
+      this.seen.delete(id);
+    }
+  }
+}
