@@ -20,6 +20,9 @@ import type { DiscoveryObserver } from './discovery/discovery-observer';
 import { schedulePeriodSeconds, Ticker } from './scheduler/ticker';
 import { Metrics } from './sinks/metrics';
 import type { AccountApi } from './volc/account-api';
+import { CallbackService } from './callbacks/callback-service';
+import type { CallbackSecrets } from './callbacks/callback-secrets';
+import type { CallbackObserver } from './callbacks/callback-receiver';
 
 
 /** Everything the daemon's lifecycle needs from outside; main builds the real ones, tests pass fakes. */
@@ -54,6 +57,8 @@ export interface DaemonDeps {
   leadership?: Leadership;
   /** The shared limiters (cluster mode: in Redis); default: in-process sliding windows. */
   makeLimiter?: LimiterFactory;
+  /** With `callbacks` configured: the secrets (checked by preflight) and the receiver's metrics. */
+  callbacks?: { secrets: CallbackSecrets; observer: CallbackObserver };
 }
 
 /**
@@ -71,6 +76,8 @@ export class Daemon {
   private readonly leadership: Leadership;
   private readonly scheduler: CycleScheduler;
   private readonly server: HttpServer;
+  /** The vendor callbacks' receiver and confirm polls, while `callbacks` is configured. */
+  private readonly callbacks?: CallbackService;
   private readonly inFlight = new AbortController();
   private periodSeconds: number;
   private readonly shutdownTimeoutMs: number;
@@ -84,7 +91,7 @@ export class Daemon {
     this.config = config;
     // Like server, events and state, the shutdown deadline changes only on restart (a reload says so).
     this.shutdownTimeoutMs = config.shutdown.timeoutMs;
-    this.store = new RoomStore(deps.state, () => this.leadership.token());
+    this.store = new RoomStore(deps.state, () => this.leadership.token(), config.callbacks && { graceMs: config.callbacks.reconcileGraceMs });
     // Every in-flight request and backoff sleep listens on this one signal; more than 10 is normal here.
     setMaxListeners(0, this.inFlight.signal);
     this.periodSeconds = schedulePeriodSeconds(config.schedule);
@@ -126,6 +133,27 @@ export class Daemon {
       configDir: deps.configDir ?? process.cwd(),
     });
     this.setRooms(config);
+    if (config.callbacks && deps.callbacks) {
+      this.callbacks = new CallbackService({
+        config: config.callbacks,
+        defaultAccount: resolveAccount(config, undefined),
+        secrets: deps.callbacks.secrets,
+        observer: deps.callbacks.observer,
+        store: this.store,
+        state: deps.state,
+        registry: this.registry,
+        sync: () => this.cycle.sync(),
+        accounts: {
+          poll: async (account, ref, signal) => (await this.accounts.get(account)?.poller.poll(ref, signal, { front: true })) ?? false,
+          backlog: (account) => this.accounts.get(account)?.limiter.pending() ?? 0,
+          rate: (account) => this.accounts.get(account)?.rate.current() ?? 1,
+        },
+        isLeader: () => this.leadership.isLeader(),
+        sink: deps.sink,
+        clock: deps.clock,
+        logger: deps.logger.child({ component: 'callbacks' }),
+      });
+    }
     this.scheduler = new CycleScheduler(
       deps.makeTicker(config.schedule),
       () => this.runCycle(),
@@ -147,6 +175,7 @@ export class Daemon {
         reload: () => this.reload(),
         routes: deps.routes,
         events: (query) => eventsApi(deps.state, query),
+        callback: this.callbacks,
       },
       deps.logger,
       { ...deps.http, limits: config.server },
@@ -190,6 +219,7 @@ export class Daemon {
       { store: this.deps.state.description, restored, lastEventId: await this.deps.state.lastEventId() },
       restored > 0 ? 'state loaded; it is the baseline for the first poll' : 'no saved state for the configured rooms; the first poll is the baseline',
     );
+    await this.callbacks?.start();
     const address = await this.server.listen(this.config.server.host, this.config.server.port);
     this.deps.metrics.reloadOk.set(1);
     this.deps.metrics.reloadTime.set(this.deps.clock.now() / 1000);
@@ -247,7 +277,7 @@ export class Daemon {
       this.periodSeconds = schedulePeriodSeconds(next.schedule);
       this.scheduler.replaceTicker(this.deps.makeTicker(next.schedule));
     }
-    const restartOnly = (['server', 'events', 'state', 'shutdown', 'cluster'] as const).filter(
+    const restartOnly = (['server', 'events', 'state', 'shutdown', 'cluster', 'callbacks'] as const).filter(
       (k) => JSON.stringify(prev[k]) !== JSON.stringify(next[k]),
     );
     if (restartOnly.length > 0) {
@@ -272,8 +302,9 @@ export class Daemon {
     const { logger } = this.deps;
     const deadline = this.deps.monotonic.now() + this.shutdownTimeoutMs;
     logger.info({ timeoutMs: this.shutdownTimeoutMs }, 'shutting down');
+    const callbacksDone = this.callbacks?.stop();
     this.accounts.close();
-    const discoveryDone = this.discovery.stop();
+    const discoveryDone = this.discovery.stop().then(() => callbacksDone);
     const cycleDone = this.scheduler.stop().then(() => discoveryDone);
     const timedOut = await Promise.race([
       cycleDone.then(() => false),

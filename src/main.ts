@@ -38,6 +38,7 @@ import { NewerSchemaError } from './store/sqlite-store';
 import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
 import { accountCredentials } from './accounts/account-credentials';
+import { accountSettings } from './accounts/account-settings';
 import { ApiAgentCache, idleTimeoutFor } from './volc/http-agent';
 
 export const ENV_WEBHOOK_SECRET = 'RTC_WEBHOOK_SECRET';
@@ -68,12 +69,14 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   let config: Config;
   let logger: Logger;
   let web: LoadedWebConfig | undefined;
+  let callbackSecrets: ReturnType<typeof preflight>['callbackSecrets'];
   // The CA bundle read with each config (start and every reload), looked up when the API client is built.
   const caOf = new WeakMap<Config['api'], string>();
   try {
     const checked = preflight(configPath, process.env);
     logger = createLogger(checked.logLevel);
     config = checked.config;
+    callbackSecrets = checked.callbackSecrets;
     for (const [api, pem] of checked.cas) caOf.set(api, pem);
     web = options.webConfigFile ? loadWebConfigFile(options.webConfigFile) : undefined;
   } catch (err) {
@@ -100,6 +103,9 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     : undefined;
 
   const endpoint = new SecureEndpoint(web, { logger, clock: monotonicClock, observer: { refused: (reason) => metrics.httpRefused.inc({ reason }) } });
+  // The vendor signs its callbacks and can send neither a password nor a client certificate.
+  if (config.callbacks) endpoint.setOpenPaths([config.callbacks.path]);
+  const callbacks = config.callbacks && callbackSecrets ? { secrets: callbackSecrets, observer: metrics.enableCallbacks(accountSettings(config).map((a) => a.name)) } : undefined;
   metrics.webConfigOk.set(1);
   metrics.webConfigTime.set(systemClock.now() / 1000);
   const webWatcher =
@@ -242,6 +248,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     http: { endpoint, enableLifecycle: options.enableLifecycle === true },
     routes: (req, res, path) => status.handle(req, res, path),
     leadership,
+    callbacks,
     makeLimiter: cluster
       ? (rate, account, action) => cluster.makeLimiter(rate, accountCredentials([account], process.env).get(account.name)!.accessKeyId, action)
       : undefined,

@@ -16,6 +16,8 @@ export interface HttpHandlers {
   reload(): Promise<string | undefined>;
   /** Further routes (the status page and its API at `/`, `/api/...`); returns false for paths it does not own. */
   routes?(req: IncomingMessage, res: ServerResponse, path: string): boolean;
+  /** The vendor callbacks' receiver, at its own path (callbacks.path); absent: not served. */
+  callback?: { readonly path: string; handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
   /** GET /api/events (see events-api.ts); absent: 404. */
   events?(query: URLSearchParams): Promise<{ status: number; contentType: string; body: string }>;
 }
@@ -76,6 +78,7 @@ export class HttpServer {
     const path = (req.url ?? '/').split('?')[0];
     const method = req.method ?? 'GET';
     const readOnly = method === 'GET' || method === 'HEAD';
+    if (this.handlers.callback && path === this.handlers.callback.path) return this.handlers.callback.handle(req, res);
     if (this.handlers.routes?.(req, res, path ?? '/')) return;
     switch (path) {
       case '/metrics': {
