@@ -20,6 +20,8 @@ describe('alert rules', () => {
       [
         'RtcApiErrorRatioHigh',
         'RtcApiThrottled',
+        'RtcCallbackSignatureFailures',
+        'RtcCallbacksMissingChanges',
         'RtcDiscoveryFailing',
         'RtcClusterNoLeader',
         'RtcClusterSplitBrain',

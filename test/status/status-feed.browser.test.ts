@@ -86,4 +86,11 @@ describeWithRequirements('status page live feed across reconnects', [chromiumReq
     expect(await page.textContent('#feed-state')).toBe('live');
     expect(await feedUsers()).toEqual(['while-away', 'while-connected', 'before-load']);
   });
+
+  it("shows what saw each event: a callback, or a poll (also for events that carry no source)", async () => {
+    emit(feed, [{ ...ev('by-callback'), source: 'callback' }, { ...ev('by-poll'), source: 'poll' }]);
+    await page.waitForFunction(() => [...document.querySelectorAll('#feed-list li .user')].some((e) => e.textContent === 'by-poll'));
+    const via = await page.$$eval('#feed-list li', (lis) => lis.map((li) => `${li.querySelector('.user')?.textContent}:${li.querySelector('.via')?.textContent}`));
+    expect(via.slice(0, 3)).toEqual(['by-poll:poll', 'by-callback:callback', 'while-away:poll']);
+  });
 });

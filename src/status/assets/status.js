@@ -292,6 +292,11 @@
     }
     li.append(el('span', e.userId, 'user'));
     if (e.visibility === 'invisible') li.append(el('span', 'invisible', 'tag'));
+    // What saw the change: a vendor callback (within a second) or a poll (events before sources existed: poll).
+    const via = e.source === 'callback' ? 'callback' : 'poll';
+    const tag = el('span', via, `via ${via}`);
+    tag.title = via === 'callback' ? 'reported by a vendor callback' : 'found by a poll of GetRoomOnlineUsers';
+    li.append(tag);
     return li;
   }
 
