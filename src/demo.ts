@@ -48,7 +48,7 @@ export async function runDemo(argv: string[], log: (s: string) => void = (s) => 
     return 2;
   }
   if (values.help) {
-    log(DEMO_USAGE);
+    process.stdout.write(DEMO_USAGE);
     return 0;
   }
 

@@ -1,5 +1,5 @@
 import { copyFileSync, constants, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packagePath } from './package-paths';
 
@@ -84,7 +84,11 @@ export function runInit(argv: string[], out: (s: string) => void, err: (s: strin
     err(`${(e as Error).message}\n`);
     return 1;
   }
-  const shown = (file: string): string => relative(process.cwd(), file) || file;
+  // Short paths under the working directory, absolute ones elsewhere (a row of ../ helps nobody).
+  const shown = (file: string): string => {
+    const rel = relative(process.cwd(), file);
+    return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+  };
   const config = shown(join(dir, 'monitor.yaml'));
   out(
     [
