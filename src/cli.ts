@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError } from './config/load';
@@ -97,6 +98,12 @@ export async function main(argv: string[]): Promise<number> {
   if (webConfigFile === '') {
     process.stderr.write(`--web.config.file: must name a file\n\n${USAGE}`);
     return 2;
+  }
+
+  if (values.config === undefined && command !== 'events' && !existsSync(DEFAULT_CONFIG)) {
+    // The usual first run after `npm install -g`: no checkout, so no config/ directory either.
+    process.stderr.write(`no config at ${DEFAULT_CONFIG} (relative to ${process.cwd()}): pass --config FILE, or write a starter one with rtc-room-monitor init\n`);
+    return command === 'check-config' ? 1 : 2;
   }
 
   if (command === 'events') {

@@ -187,6 +187,21 @@ describe('rtc-room-monitor CLI (built)', () => {
     }
   });
 
+  it('points at init when the default config is not there (a fresh install has no config/ directory)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtc-cli-noconfig-'));
+    try {
+      const run = spawnSync(process.execPath, [DAEMON_CLI], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('no config at config/monitor.yaml');
+      expect(run.stderr).toContain('rtc-room-monitor init');
+      const check = spawnSync(process.execPath, [DAEMON_CLI, 'check-config', '--skip-credentials'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      expect(check.status).toBe(1);
+      expect(check.stderr).toContain('rtc-room-monitor init');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('demo rejects a bad port before starting anything', () => {
     const res = cli('demo', '--port', '99999');
     expect(res.status).toBe(2);
