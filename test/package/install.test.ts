@@ -108,6 +108,12 @@ describe('the npm package', () => {
     expect(res.stdout.trim()).toBe((JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string }).version);
   });
 
+  it('without a config, points the user at init', async () => {
+    const res = await cli([]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('write a starter one with rtc-room-monitor init');
+  });
+
   it('init writes a monitor.yaml that check-config accepts, and then refuses to overwrite it', async () => {
     const first = await cli(['init']);
     expect(first.code).toBe(0);
