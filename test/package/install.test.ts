@@ -4,6 +4,7 @@ import { delimiter, dirname, join, relative, sep } from 'node:path';
 import { parse } from 'yaml';
 import { freePort } from '../support/free-port';
 import { REPO_ROOT, repoPath } from '../support/repo-paths';
+import { findExecutable, isCI } from '../support/required-tools';
 import { SpawnedProcess } from '../support/spawned-process';
 import { runCommand, writeTarballProject } from '../support/tarball-project';
 import { waitFor } from '../support/wait-for';
@@ -143,8 +144,20 @@ describe('the npm package', () => {
     const prometheus = parse(readFileSync(join(dir, 'prometheus', 'prometheus.yml'), 'utf8')) as { rule_files: string[] };
     // rule_files is relative to prometheus.yml: the rules must land where it looks.
     expect(prometheus.rule_files).toEqual(['rules/*.yml']);
-    expect(readdirSync(join(dir, 'prometheus', 'rules')).sort()).toEqual(readdirSync(repoPath('config', 'prometheus', 'rules')).filter((f) => f.endsWith('.yml')).sort());
+    const rules = readdirSync(repoPath('config', 'prometheus', 'rules')).filter((f) => f.endsWith('.yml'));
+    expect(readdirSync(join(dir, 'prometheus', 'rules')).sort()).toEqual(rules.sort());
     expect(readdirSync(join(dir, 'grafana', 'dashboards')).sort()).toEqual(readdirSync(repoPath('grafana', 'dashboards')).sort());
+
+    // The written pack as Prometheus reads it: the scrape config and, through rule_files, every rule file.
+    const promtool = findExecutable('promtool');
+    if (promtool === undefined) {
+      if (isCI()) throw new Error('promtool is required under CI=true (scripts/ci-install-tools.sh)');
+      console.warn('promtool not on PATH: the written prometheus.yml and rules are not checked');
+      return;
+    }
+    const promCheck = await runCommand(promtool, ['check', 'config', join(dir, 'prometheus', 'prometheus.yml')], { cwd: home, env });
+    expect(promCheck.stdout).toContain(`SUCCESS: ${rules.length} rule files found`);
+    expect(promCheck.code).toBe(0);
   });
 
   it('demo serves the status page and /metrics with the demo rooms, its output in the working directory', async () => {
