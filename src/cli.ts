@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError } from './config/load';
@@ -21,6 +22,14 @@ const USAGE = `Usage:
                                                   print committed events with id > ID as NDJSON
   rtc-room-monitor simulator [--host H] [--port P] [--config FILE] [--tls-cert PEM --tls-key PEM]
                                                   run the built-in API simulator
+  rtc-room-monitor demo [--config FILE] [--port P] [--simulator-port P]
+                                                  the simulator and the daemon together, no
+                                                  credentials needed (default: the package's
+                                                  config/demo.yaml, status page on 127.0.0.1:9479)
+  rtc-room-monitor init [DIR] [--observability]   write a starter monitor.yaml (and with
+                                                  --observability the Prometheus scrape config,
+                                                  rules and Grafana dashboards) into DIR; never
+                                                  overwrites a file
   rtc-room-monitor --version | --help
 
 Environment: VOLC_ACCESSKEY, VOLC_SECRETKEY (also read from .env), LOG_LEVEL, RTC_WEBHOOK_SECRET,
@@ -34,6 +43,14 @@ export async function main(argv: string[]): Promise<number> {
     const { runSimulator } = await import('./simulator/cli');
     await runSimulator(rest);
     return 0;
+  }
+  if (first === 'demo') {
+    const { runDemo } = await import('./demo');
+    return runDemo(rest);
+  }
+  if (first === 'init') {
+    const { runInit } = await import('./init');
+    return runInit(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
   }
   const command = first === 'run' || first === 'check-config' || first === 'events' ? first : 'run';
   const args = command === first ? rest : argv;
@@ -81,6 +98,12 @@ export async function main(argv: string[]): Promise<number> {
   if (webConfigFile === '') {
     process.stderr.write(`--web.config.file: must name a file\n\n${USAGE}`);
     return 2;
+  }
+
+  if (values.config === undefined && command !== 'events' && !existsSync(DEFAULT_CONFIG)) {
+    // The usual first run after `npm install -g`: no checkout, so no config/ directory either.
+    process.stderr.write(`no config at ${DEFAULT_CONFIG} (relative to ${process.cwd()}): pass --config FILE, or write a starter one with rtc-room-monitor init\n`);
+    return command === 'check-config' ? 1 : 2;
   }
 
   if (command === 'events') {

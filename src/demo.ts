@@ -1,22 +1,74 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
 import { runDaemon } from './main';
+import { packagePath } from './package-paths';
 import { DEMO_CREDENTIALS, demoCalls, demoRooms, Simulator } from './simulator';
 import { ENV_ACCESS_KEY, ENV_SECRET_KEY } from './volc/credentials';
 
+export const DEMO_USAGE = `Usage: rtc-room-monitor demo [--config FILE] [--port P] [--simulator-port P]
+  The built-in API simulator and the daemon together, no credentials needed. Default config: the
+  package's config/demo.yaml (daemon on 127.0.0.1:9479, simulator on 127.0.0.1:18080). --port and
+  --simulator-port move them; the config with the new ports is written to .demo/demo.yaml.
+  Events and state go to .demo/ in the working directory.
+`;
+
+/** Where the demo's own inputs live: in the package, so the demo runs from any directory. */
+export function defaultDemoConfig(): string {
+  return packagePath('config', 'demo.yaml');
+}
+
+function portArg(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new Error(`${flag}: not a port number: ${value}`);
+  return port;
+}
+
 /**
- * `npm run demo`: the built-in simulator and the daemon in one process, no credentials needed. The
- * simulator listens where config/demo.yaml's api.endpoint points.
+ * `rtc-room-monitor demo` (and `npm run demo`): the built-in simulator and the daemon in one process. The
+ * simulator listens where the config's api.endpoint points. Resolves with the daemon's exit code.
  */
-async function demo(): Promise<number> {
-  const configPath = process.argv[2] ?? join(__dirname, '..', '..', 'config', 'demo.yaml');
-  const doc = parseDocument(readFileSync(configPath, 'utf8')).toJS() as {
-    api: { endpoint: string };
-    server: { host: string; port: number };
-    events?: { file?: string };
-  };
-  const endpoint = new URL(doc.api.endpoint);
+export async function runDemo(argv: string[], log: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+  let values: { config?: string; port?: string; 'simulator-port'?: string; help?: boolean };
+  let port: number | undefined;
+  let simulatorPort: number | undefined;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string', short: 'c' }, port: { type: 'string' }, 'simulator-port': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+    port = portArg('--port', values.port);
+    simulatorPort = portArg('--simulator-port', values['simulator-port']);
+  } catch (err) {
+    log(`${(err as Error).message}\n\n${DEMO_USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(DEMO_USAGE);
+    return 0;
+  }
+
+  const sourcePath = values.config ?? defaultDemoConfig();
+  const doc = parseDocument(readFileSync(sourcePath, 'utf8'));
+  const endpoint = new URL(String(doc.getIn(['api', 'endpoint'])));
+  let configPath = sourcePath;
+  if (port !== undefined || simulatorPort !== undefined) {
+    // The daemon reads (and reloads on SIGHUP) a file, so the ports are changed in a copy: the package's
+    // own demo.yaml may sit in a read-only global install.
+    if (port !== undefined) doc.setIn(['server', 'port'], port);
+    if (simulatorPort !== undefined) {
+      endpoint.port = String(simulatorPort);
+      doc.setIn(['api', 'endpoint'], endpoint.origin);
+    }
+    mkdirSync('.demo', { recursive: true });
+    configPath = join('.demo', 'demo.yaml');
+    writeFileSync(configPath, `# Written by rtc-room-monitor demo from ${sourcePath}, with the ports given on its command line.\n${doc.toString()}`);
+  }
+
   const simulator = new Simulator({
     host: endpoint.hostname,
     port: Number(endpoint.port),
@@ -31,31 +83,25 @@ async function demo(): Promise<number> {
   process.env[ENV_ACCESS_KEY] = DEMO_CREDENTIALS.accessKeyId;
   process.env[ENV_SECRET_KEY] = DEMO_CREDENTIALS.secretAccessKey;
 
-  const base = `http://${doc.server.host}:${doc.server.port}`;
-  process.stderr.write(
+  const base = `http://${String(doc.getIn(['server', 'host']))}:${String(doc.getIn(['server', 'port']))}`;
+  const eventsFile = doc.getIn(['events', 'file']);
+  log(
     [
       '',
       `rtc-room-monitor demo: simulator at ${url}, daemon with ${configPath}`,
+      `  status:    ${base}/`,
       `  metrics:   ${base}/metrics`,
       `  ready:     ${base}/-/ready`,
-      `  events:    ${doc.events?.file ?? '(stdout only)'} and stdout`,
+      `  events:    ${eventsFile === undefined ? '(stdout only)' : String(eventsFile)} and stdout`,
       `  simulator: ${url}/_sim/stats`,
       '  Ctrl-C stops both.',
       '',
       '',
     ].join('\n'),
   );
-  const code = await runDaemon(configPath);
-  await simulator.stop();
-  return code;
-}
-
-if (require.main === module) {
-  demo().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  try {
+    return await runDaemon(configPath);
+  } finally {
+    await simulator.stop();
+  }
 }

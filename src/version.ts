@@ -1,16 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { packageRoot, readPackageJson } from './package-paths';
 
-/** The package version, found by walking up from this file (works from src/ under ts-jest and from dist/). */
+/** The package version (works from src/ under ts-jest, from dist/ and from an installed package). */
 export function packageVersion(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'rtc-room-monitor') return pkg.version ?? 'unknown';
-    }
-    dir = dirname(dir);
+  try {
+    return readPackageJson(packageRoot())?.version ?? 'unknown';
+  } catch {
+    return 'unknown';
   }
-  return 'unknown';
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../src/store/sqlite-store';
@@ -156,5 +156,57 @@ describe('rtc-room-monitor CLI (built)', () => {
     expect(bad.stderr).toContain('Usage:');
     expect(cli('--help').stdout).toContain('check-config');
     expect(cli('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(cli('--help').stdout).toMatch(/rtc-room-monitor demo .*\n[\s\S]*rtc-room-monitor init \[DIR\]/);
+  });
+
+  it('init writes monitor.yaml into DIR (plus the observability pack when asked), never over an existing file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtc-cli-init-'));
+    try {
+      const res = cli('init', join(dir, 'a'));
+      expect(res.status).toBe(0);
+      expect(readdirSync(join(dir, 'a'))).toEqual(['monitor.yaml']);
+      expect(cli('check-config', '--skip-credentials', '--config', join(dir, 'a', 'monitor.yaml')).status).toBe(0);
+
+      const pack = cli('init', join(dir, 'b'), '--observability');
+      expect(pack.status).toBe(0);
+      expect(readdirSync(join(dir, 'b')).sort()).toEqual(['grafana', 'monitor.yaml', 'prometheus']);
+      expect(pack.stdout).toContain(`wrote ${join(dir, 'b', 'prometheus', 'rules', 'alerts.yml')}`);
+
+      // Only the dashboards are in the way: nothing else is written either.
+      rmSync(join(dir, 'b', 'monitor.yaml'));
+      rmSync(join(dir, 'b', 'prometheus'), { recursive: true });
+      const refused = cli('init', join(dir, 'b'), '--observability');
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain(`will not overwrite ${join(dir, 'b', 'grafana', 'dashboards', 'rtc-monitor-health.json')}`);
+      expect(readdirSync(join(dir, 'b'))).toEqual(['grafana']);
+
+      expect(cli('init', 'x', 'y').status).toBe(2);
+      expect(cli('init', '--bogus').status).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('points at init when the default config is not there (a fresh install has no config/ directory)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtc-cli-noconfig-'));
+    try {
+      const run = spawnSync(process.execPath, [DAEMON_CLI], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain('no config at config/monitor.yaml');
+      expect(run.stderr).toContain('rtc-room-monitor init');
+      const check = spawnSync(process.execPath, [DAEMON_CLI, 'check-config', '--skip-credentials'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      expect(check.status).toBe(1);
+      expect(check.stderr).toContain('rtc-room-monitor init');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('demo rejects a bad port before starting anything', () => {
+    const res = cli('demo', '--port', '99999');
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('--port: not a port number: 99999');
+    expect(cli('demo', '--simulator-port', 'x').stderr).toContain('--simulator-port: not a port number: x');
+    expect(cli('demo', '--help').stdout).toContain("package's config/demo.yaml");
   });
 });
