@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { runDaemon } from './main';
 import { packagePath } from './package-paths';
 import { DEMO_CREDENTIALS, demoCalls, demoRooms, Simulator } from './simulator';
+import { DEMO_CALLBACK_SECRET } from './simulator/demo-world';
 import { ENV_ACCESS_KEY, ENV_SECRET_KEY } from './volc/credentials';
 
 export const DEMO_USAGE = `Usage: rtc-room-monitor demo [--config FILE] [--port P] [--simulator-port P]
@@ -69,6 +70,11 @@ export async function runDemo(argv: string[], log: (s: string) => void = (s) => 
     writeFileSync(configPath, `# Written by rtc-room-monitor demo from ${sourcePath}, with the ports given on its command line.\n${doc.toString()}`);
   }
 
+  const base = `http://${String(doc.getIn(['server', 'host']))}:${String(doc.getIn(['server', 'port']))}`;
+  // With a callbacks section the simulator pushes a signed callback for every change, as the vendor does,
+  // a little late and now and then lost (the sweep repairs those): events appear within a second.
+  const callbackPath = doc.has('callbacks') ? String(doc.getIn(['callbacks', 'path']) ?? '/callbacks/rtc') : undefined;
+  if (callbackPath !== undefined) process.env.RTC_CALLBACK_SECRET = DEMO_CALLBACK_SECRET;
   const simulator = new Simulator({
     host: endpoint.hostname,
     port: Number(endpoint.port),
@@ -77,13 +83,13 @@ export async function runDemo(argv: string[], log: (s: string) => void = (s) => 
     // Classes start and end while the demo runs; discovery (ListRoomInfo) finds them, retirement ends them.
     calls: demoCalls(Date.now()),
     dataDelayMs: 5000,
+    callbacks: callbackPath === undefined ? undefined : { url: `${base}${callbackPath}`, secret: DEMO_CALLBACK_SECRET, delayMaxMs: 300, lossProbability: 0.02 },
   });
   const url = await simulator.start();
   // The simulator only accepts its own public demo pair; never send real credentials to it.
   process.env[ENV_ACCESS_KEY] = DEMO_CREDENTIALS.accessKeyId;
   process.env[ENV_SECRET_KEY] = DEMO_CREDENTIALS.secretAccessKey;
 
-  const base = `http://${String(doc.getIn(['server', 'host']))}:${String(doc.getIn(['server', 'port']))}`;
   const eventsFile = doc.getIn(['events', 'file']);
   log(
     [
@@ -94,6 +100,7 @@ export async function runDemo(argv: string[], log: (s: string) => void = (s) => 
       `  ready:     ${base}/-/ready`,
       `  events:    ${eventsFile === undefined ? '(stdout only)' : String(eventsFile)} and stdout`,
       `  simulator: ${url}/_sim/stats`,
+      ...(callbackPath === undefined ? [] : [`  callbacks: the simulator posts its room callbacks to ${base}${callbackPath} (events within a second; polls repair lost ones)`]),
       '  Ctrl-C stops both.',
       '',
       '',

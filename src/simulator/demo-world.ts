@@ -11,6 +11,9 @@ export const DEMO_CREDENTIALS = Object.freeze({
   secretAccessKey: 'c2ltdWxhdG9yLWRlbW8tc2VjcmV0',
 });
 
+/** The demo's public callback secret: the simulator signs with it, the demo daemon checks it. Not a real one. */
+export const DEMO_CALLBACK_SECRET = 'simulator-demo-callback-secret';
+
 export const DEMO_APP_ID = 'demo-app';
 
 /** Busy enough that a dashboard moves within a minute, quiet enough that the event log stays readable. */
