@@ -23,6 +23,7 @@ import type { AccountApi } from './volc/account-api';
 import { CallbackService } from './callbacks/callback-service';
 import type { CallbackSecrets } from './callbacks/callback-secrets';
 import type { CallbackObserver } from './callbacks/callback-receiver';
+import type { CallbackInbox } from './callbacks/callback-inbox';
 
 
 /** Everything the daemon's lifecycle needs from outside; main builds the real ones, tests pass fakes. */
@@ -58,7 +59,7 @@ export interface DaemonDeps {
   /** The shared limiters (cluster mode: in Redis); default: in-process sliding windows. */
   makeLimiter?: LimiterFactory;
   /** With `callbacks` configured: the secrets (checked by preflight) and the receiver's metrics. */
-  callbacks?: { secrets: CallbackSecrets; observer: CallbackObserver };
+  callbacks?: { secrets: CallbackSecrets; observer: CallbackObserver; inbox?: CallbackInbox };
 }
 
 /**
@@ -149,6 +150,8 @@ export class Daemon {
           rate: (account) => this.accounts.get(account)?.rate.current() ?? 1,
         },
         isLeader: () => this.leadership.isLeader(),
+        token: () => this.leadership.token(),
+        inbox: deps.callbacks.inbox,
         sink: deps.sink,
         clock: deps.clock,
         logger: deps.logger.child({ component: 'callbacks' }),

@@ -105,7 +105,9 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   const endpoint = new SecureEndpoint(web, { logger, clock: monotonicClock, observer: { refused: (reason) => metrics.httpRefused.inc({ reason }) } });
   // The vendor signs its callbacks and can send neither a password nor a client certificate.
   if (config.callbacks) endpoint.setOpenPaths([config.callbacks.path]);
-  const callbacks = config.callbacks && callbackSecrets ? { secrets: callbackSecrets, observer: metrics.enableCallbacks(accountSettings(config).map((a) => a.name)) } : undefined;
+  // Cluster mode: a standby stores the callbacks it receives in Redis for the leader to apply.
+  const callbacks =
+    config.callbacks && callbackSecrets ? { secrets: callbackSecrets, observer: metrics.enableCallbacks(accountSettings(config).map((a) => a.name)), inbox: cluster?.makeCallbackInbox() } : undefined;
   metrics.webConfigOk.set(1);
   metrics.webConfigTime.set(systemClock.now() / 1000);
   const webWatcher =

@@ -6,6 +6,7 @@ import { CALLBACK_ID_RETENTION_MS } from '../store/store';
 import type { VerifiedCallback } from './callback-check';
 import type { MemberCallback } from './member-callback';
 import type { CallbackIntake } from './callback-receiver';
+import type { CallbackInbox } from './callback-inbox';
 
 /** The store's door for callbacks (RoomStore.applyCallbacks). */
 export interface CallbackCommitter {
@@ -18,8 +19,10 @@ export interface CallbackIntakeDeps {
   ensureRoom(appId: string, roomId: string): boolean;
   /** A room got callbacks: poll it again soon to confirm (callbacks.confirmAfterMs). */
   confirm(appId: string, roomId: string): void;
-  /** Only the replica that commits may apply callbacks; elsewhere they are refused (the vendor retries). */
+  /** Only the replica that commits may apply callbacks; elsewhere they go to the inbox, or are refused. */
   mayApply(): boolean;
+  /** Cluster mode: a standby stores callbacks here for the leader (without one it answers 503). */
+  inbox?: Pick<CallbackInbox, 'push'>;
   sink: EventSink;
   now(): number;
   logger: Logger;
@@ -66,7 +69,19 @@ export class CallbackIntakeQueue implements CallbackIntake {
     if (this.seen.has(verified.eventId)) return Promise.resolve('duplicate');
     const same = this.inFlight.get(verified.eventId);
     if (same) return same.then(() => 'duplicate' as const);
-    if (!this.deps.mayApply()) return Promise.reject(new NotLeaderError());
+    if (!this.deps.mayApply()) {
+      // A standby: stored for the leader, which applies it (and drops it if it is a repeat).
+      if (this.deps.inbox) return this.deps.inbox.push(verified).then(() => 'accepted' as const);
+      return Promise.reject(new NotLeaderError());
+    }
+    return this.apply(verified);
+  }
+
+  /** Commit a callback here (the leader), whoever received it: the inbox's entries come this way too. */
+  apply(verified: VerifiedCallback): Promise<'accepted' | 'duplicate' | 'stale'> {
+    if (this.seen.has(verified.eventId)) return Promise.resolve('duplicate');
+    const same = this.inFlight.get(verified.eventId);
+    if (same) return same.then(() => 'duplicate' as const);
     const promise = new Promise<'accepted' | 'duplicate' | 'stale'>((resolve, reject) => this.queue.push({ verified, resolve, reject }));
     this.inFlight.set(verified.eventId, promise);
     if (!this.running) void this.drain();

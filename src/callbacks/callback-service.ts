@@ -5,10 +5,17 @@ import type { RoomRegistry } from '../discovery/room-registry';
 import type { Logger } from '../logger';
 import { ConfirmPolls } from '../polling/confirm-polls';
 import type { EventSink } from '../polling/room-poller';
-import { CALLBACK_ID_RETENTION_MS, type StateStore } from '../store/store';
-import { CallbackCommitter, CallbackIntakeQueue } from './callback-intake';
+import { CALLBACK_ID_RETENTION_MS, StateWriteError, type StateStore } from '../store/store';
+import { CallbackCommitter, CallbackIntakeQueue, NotLeaderError } from './callback-intake';
 import { CallbackObserver, CallbackReceiver } from './callback-receiver';
 import type { CallbackSecrets } from './callback-secrets';
+import type { CallbackInbox } from './callback-inbox';
+import { isAbortError } from '../clock';
+
+/** How often the leader looks at the inbox when it was empty, and the most entries it applies at once. */
+const INBOX_IDLE_MS = 100;
+const INBOX_BATCH = 500;
+const INBOX_RETRY_MS = 1000;
 
 /** What the callback path needs of the daemon's accounts: a confirm poll and the budget it shares. */
 export interface CallbackAccounts {
@@ -32,6 +39,9 @@ export interface CallbackServiceDeps {
   accounts: CallbackAccounts;
   /** Only the leader applies callbacks. */
   isLeader(): boolean;
+  /** Cluster mode: the leader's fencing token, and the inbox where standbys store callbacks for it. */
+  token?(): number | undefined;
+  inbox?: CallbackInbox;
   sink: EventSink;
   clock: Clock;
   logger: Logger;
@@ -48,6 +58,8 @@ export class CallbackService {
   private readonly intake: CallbackIntakeQueue;
   private readonly confirms: ConfirmPolls;
   private readonly accountOfApp: Map<string, string>;
+  private readonly stopper = new AbortController();
+  private inboxLoop?: Promise<void>;
 
   constructor(private readonly deps: CallbackServiceDeps) {
     const { config, registry, clock, logger } = deps;
@@ -71,6 +83,7 @@ export class CallbackService {
       ensureRoom: (appId, roomId) => this.ensureRoom(appId, roomId),
       confirm: (appId, roomId) => this.confirms.request(appId, roomId),
       mayApply: () => deps.isLeader(),
+      inbox: deps.inbox,
       sink: deps.sink,
       now: () => clock.now(),
       logger,
@@ -90,10 +103,49 @@ export class CallbackService {
       this.deps.logger.warn({ err }, 'could not read recent callback ids; repeats of callbacks from before the start are judged by the members\' change times only');
     }
     this.confirms.start();
+    if (this.deps.inbox) this.inboxLoop = this.drainInbox(this.deps.inbox);
   }
 
-  stop(): Promise<void> {
-    return this.confirms.stop();
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.inboxLoop;
+    await this.confirms.stop();
+  }
+
+  /**
+   * The leader applies what standbys stored: the oldest entries, each through the intake (repeats are
+   * dropped there), then removes them under the fence. An entry is removed only after every entry before
+   * it was applied, so a crash or a lost lease in between repeats some (dropped as repeats), never loses
+   * one. Never rejects.
+   */
+  private async drainInbox(inbox: CallbackInbox): Promise<void> {
+    const { clock, logger } = this.deps;
+    while (!this.stopper.signal.aborted) {
+      let delay = INBOX_IDLE_MS;
+      const token = this.deps.token?.();
+      if (this.deps.isLeader() && token !== undefined) {
+        try {
+          const entries = await inbox.peek(INBOX_BATCH);
+          if (entries.length > 0) {
+            const settled = await Promise.allSettled(entries.map((e) => this.intake.apply(e)));
+            // A store that could not commit, or a lost lease: keep them for the next try (or leader).
+            // Anything else (a room that cannot be watched) would fail every time: logged and dropped.
+            const retry = settled.find((r) => r.status === 'rejected' && (r.reason instanceof StateWriteError || r.reason instanceof NotLeaderError));
+            if (retry) throw (retry as PromiseRejectedResult).reason;
+            await inbox.remove(entries.length, token);
+            if (entries.length === INBOX_BATCH) delay = 0;
+          }
+        } catch (err) {
+          logger.warn({ err }, 'applying callbacks stored by standbys failed; retrying');
+          delay = INBOX_RETRY_MS;
+        }
+      }
+      try {
+        await clock.sleep(delay, this.stopper.signal);
+      } catch (err) {
+        if (!isAbortError(err)) logger.error({ err }, 'callback inbox loop: unexpected sleep failure');
+      }
+    }
   }
 
   /** A room a callback names is watched from now on: an unknown or retired one joins as source `callback`. */
