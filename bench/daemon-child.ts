@@ -23,6 +23,8 @@ export interface DaemonChildOptions {
   loopDelay?: boolean;
   /** How long the start may take until /-/healthy answers; default 30 s (100,000 rooms need longer). */
   startTimeoutMs?: number;
+  /** Extra environment (e.g. RTC_CALLBACK_SECRET). */
+  env?: Record<string, string>;
 }
 
 const OUTPUT_TAIL_CHARS = 32 * 1024;
@@ -58,6 +60,7 @@ export class DaemonChild {
         VOLC_SECRETKEY: opts.credentials.secretAccessKey,
         BENCH_PROBE_OUT: join(dir, 'probe.json'),
         BENCH_PROBE_LOOP_DELAY: opts.loopDelay ? '1' : '0',
+        ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -103,6 +103,10 @@ export class CallbackPusher {
     return { ...this.settings, secret: '(set)' };
   }
 
+  retarget(url: string): void {
+    this.settings = { ...this.settings, url };
+  }
+
   stats(): CallbackPushStats {
     return { ...this.counts };
   }

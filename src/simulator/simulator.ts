@@ -8,7 +8,7 @@ import { ServedLog, ServedSnapshot } from './served-log';
 import { SimHttpServer, SimTls } from './server';
 import { DEFAULT_MAX_SKEW_MS } from './signature-check';
 import { SimStats, StatsRecorder } from './stats';
-import { SimRoomSpec, World } from './world';
+import { SimRoomSpec, World, WorldChange } from './world';
 import { CallbackPusher, CallbackPushSettings, CallbackPushStats, DEFAULT_CALLBACK_PUSH } from './callback-pusher';
 import { CallTimeline, SimCallSpec } from './call-timeline';
 import { DEFAULT_DATA_DELAY_MS, DEFAULT_LIST_CAP_QPS, DEFAULT_MAX_LISTABLE, ListRoomInfoHandler, ListRoomInfoStats } from './list-room-info-handler';
@@ -61,6 +61,8 @@ export interface SimulatorOptions {
   dataDelayMs?: number;
   /** "byteplus": GetRoomOnlineUsers answers `RoomExist` (BytePlus' spelling); default "volcengine". */
   shape?: 'volcengine' | 'byteplus';
+  /** Told of every change of the world (a benchmark's record of the truth); rooms are then kept up to date every 20 ms. */
+  onChange?: (change: WorldChange) => void;
   /** Push a signed room callback for every change of the world to `url` (see callback-pusher.ts). */
   callbacks?: Pick<CallbackPushSettings, 'url' | 'secret'> & Partial<CallbackPushSettings>;
 }
@@ -96,7 +98,9 @@ export class Simulator {
       );
     }
     const pusher = this.pusher;
-    this.world = new World({ now, seed, rooms: opts.rooms, defaultChurn: opts.defaultChurn, onChange: pusher && ((c) => pusher.push(c)) });
+    const observe = opts.onChange;
+    const onChange = pusher || observe ? (c: WorldChange): void => (observe?.(c), pusher?.push(c)) : undefined;
+    this.world = new World({ now, seed, rooms: opts.rooms, defaultChurn: opts.defaultChurn, onChange });
     this.faultSettings = mergeFaults(NO_FAULTS, { latencyMs: opts.latencyMs ?? 0, ...opts.faults });
     if (opts.recordServed) this.served = new ServedLog();
     this.timeline = new CallTimeline(opts.calls ?? []);
@@ -141,7 +145,7 @@ export class Simulator {
     this.started = true;
     const host = this.opts.host ?? '127.0.0.1';
     const address = await this.http.listen(host, this.opts.port ?? 0);
-    if (this.pusher) {
+    if (this.pusher || this.opts.onChange) {
       this.tickTimer = setInterval(() => {
         this.timeline.sync(this.world, (this.opts.now ?? Date.now)());
         this.world.tick();
@@ -162,6 +166,12 @@ export class Simulator {
   /** Counters of the pushed callbacks; undefined when the simulator pushes none. */
   callbackStats(): CallbackPushStats | undefined {
     return this.pusher?.stats();
+  }
+
+  /** Where pushed callbacks go from now on (a daemon whose port was not known when this started). */
+  setCallbackUrl(url: string): void {
+    if (!this.pusher) throw new RangeError('the simulator pushes no callbacks (start it with a callback URL)');
+    this.pusher.retarget(url);
   }
 
   /** Changes delay, loss, duplicates or reordering of pushed callbacks while running. */

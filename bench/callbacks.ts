@@ -1,0 +1,281 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Simulator } from '../src/simulator';
+import { callbackBody } from '../src/simulator/callback-pusher';
+import type { WorldChange } from '../src/simulator/world';
+import { DaemonChild } from './daemon-child';
+import { runInfo } from './machine';
+import { BENCH_APP, BENCH_CREDENTIALS, configRooms, roomId } from './sim-world';
+import { median, percentile } from './stats';
+import { sleep, waitUntil } from './wait';
+
+/**
+ * Vendor callbacks (issue #19), two measurements:
+ *
+ * delay: R rooms of M members with churn at qps Q (a sweep every R/Q s), the simulator pushing a callback
+ *   for every change, delayed 0-500 ms, 3 % lost, 3 % sent twice, 2 % held back. For each change of the
+ *   simulator's world: the time until its event is in the events file (read as it grows). Then churn stops,
+ *   one sweep runs, and every room's log is replayed: it must be consistent and equal to the world.
+ *   `--mode poll` runs the same without callbacks (polling alone).
+ * intake: signed callbacks posted as fast as C concurrent clients can for S seconds to a daemon with the
+ *   SQLite store: accepted per second and the latency of the 200.
+ *
+ *   npm run build && node dist/bench/callbacks.js [--part delay|intake|both] [--rooms 2000] [--members 20]
+ *     [--qps 35] [--seconds 180] [--mode callbacks|poll] [--concurrency 32] [--intake-seconds 10]
+ */
+
+const SECRET = 'bench-callback-secret';
+
+interface FileEvent {
+  id: number;
+  time: string;
+  type: string;
+  roomId: string;
+  userId: string;
+  visibility: string;
+  source?: string;
+}
+
+/** Follows an NDJSON file as it grows, noting when each event first appeared. */
+class FileFollower {
+  private offset = 0;
+  private rest = '';
+  readonly events: { e: FileEvent; seenMs: number }[] = [];
+  constructor(private readonly file: string) {}
+  read(): void {
+    let size: number;
+    try {
+      size = statSync(this.file).size;
+    } catch {
+      return;
+    }
+    if (size <= this.offset) return;
+    const fd = openSync(this.file, 'r');
+    try {
+      const buf = Buffer.alloc(size - this.offset);
+      readSync(fd, buf, 0, buf.length, this.offset);
+      this.offset = size;
+      const now = Date.now();
+      const text = this.rest + buf.toString('utf8');
+      const lines = text.split('\n');
+      this.rest = lines.pop() ?? '';
+      for (const l of lines) if (l.trim() !== '') this.events.push({ e: JSON.parse(l) as FileEvent, seenMs: now });
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+type Members = Map<string, string>;
+
+/** Replays a room's events onto its first served list; counts what breaks a consistent log. */
+function replay(baseline: Members, events: readonly FileEvent[]): { members: Members; inconsistencies: number } {
+  const m = new Map(baseline);
+  let bad = 0;
+  for (const e of events) {
+    const was = m.get(e.userId);
+    if (e.type === 'join') {
+      if (was !== undefined) bad++;
+      m.set(e.userId, e.visibility);
+    } else if (e.type === 'leave') {
+      if (was === undefined) bad++;
+      m.delete(e.userId);
+    } else {
+      if (was === undefined || was === e.visibility) bad++;
+      m.set(e.userId, e.visibility);
+    }
+  }
+  return { members: m, inconsistencies: bad };
+}
+
+const sorted = (m: Members): string => JSON.stringify([...m].sort());
+
+async function delayPart(opts: { rooms: number; members: number; qps: number; seconds: number; mode: string }): Promise<Record<string, unknown>> {
+  const changes: WorldChange[] = [];
+  const churnPerMinute = 1.2; // joins and leaves per room per minute: 2,000 rooms make ~40 changes a second
+  const sim = new Simulator({
+    credentials: BENCH_CREDENTIALS,
+    rooms: Array.from({ length: opts.rooms }, (_, i) => ({ appId: BENCH_APP, roomId: roomId(i), visible: opts.members - 2, invisible: 2 })),
+    // Paused until the daemon has its baselines; every room churns alike from then on.
+    defaultChurn: { joinsPerMinute: churnPerMinute, leavesPerMinute: churnPerMinute, visibilityChangesPerMinute: 0.2, paused: true },
+    recordServed: true,
+    seed: 19,
+    onChange: (c) => void changes.push(c),
+    callbacks: opts.mode === 'callbacks' ? { url: 'http://127.0.0.1:1/unset', secret: SECRET, lossProbability: 1 } : undefined,
+  });
+  const endpoint = await sim.start();
+  const daemon = await DaemonChild.start({
+    credentials: BENCH_CREDENTIALS,
+    env: { RTC_CALLBACK_SECRET: SECRET },
+    config: {
+      api: { endpoint, timeoutMs: 5000 },
+      rateLimit: { qps: opts.qps },
+      schedule: '*/1 * * * * *',
+      state: { file: 'state.db' },
+      events: { log: false, file: 'events.ndjson' },
+      ...(opts.mode === 'callbacks' ? { callbacks: {} } : {}),
+      rooms: configRooms(opts.rooms),
+    },
+  });
+  const follower = new FileFollower(join(daemon.dir, 'events.ndjson'));
+  try {
+    await daemon.waitFor('/-/ready', 10 * 60_000);
+    if (opts.mode === 'callbacks') {
+      sim.setCallbackUrl(`${daemon.url}/callbacks/rtc`);
+      sim.setCallbackFaults({ lossProbability: 0.03, duplicateProbability: 0.03, reorderProbability: 0.02, delayMinMs: 0, delayMaxMs: 500, reorderDelayMs: 500 });
+    }
+    const start = Date.now();
+    const requestsBefore = sim.stats().requests;
+    sim.world.setChurn({ paused: false });
+    while (Date.now() - start < opts.seconds * 1000) {
+      follower.read();
+      await sleep(50);
+    }
+    sim.world.setChurn({ paused: true });
+    const stoppedMs = Date.now();
+    // One whole sweep that starts after the last callbacks could land and after the grace.
+    await waitUntil(
+      'a sweep of every room after the churn stopped',
+      () => {
+        follower.read();
+        for (let i = 0; i < opts.rooms; i++) if (!sim.servedSnapshots(BENCH_APP, roomId(i)).some((s) => s.at > stoppedMs + 7000)) return undefined;
+        return true;
+      },
+      20 * 60_000,
+      200,
+    );
+    await sleep(2000);
+    follower.read();
+    const requests = sim.stats().requests - requestsBefore;
+    const elapsed = (Date.now() - start) / 1000;
+
+    // Each change's first event: joins and leaves by (room, user, type) (ids are never reused); a
+    // visibility change by the first one of that member at or after the change.
+    const byKey = new Map<string, { e: FileEvent; seenMs: number }[]>();
+    for (const x of follower.events) {
+      const key = `${x.e.roomId}\u0000${x.e.userId}\u0000${x.e.type}`;
+      const list = byKey.get(key);
+      if (list) list.push(x);
+      else byKey.set(key, [x]);
+    }
+    const delays: number[] = [];
+    const delaysLost: number[] = [];
+    let missed = 0;
+    for (const c of changes) {
+      if (c.kind === 'destroy') continue;
+      const type = c.kind === 'visibility' ? 'visibility_change' : c.kind;
+      const found = (byKey.get(`${c.roomId}\u0000${c.userId}\u0000${type}`) ?? []).find((x) => x.seenMs >= c.atMs - 5);
+      if (!found) {
+        missed++;
+        continue;
+      }
+      (found.e.source === 'callback' ? delays : delaysLost).push((found.seenMs - c.atMs) / 1000);
+    }
+    let inconsistencies = 0;
+    let roomsEqual = 0;
+    for (let i = 0; i < opts.rooms; i++) {
+      const rid = roomId(i);
+      const served = sim.servedSnapshots(BENCH_APP, rid);
+      const first = served[0]!;
+      const base: Members = new Map([...first.invisible.map((u): [string, string] => [u, 'invisible']), ...first.visible.map((u): [string, string] => [u, 'visible'])]);
+      const r = replay(base, follower.events.filter((x) => x.e.roomId === rid).map((x) => x.e));
+      inconsistencies += r.inconsistencies;
+      const w = sim.world.snapshot(BENCH_APP, rid);
+      const world: Members = new Map([...w.invisible.map((u): [string, string] => [u, 'invisible']), ...w.visible.map((u): [string, string] => [u, 'visible'])]);
+      if (sorted(r.members) === sorted(world)) roomsEqual++;
+    }
+    const f = (x: number): number => Math.round(x * 1000) / 1000;
+    return {
+      mode: opts.mode,
+      rooms: opts.rooms,
+      members: opts.members,
+      qps: opts.qps,
+      churnSeconds: opts.seconds,
+      worldChanges: changes.length,
+      events: follower.events.length,
+      eventsBySource: { callback: follower.events.filter((x) => x.e.source === 'callback').length, poll: follower.events.filter((x) => x.e.source !== 'callback').length },
+      delayViaCallbackSeconds: { n: delays.length, p50: f(median(delays)), p99: f(percentile(delays, 99)), max: f(Math.max(...delays, 0)) },
+      delayViaPollSeconds: { n: delaysLost.length, p50: f(median(delaysLost)), p99: f(percentile(delaysLost, 99)), max: f(Math.max(...delaysLost, 0)) },
+      changesNeverReported: missed,
+      logInconsistencies: inconsistencies,
+      roomsEqualToWorldAfterSweep: `${roomsEqual} / ${opts.rooms}`,
+      requestsPerSecond: f(requests / elapsed),
+      maxRequestsInAnyRollingSecond: sim.stats().maxRequestsInAnyWindow,
+      callbackPush: sim.callbackStats(),
+    };
+  } finally {
+    await daemon.stop();
+    await sim.stop();
+  }
+}
+
+async function intakePart(opts: { concurrency: number; seconds: number }): Promise<Record<string, unknown>> {
+  const ROOMS = 100;
+  const sim = new Simulator({ credentials: BENCH_CREDENTIALS, rooms: Array.from({ length: ROOMS }, (_, i) => ({ appId: BENCH_APP, roomId: roomId(i), visible: 5 })), seed: 3 });
+  const endpoint = await sim.start();
+  const daemon = await DaemonChild.start({
+    credentials: BENCH_CREDENTIALS,
+    env: { RTC_CALLBACK_SECRET: SECRET },
+    config: { api: { endpoint }, rateLimit: { qps: 10 }, schedule: '0 0 * * * *', state: { file: 'state.db' }, events: { log: false, file: 'events.ndjson' }, callbacks: { confirmAfterMs: 600_000 }, rooms: configRooms(ROOMS) },
+  });
+  try {
+    await daemon.waitFor('/-/ready', 60_000);
+    const latencies: number[] = [];
+    const statuses = new Map<number, number>();
+    let n = 0;
+    const end = Date.now() + opts.seconds * 1000;
+    const client = async (): Promise<void> => {
+      while (Date.now() < end) {
+        const i = n++;
+        const body = callbackBody({ kind: 'join', appId: BENCH_APP, roomId: roomId(i % ROOMS), userId: `cb-${i}`, visibility: 'visible', atMs: Date.now() }, `bench-${i}`, 'abcd', SECRET);
+        const t0 = performance.now();
+        const res = await fetch(`${daemon.url}/callbacks/rtc`, { method: 'POST', body });
+        await res.arrayBuffer();
+        latencies.push(performance.now() - t0);
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      }
+    };
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: opts.concurrency }, client));
+    const elapsed = (Date.now() - t0) / 1000;
+    const ok = statuses.get(200) ?? 0;
+    return {
+      concurrency: opts.concurrency,
+      seconds: Math.round(elapsed * 10) / 10,
+      posted: latencies.length,
+      statuses: Object.fromEntries(statuses),
+      acceptedPerSecond: Math.round(ok / elapsed),
+      latencyMs: { p50: Math.round(median(latencies) * 10) / 10, p99: Math.round(percentile(latencies, 99) * 10) / 10, max: Math.round(Math.max(...latencies)) },
+    };
+  } finally {
+    await daemon.stop();
+    await sim.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      part: { type: 'string', default: 'both' },
+      rooms: { type: 'string', default: '2000' },
+      members: { type: 'string', default: '20' },
+      qps: { type: 'string', default: '35' },
+      seconds: { type: 'string', default: '180' },
+      mode: { type: 'string', default: 'callbacks' },
+      concurrency: { type: 'string', default: '32' },
+      'intake-seconds': { type: 'string', default: '10' },
+    },
+  });
+  const out: Record<string, unknown> = { run: runInfo(`node dist/bench/callbacks.js ${process.argv.slice(2).join(' ')}`.trim(), 'callbacks') };
+  if (values.part === 'intake' || values.part === 'both') out.intake = await intakePart({ concurrency: Number(values.concurrency), seconds: Number(values['intake-seconds']) });
+  if (values.part === 'delay' || values.part === 'both') {
+    out.delay = await delayPart({ rooms: Number(values.rooms), members: Number(values.members), qps: Number(values.qps), seconds: Number(values.seconds), mode: values.mode ?? 'callbacks' });
+  }
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
