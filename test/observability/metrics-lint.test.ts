@@ -28,7 +28,8 @@ describeWithRequirements(
       sim = new Simulator({ credentials: { ...DEMO_CREDENTIALS }, rooms: demoRooms(), calls: demoCalls(Date.now(), 0) });
       const endpoint = await sim.start();
       const config = monitorTestConfig(repoPath('config', 'compose', 'monitor-simulator.yaml'), { endpoint });
-      daemon = await startDaemon({ config: { ...config, events: { log: false } }, credentials: DEMO_CREDENTIALS });
+      // Callbacks on, so their families are linted and read like the rest.
+      daemon = await startDaemon({ config: { ...config, events: { log: false }, callbacks: {} }, credentials: DEMO_CREDENTIALS, env: { RTC_CALLBACK_SECRET: 'lint-callback-secret' } });
       // Ready means the first poll cycle is done; the first discovery pass runs beside it and may end later.
       exposition = await waitFor('a completed discovery pass in /metrics', async () => {
         const res = await fetch(`${daemon!.url}/metrics`);
