@@ -20,7 +20,7 @@ describe('GET /api/events', () => {
     expect(r.status).toBe(200);
     expect(r.contentType).toBe('application/json');
     expect(r.json.events!.map((e) => e.id)).toEqual([3, 4]);
-    expect(r.json.events![0]).toEqual({ id: 3, time: '2026-01-01T00:00:00.000Z', type: 'join', appId: 'a', roomId: 'r', userId: 'u3', visibility: 'visible' });
+    expect(r.json.events![0]).toEqual({ id: 3, time: '2026-01-01T00:00:00.000Z', type: 'join', appId: 'a', roomId: 'r', userId: 'u3', visibility: 'visible', source: 'poll' });
     expect(r.json.lastId).toBe(5);
   });
 
