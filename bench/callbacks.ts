@@ -8,6 +8,7 @@ import { DaemonChild } from './daemon-child';
 import { runInfo } from './machine';
 import { BENCH_APP, BENCH_CREDENTIALS, configRooms, roomId } from './sim-world';
 import { median, percentile } from './stats';
+import { cpuSeconds } from './proc-usage';
 import { sleep, waitUntil } from './wait';
 
 /**
@@ -237,15 +238,21 @@ async function intakePart(opts: { concurrency: number; seconds: number }): Promi
       }
     };
     const t0 = Date.now();
+    const cpu0 = cpuSeconds(daemon.pid);
     await Promise.all(Array.from({ length: opts.concurrency }, client));
     const elapsed = (Date.now() - t0) / 1000;
+    const cpu1 = cpuSeconds(daemon.pid);
     const ok = statuses.get(200) ?? 0;
+    const daemonCpu = cpu1.user + cpu1.system - cpu0.user - cpu0.system;
     return {
       concurrency: opts.concurrency,
       seconds: Math.round(elapsed * 10) / 10,
       posted: latencies.length,
       statuses: Object.fromEntries(statuses),
       acceptedPerSecond: Math.round(ok / elapsed),
+      // What the daemon itself spent: the posting client shares the machine, so this bounds the rate a
+      // daemon with a core to itself would take.
+      daemonCpuMsPerCallback: Math.round((daemonCpu * 1000 * 1000) / Math.max(1, ok)) / 1000,
       latencyMs: { p50: Math.round(median(latencies) * 10) / 10, p99: Math.round(percentile(latencies, 99) * 10) / 10, max: Math.round(Math.max(...latencies)) },
     };
   } finally {

@@ -44,6 +44,8 @@ export class ConfirmPolls {
   private readonly starts = new Map<string, number[]>();
   private readonly stopper = new AbortController();
   private wake?: AbortController;
+  /** When the loop's current sleep ends: a request due later need not wake it (an abort costs an error object). */
+  private sleepingUntil = 0;
   private loop?: Promise<void>;
 
   constructor(private readonly deps: ConfirmPollsDeps) {}
@@ -56,7 +58,7 @@ export class ConfirmPolls {
     if (this.due.has(key)) return;
     const dueMs = this.deps.clock.now() + this.deps.delayMs();
     this.due.set(key, { target: { appId, roomId, account }, dueMs });
-    this.wake?.abort();
+    if (dueMs < this.sleepingUntil) this.wake?.abort();
   }
 
   pending(): number {
@@ -81,8 +83,10 @@ export class ConfirmPolls {
     while (!this.stopper.signal.aborted) {
       const next = this.startDue();
       this.wake = new AbortController();
+      const ms = Math.max(0, Math.min(IDLE_SLEEP_MS, next - this.deps.clock.now()));
+      this.sleepingUntil = this.deps.clock.now() + ms;
       try {
-        await this.deps.clock.sleep(Math.max(0, Math.min(IDLE_SLEEP_MS, next - this.deps.clock.now())), this.wake.signal);
+        await this.deps.clock.sleep(ms, this.wake.signal);
       } catch (err) {
         if (!isAbortError(err)) this.deps.logger.error({ err }, 'confirm poll loop: unexpected sleep failure');
       }
