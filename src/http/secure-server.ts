@@ -128,7 +128,9 @@ export class SecureEndpoint {
     }
     this.tls = tls;
     const users = next.config.users;
-    this.auth = Object.keys(users).length > 0 ? new BasicAuth(users, { clock: this.deps.clock }) : undefined;
+    // The previous instance hands on its known-good credentials: a reload must not send every scraper
+    // back to a bcrypt check (and into a queue a password-guessing flood may be filling).
+    this.auth = Object.keys(users).length > 0 ? new BasicAuth(users, { clock: this.deps.clock, previous: this.auth }) : undefined;
     this.headers = Object.entries(next.config.headers);
     this.loaded = next;
   }
@@ -137,7 +139,7 @@ export class SecureEndpoint {
     for (const [name, value] of this.headers) res.setHeader(name, value);
     const auth = this.auth;
     if (!auth) return true;
-    const result = await auth.check(req.headers.authorization);
+    const result = await auth.check(req.headers.authorization, req.socket.remoteAddress);
     if (result === 'ok') return true;
     const busy = result === 'busy';
     this.deps.observer?.refused(busy ? 'auth_busy' : 'unauthorized');
