@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+
 /**
  * Who may start a bcrypt check. Checks are expensive and few may be pending at once; without a rule per
  * client, one address sending wrong passwords in a loop keeps every slot taken and everyone else,
@@ -44,4 +46,27 @@ export class AuthSlots {
   get pending(): number {
     return this.total;
   }
+}
+
+/**
+ * The client a request counts against: its address, or for IPv6 its /64 (one host or one customer
+ * usually has a whole /64, and could otherwise take a fair share per address it picks from it).
+ * IPv4-mapped IPv6 addresses count as their IPv4 address.
+ */
+export function clientKey(address: string | undefined): string {
+  if (!address) return '';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(address)) return address;
+  const bare = address.split('%')[0]!.toLowerCase();
+  const [head = '', tail] = bare.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  // An embedded IPv4 tail (a.b.c.d) takes two groups; it only ever sits in the last 64 bits.
+  const width = (groups: string[]): number => groups.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - width(left) - width(right))).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -1,3 +1,4 @@
+import { clientKey } from '../../src/http/auth-slots';
 import { BasicAuth } from '../../src/http/basic-auth';
 import { FakeClock } from '../fakes/fake-clock';
 
@@ -161,5 +162,22 @@ describe('BasicAuth under a flood of wrong passwords', () => {
     expect(await attempt('a6')).toBe('busy'); // full
     await bcrypt.releaseAll();
     await Promise.all(pending);
+  });
+});
+
+describe('clientKey', () => {
+  it.each([
+    ['127.0.0.1', '127.0.0.1'],
+    ['::ffff:10.1.2.3', '10.1.2.3'],
+    ['2001:db8:1:2:aaaa::1', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2:bbbb:cccc:dddd:eeee', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002::', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['64:ff9b::192.0.2.1', '64:ff9b:0:0::/64'],
+    [undefined, ''],
+  ])('%s counts as %s', (address, key) => {
+    expect(clientKey(address)).toBe(key);
   });
 });
