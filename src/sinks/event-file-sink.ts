@@ -69,14 +69,12 @@ export class EventFileSink implements DeliveryTarget {
     try {
       while (off < buf.length) off += this.ops.writeSync(this.fd, buf, off, buf.length - off);
     } catch (err) {
-      if (off > 0 || this.ops.fstatSync(this.fd).size > before) {
-        this.cutBackTo = before;
-        try {
-          this.cutBack(before);
-        } catch {
-          // Kept in cutBackTo: the next batch tries again before it writes anything. The write's error
-          // (ENOSPC) is the one worth reporting.
-        }
+      this.cutBackTo = before;
+      try {
+        this.cutBack(before);
+      } catch {
+        // Kept in cutBackTo: the next batch tries again before it writes anything. The write's error
+        // (ENOSPC) is the one worth reporting.
       }
       throw err;
     }
