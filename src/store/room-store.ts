@@ -30,6 +30,8 @@ export interface RoomView {
   readonly visibilityChanges: number;
   readonly pollFailures: number;
   readonly invisibleTruncated: boolean;
+  /** The last VisibleUserList was shorter than TotalUser − TotalInvisibleUser (leaves withheld). */
+  readonly visibleTruncated: boolean;
   readonly membership: Membership;
   /** false until a baseline (first committed poll or loaded state) exists. */
   readonly baselined: boolean;
@@ -40,7 +42,7 @@ type RoomState = { -readonly [K in Exclude<keyof RoomView, 'membership'>]: RoomV
 
 export interface ApplyResult {
   events: RoomEvent[];
-  /** The invisible list was shorter than TotalInvisibleUser (invisible leaves withheld). */
+  /** A list was shorter than its count (the invisible or the visible one): leaves withheld. */
   truncated: boolean;
 }
 
@@ -138,7 +140,11 @@ export class RoomStore {
       room = this.rooms.get(key);
     }
     if (!room) return { events: [], truncated: false };
-    const truncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
+    const invisibleTruncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
+    // A short visible list is truncated too: its missing members may be in the unlisted part (issue #18).
+    const totalVisible = Math.max(0, snap.totalUsers - snap.totalInvisibleUsers);
+    const visibleTruncated = snap.exists && snap.visible.length < totalVisible;
+    const truncated = invisibleTruncated || visibleTruncated;
     // Most polls of a room find the same members: an ordered comparison settles that without a lookup
     // (the profile's largest own cost with 1,000-member rooms was the diff). Not while truncated:
     // undecided members may be held there, so the full diff decides.
@@ -154,7 +160,7 @@ export class RoomStore {
     const commit: PollCommit = { appId: room.appId, roomId: room.roomId, exists, totalUsers, totalInvisibleUsers, lastSuccessMs: nowMs, changes, events: [] };
     if (room.baselined && !same) {
       // Computed, not applied: the members move on only once the commit succeeded.
-      changes = snap.exists ? members.diff(snap.visible, snap.invisible, truncated ? { totalInvisible: snap.totalInvisibleUsers } : undefined) : members.diff([], []);
+      changes = snap.exists ? members.diff(snap.visible, snap.invisible, truncated ? { totalInvisible: snap.totalInvisibleUsers, totalVisible } : undefined) : members.diff([], []);
       const time = new Date(nowMs).toISOString();
       commit.changes = changes;
       commit.events = changes.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility }));
@@ -197,7 +203,8 @@ export class RoomStore {
     room.exists = exists;
     room.totalUsers = totalUsers;
     room.totalInvisibleUsers = totalInvisibleUsers;
-    room.invisibleTruncated = truncated;
+    room.invisibleTruncated = invisibleTruncated;
+    room.visibleTruncated = visibleTruncated;
     room.up = true;
     room.lastSuccessMs = nowMs;
     return { events, truncated };
@@ -280,6 +287,7 @@ function freshRoom(spec: RoomSpec): RoomState {
     visibilityChanges: 0,
     pollFailures: 0,
     invisibleTruncated: false,
+    visibleTruncated: false,
     membership: new Members(),
     baselined: false,
   };
