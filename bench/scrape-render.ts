@@ -42,7 +42,7 @@ function views(n: number, nowMs: number): MutableView[] {
     leaves: i % 5,
     visibilityChanges: 0,
     pollFailures: 0,
-    invisibleTruncated: false,
+    invisibleTruncated: false, visibleTruncated: false,
     // Not read by the renderer; the membership representation belongs to the store.
     membership: undefined as unknown as RoomView['membership'],
     baselined: true,

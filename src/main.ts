@@ -29,6 +29,7 @@ import { WebhookSink } from './sinks/webhook-sink';
 import { daemonStatus, discoveryStatus } from './status/daemon-status';
 import { DiscoveryHealth } from './status/discovery-health';
 import { RoomsWithMeta } from './status/room-meta';
+import { FeedFollower } from './status/feed-follower';
 import { MemoryEventFeed } from './status/memory-event-feed';
 import { StatusPage } from './status/status-page';
 import { openStore } from './store/open-store';
@@ -181,6 +182,9 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   const feed = new MemoryEventFeed(STATUS_FEED_EVENTS);
   feed.prefill(await state.readEvents(Math.max(0, (await state.lastEventId()) - STATUS_FEED_EVENTS), STATUS_FEED_EVENTS));
   sinks.list.push({ name: 'status', sink: feed });
+  // A standby commits nothing, so nothing reaches its feed through the sinks; with the shared store it
+  // can show the leader's events from the stream instead.
+  const feedFollower = cluster && config.state.backend === 'redis' ? new FeedFollower(state, feed, { active: () => !leadership.isLeader(), clock: systemClock, logger }) : undefined;
   const startMs = systemClock.now();
   const discoveryHealth = new DiscoveryHealth(discoveryMetrics);
   const withMeta = new RoomsWithMeta((appId, roomId) => {
@@ -265,7 +269,8 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
       logger.info({ signal }, 'signal received');
       webWatcher?.close();
       status.close(); // end the live streams, which would otherwise hold the HTTP server open
-      daemon.shutdown().then(
+      // The follower first: its reads must not race the store closing.
+      (feedFollower?.stop() ?? Promise.resolve()).then(() => daemon.shutdown()).then(
         async () => {
           await cluster?.close();
           resolve(0);
@@ -290,6 +295,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     for (const warning of endpoint.warnings()) logger.warn({ webConfig: options.webConfigFile }, warning);
     webWatcher?.start();
     status.start();
+    feedFollower?.start();
   } catch (err) {
     logger.error({ err, host: config.server.host, port: config.server.port }, 'cannot start');
     return 1;

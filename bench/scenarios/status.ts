@@ -153,7 +153,7 @@ function inProcess(rooms: number, queries: string[], runs: number): { query: str
   const now = Date.now();
   const views: StatusRoom[] = Array.from({ length: rooms }, (_, i) => ({
     appId: 'bench-app', roomId: roomId(i), capacity: 50, exists: true, totalUsers: i % 50, totalInvisibleUsers: i % 7, up: true, lastSuccessMs: now - (i % 30) * 1000,
-    joins: 0, leaves: 0, visibilityChanges: 0, pollFailures: 0, invisibleTruncated: false, membership: new Members(), baselined: true,
+    joins: 0, leaves: 0, visibilityChanges: 0, pollFailures: 0, invisibleTruncated: false, visibleTruncated: false, membership: new Members(), baselined: true,
   }));
   return queries.map((query) => {
     const parsed = parseRoomsQuery(new URL(query, 'http://x/').searchParams);

@@ -1,14 +1,20 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock';
+import { AuthSlots } from './auth-slots';
 
 /**
  * HTTP basic auth against bcrypt hashes (web config `basic_auth_users`). bcrypt at cost 10 takes tens of
  * milliseconds of CPU, so:
- * - results (good and bad) are cached for a short time under a sha256 of (user, hash, password): a
- *   scraper every 15 s pays once, and repeating one wrong password costs nothing; the cache forgets a
- *   user whose hash changes, because the hash is part of the key;
- * - verifications run one at a time and only a few may wait; beyond that a request is answered "busy"
- *   at once, so guessing passwords cannot take more than one core's share of bcrypt work;
+ * - results are cached under an HMAC (a random key per process) of (user, hash, password), never the
+ *   password itself; the cache forgets a user whose hash changes, because the hash is part of the key;
+ * - known-good credentials have their own cache, looked at first and kept fresh by every hit (sliding
+ *   expiry), so a scraper every 15 s pays once and never needs a verification slot again; wrong
+ *   passwords go to a separate cache with a fixed expiry, so a flood of them cannot push a good
+ *   credential out; the good cache is handed on at a reload (`previous`);
+ * - verifications run one at a time and only a few may be pending, with a fair share per client address
+ *   and a reserve for addresses with nothing pending (AuthSlots); beyond that a request is answered
+ *   "busy" at once, so guessing passwords cannot take more than one core's share of bcrypt work, nor
+ *   every slot from one address;
  * - an unknown user is checked against a dummy hash, so response time does not reveal which users exist,
  *   and names are compared as digests in constant time.
  */
@@ -20,8 +26,14 @@ export interface BasicAuthOptions {
   clock: Pick<Clock, 'now'>;
   cacheTtlMs?: number;
   maxCacheEntries?: number;
-  /** Verifications allowed to wait behind the running one. */
+  /** Verifications allowed to be pending (running or waiting). */
   maxQueued?: number;
+  /** Pending verifications one client address may hold. */
+  maxPendingPerClient?: number;
+  /** Pending slots only an address with nothing pending may take. */
+  reservedSlots?: number;
+  /** The instance this one replaces (a web config reload): its known-good credentials carry over. */
+  previous?: BasicAuth;
   /** bcrypt comparison (tests count calls). */
   verify?: (password: string, hash: string) => Promise<boolean>;
 }
@@ -40,13 +52,16 @@ const DUMMY_HASH = '$2b$10$Q.7ERx.GnEpMPze6xevHfeGVbdWv91w6wMSQ70zEHN2dDA1SRQ.pq
 
 export class BasicAuth {
   private readonly users: { digest: Buffer; name: string; hash: string }[];
-  private readonly cache = new Map<string, { ok: boolean; expiresAt: number }>();
+  /** Known-good credentials, least recently used first. */
+  private readonly good: Map<string, number>;
+  /** Wrong credentials (and unknown users), oldest first. */
+  private readonly bad = new Map<string, number>();
+  private readonly hmacKey: Buffer;
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private tail: Promise<unknown> = Promise.resolve();
-  private queued = 0;
+  private readonly slots: AuthSlots;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
-  private readonly maxQueued: number;
   private readonly verify: (password: string, hash: string) => Promise<boolean>;
 
   constructor(
@@ -56,30 +71,42 @@ export class BasicAuth {
     this.users = Object.entries(users).map(([name, hash]) => ({ digest: sha256(name), name, hash }));
     this.ttlMs = opts.cacheTtlMs ?? 5 * 60_000;
     this.maxEntries = opts.maxCacheEntries ?? 1000;
-    this.maxQueued = opts.maxQueued ?? 8;
+    this.slots = new AuthSlots(opts.maxQueued ?? 8, opts.maxPendingPerClient ?? 2, opts.reservedSlots ?? 2);
     this.verify = opts.verify ?? bcryptCompare;
+    // Same key and entries as the previous instance: an entry names the hash it was checked against, so
+    // one for a user whose hash changed (or who was removed) can never match again.
+    this.hmacKey = opts.previous?.hmacKey ?? randomBytes(32);
+    this.good = new Map(opts.previous?.good);
   }
 
   get enabled(): boolean {
     return this.users.length > 0;
   }
 
-  /** Check an `Authorization` header value. */
-  async check(authorization: string | undefined): Promise<AuthResult> {
+  /** Check an `Authorization` header value sent from `client` (the peer's address). */
+  async check(authorization: string | undefined, client = ''): Promise<AuthResult> {
     const creds = parseBasic(authorization);
     if (!creds) return 'denied';
     const user = this.findUser(creds.user);
     const hash = user?.hash ?? DUMMY_HASH;
-    const key = createHash('sha256').update(creds.user).update('\0').update(hash).update('\0').update(creds.password).digest('hex');
+    const key = createHmac('sha256', this.hmacKey).update(creds.user).update('\0').update(hash).update('\0').update(creds.password).digest('hex');
 
     const now = this.opts.clock.now();
-    const cached = this.cache.get(key);
-    if (cached && cached.expiresAt > now) return cached.ok && user ? 'ok' : 'denied';
+    const goodUntil = this.good.get(key);
+    if (goodUntil !== undefined && user) {
+      this.good.delete(key);
+      if (goodUntil > now) {
+        this.good.set(key, now + this.ttlMs);
+        return 'ok';
+      }
+    }
+    const badUntil = this.bad.get(key);
+    if (badUntil !== undefined && badUntil > now) return 'denied';
 
     let pending = this.inFlight.get(key);
     if (!pending) {
-      if (this.queued >= this.maxQueued) return 'busy';
-      pending = this.enqueue(creds.password, hash);
+      if (!this.slots.take(client)) return 'busy';
+      pending = this.enqueue(creds.password, hash, client);
       this.inFlight.set(key, pending);
     }
     let ok: boolean;
@@ -92,23 +119,21 @@ export class BasicAuth {
     return ok ? 'ok' : 'denied';
   }
 
-  private enqueue(password: string, hash: string): Promise<boolean> {
-    this.queued++;
+  private enqueue(password: string, hash: string, client: string): Promise<boolean> {
     const run = this.tail.then(() => this.verify(password, hash).catch(() => false));
-    this.tail = run.finally(() => {
-      this.queued--;
-    });
+    this.tail = run.finally(() => this.slots.release(client));
     return run;
   }
 
   private remember(key: string, ok: boolean): void {
-    this.cache.delete(key);
-    if (this.cache.size >= this.maxEntries) {
-      // Oldest first (Map keeps insertion order); expired entries are the oldest anyway.
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+    const cache = ok ? this.good : this.bad;
+    cache.delete(key);
+    if (cache.size >= this.maxEntries) {
+      // Least recently used (good) or oldest (bad) first: a Map keeps insertion order.
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
     }
-    this.cache.set(key, { ok, expiresAt: this.opts.clock.now() + this.ttlMs });
+    cache.set(key, this.opts.clock.now() + this.ttlMs);
   }
 
   private findUser(name: string): { name: string; hash: string } | undefined {

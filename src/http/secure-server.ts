@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, Server as TlsServer } from 'node:htt
 import type { TLSSocket } from 'node:tls';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
+import { clientKey } from './auth-slots';
 import { BasicAuth } from './basic-auth';
 import { TlsServerSettings, tlsServerSettings } from './tls-options';
 import type { LoadedWebConfig } from './web-config-file';
@@ -143,7 +144,9 @@ export class SecureEndpoint {
     }
     this.tls = tls;
     const users = next.config.users;
-    this.auth = Object.keys(users).length > 0 ? new BasicAuth(users, { clock: this.deps.clock }) : undefined;
+    // The previous instance hands on its known-good credentials: a reload must not send every scraper
+    // back to a bcrypt check (and into a queue a password-guessing flood may be filling).
+    this.auth = Object.keys(users).length > 0 ? new BasicAuth(users, { clock: this.deps.clock, previous: this.auth }) : undefined;
     this.headers = Object.entries(next.config.headers);
     this.loaded = next;
   }
@@ -161,7 +164,7 @@ export class SecureEndpoint {
     }
     const auth = this.auth;
     if (!auth) return true;
-    const result = await auth.check(req.headers.authorization);
+    const result = await auth.check(req.headers.authorization, clientKey(req.socket.remoteAddress));
     if (result === 'ok') return true;
     const busy = result === 'busy';
     this.deps.observer?.refused(busy ? 'auth_busy' : 'unauthorized');

@@ -26,9 +26,15 @@ export interface Membership {
   invisible(): IterableIterator<string>;
 }
 
-/** The server counted more invisible users than it listed. */
+/** The server counted more users than it listed (in either list). */
 export interface Truncation {
+  /** TotalInvisibleUser. */
   totalInvisible: number;
+  /**
+   * TotalUser − TotalInvisibleUser, when the visible list may be short too; absent: the visible list is
+   * complete.
+   */
+  totalVisible?: number;
 }
 
 /** Past this generation the marks are renumbered (gen·2 + bit must stay a small integer). */
@@ -136,12 +142,13 @@ export class Members implements Membership {
   /**
    * The changes from these members to the lists as served, without applying them (apply() does, once
    * they are committed).
-   * @param truncation set when the server listed fewer invisible users than it counted. A remembered member
-   *   missing from both lists (visible or invisible before) may have turned or stayed invisible in the
-   *   unlisted part, so it is held as undecided: no event, kept under its previous list, and the next
-   *   complete list resolves it by the normal diff (`visibility_change`, `leave` or nothing). At most
-   *   `totalInvisible - listed` members can be unlisted; the undecided beyond that cannot all be present, so
-   *   those evicted get a `leave` now (previously invisible ones are kept first, then earliest seen first).
+   * @param truncation set when the server listed fewer users than it counted, in either list. A remembered
+   *   member missing from both lists (visible or invisible before) may be in an unlisted part, so it is
+   *   held as undecided: no event, kept under its previous list, and the next complete list resolves it by
+   *   the normal diff (`visibility_change`, `leave` or nothing). At most `totalInvisible - listed invisible`
+   *   plus `totalVisible - listed visible` members can be unlisted; the undecided beyond that cannot all be
+   *   present, so those evicted get a `leave` now (kept first: the members of a list that is short, the
+   *   invisible list's when both are, then earliest seen first).
    *   That keeps every room's event stream a consistent log: a member evicted here and seen again later gets
    *   a `join` after its `leave`, never a second `join`.
    */
@@ -150,6 +157,7 @@ export class Members implements Membership {
     const changes: MemberChange[] = [];
     let joined: Set<string> | undefined;
     let listedInvisible = 0;
+    let listedVisible = 0;
     const see = (id: string, visibility: Visibility): void => {
       const mark = this.ids.get(id);
       if (mark === undefined) {
@@ -158,12 +166,14 @@ export class Members implements Membership {
         if (joined.has(id)) return;
         joined.add(id);
         if (visibility === 'invisible') listedInvisible++;
+        else listedVisible++;
         changes.push({ type: 'join', userId: id, visibility });
         return;
       }
       if (mark >> 1 === gen) return; // already listed in this answer (visible wins over invisible)
       this.ids.set(id, (gen << 1) | (mark & INVISIBLE));
       if (visibility === 'invisible') listedInvisible++;
+      else listedVisible++;
       if ((mark & INVISIBLE ? 'invisible' : 'visible') !== visibility) changes.push({ type: 'visibility_change', userId: id, visibility });
     };
     for (const id of visible) see(id, 'visible');
@@ -180,15 +190,23 @@ export class Members implements Membership {
       for (const id of goneInvisible) changes.push({ type: 'leave', userId: id, visibility: 'invisible' });
       return changes;
     }
-    let slots = Math.max(0, truncation.totalInvisible - listedInvisible);
+    const invisibleSlots = Math.max(0, truncation.totalInvisible - listedInvisible);
+    const visibleSlots = truncation.totalVisible === undefined ? 0 : Math.max(0, truncation.totalVisible - listedVisible);
+    let slots = invisibleSlots + visibleSlots;
     const hold = (ids: readonly string[], visibility: Visibility): void => {
       for (const id of ids) {
         if (slots > 0) slots--;
         else changes.push({ type: 'leave', userId: id, visibility });
       }
     };
-    hold(goneInvisible, 'invisible');
-    hold(goneVisible, 'visible');
+    // A member is most likely still in the list it was in: that list's members are kept first.
+    if (invisibleSlots > 0 || visibleSlots === 0) {
+      hold(goneInvisible, 'invisible');
+      hold(goneVisible, 'visible');
+    } else {
+      hold(goneVisible, 'visible');
+      hold(goneInvisible, 'invisible');
+    }
     return changes;
   }
 

@@ -31,6 +31,7 @@ const ROOM_FAMILIES: FamilySpec[] = [
   { name: 'rtc_room_capacity', type: 'gauge', help: 'Configured capacity of the room (rooms[].capacity).', value: (r) => r.capacity },
   { name: 'rtc_room_last_success_timestamp_seconds', type: 'gauge', help: 'Unix time of the last successful poll of the room.', value: (r) => (r.lastSuccessMs === undefined ? undefined : r.lastSuccessMs / 1000) },
   { name: 'rtc_room_invisible_list_truncated', type: 'gauge', help: '1 if the last InvisibleUserList was shorter than TotalInvisibleUser (invisible leaves withheld).', value: (r) => known(r, r.invisibleTruncated ? 1 : 0) },
+  { name: 'rtc_room_visible_list_truncated', type: 'gauge', help: '1 if the last VisibleUserList was shorter than TotalUser - TotalInvisibleUser (leaves withheld).', value: (r) => known(r, r.visibleTruncated ? 1 : 0) },
   { name: 'rtc_room_user_joins_total', type: 'counter', help: 'Join events emitted for the room.', value: (r) => r.joins },
   { name: 'rtc_room_user_leaves_total', type: 'counter', help: 'Leave events emitted for the room.', value: (r) => r.leaves },
   { name: 'rtc_room_visibility_changes_total', type: 'counter', help: 'Visibility change events emitted for the room.', value: (r) => r.visibilityChanges },

@@ -28,6 +28,7 @@ export interface RoomRow {
   visibilityChanges: number;
   pollFailures: number;
   invisibleTruncated: boolean;
+  visibleTruncated: boolean;
 }
 
 export function roomRow(room: StatusRoom, nowMs: number): RoomRow {
@@ -50,6 +51,7 @@ export function roomRow(room: StatusRoom, nowMs: number): RoomRow {
     visibilityChanges: room.visibilityChanges,
     pollFailures: room.pollFailures,
     invisibleTruncated: room.invisibleTruncated,
+    visibleTruncated: room.visibleTruncated,
   };
 }
 

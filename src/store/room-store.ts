@@ -33,6 +33,8 @@ export interface RoomView {
   readonly visibilityChanges: number;
   readonly pollFailures: number;
   readonly invisibleTruncated: boolean;
+  /** The last VisibleUserList was shorter than TotalUser − TotalInvisibleUser (leaves withheld). */
+  readonly visibleTruncated: boolean;
   readonly membership: Membership;
   /** false until a baseline (first committed poll or loaded state) exists. */
   readonly baselined: boolean;
@@ -47,7 +49,7 @@ type RoomState = { -readonly [K in Exclude<keyof RoomView, 'membership'>]: RoomV
 
 export interface ApplyResult {
   events: RoomEvent[];
-  /** The invisible list was shorter than TotalInvisibleUser (invisible leaves withheld). */
+  /** A list was shorter than its count (the invisible or the visible one): leaves withheld. */
   truncated: boolean;
   /** With callbacks on: changes this poll found that no callback had reported (a real miss). */
   corrections: number;
@@ -181,7 +183,11 @@ export class RoomStore {
   private async commitSuccess(key: string, snap: RoomSnapshot, nowMs: number, sentMs: number): Promise<ApplyResult> {
     const room = await this.loaded(key);
     if (!room) return { events: [], truncated: false, corrections: 0 };
-    const truncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
+    const invisibleTruncated = snap.exists && snap.invisible.length < snap.totalInvisibleUsers;
+    // A short visible list is truncated too: its missing members may be in the unlisted part (issue #18).
+    const totalVisible = Math.max(0, snap.totalUsers - snap.totalInvisibleUsers);
+    const visibleTruncated = snap.exists && snap.visible.length < totalVisible;
+    const truncated = invisibleTruncated || visibleTruncated;
     // Most polls of a room find the same members: an ordered comparison settles that without a lookup
     // (the profile's largest own cost with 1,000-member rooms was the diff). Not while truncated:
     // undecided members may be held there, so the full diff decides.
@@ -201,7 +207,7 @@ export class RoomStore {
     const toEvents = (list: readonly MemberChange[]): PollCommit['events'] => list.map((c) => ({ time, type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility, source: 'poll' as const }));
     if (room.baselined && !same) {
       // Computed, not applied: the members move on only once the commit succeeded.
-      changes = snap.exists ? members.diff(snap.visible, snap.invisible, truncated ? { totalInvisible: snap.totalInvisibleUsers } : undefined) : members.diff([], []);
+      changes = snap.exists ? members.diff(snap.visible, snap.invisible, truncated ? { totalInvisible: snap.totalInvisibleUsers, totalVisible } : undefined) : members.diff([], []);
       // With callbacks, a change newer than this poll's request (or a callback's within the grace) stands.
       if (recent) ({ kept: changes, records } = reconcilePoll(changes, recent, sentMs, this.callbacks!.graceMs));
       commit.changes = changes;
@@ -259,7 +265,8 @@ export class RoomStore {
     room.exists = exists;
     room.totalUsers = totalUsers;
     room.totalInvisibleUsers = totalInvisibleUsers;
-    room.invisibleTruncated = truncated;
+    room.invisibleTruncated = invisibleTruncated;
+    room.visibleTruncated = visibleTruncated;
     room.up = true;
     room.lastSuccessMs = nowMs;
     return { events, truncated, corrections };
@@ -399,6 +406,7 @@ function freshRoom(spec: RoomSpec): RoomState {
     visibilityChanges: 0,
     pollFailures: 0,
     invisibleTruncated: false,
+    visibleTruncated: false,
     membership: new Members(),
     baselined: false,
   };

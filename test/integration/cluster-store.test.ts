@@ -177,4 +177,59 @@ describeWithRequirements('cluster mode with the shared Redis store', [redisServe
     }
     expect([...union].sort((a, b) => a - b)).toEqual(events.map((e) => e.id));
   }, 300_000);
+
+  it("a standby's status feed shows the leader's events from the shared stream", async () => {
+    const rooms: SimRoomSpec[] = [{ appId: 'app', roomId: 'f1', visible: 5, invisible: 1, churn: { joinsPerMinute: 240, leavesPerMinute: 240, visibilityChangesPerMinute: 60 } }];
+    sim = new Simulator({ credentials, rooms, seed: 7 });
+    const endpoint = await sim.start();
+    const launch = async (i: number): Promise<RunningDaemon> => {
+      const d = await startDaemon({
+        credentials,
+        readyTimeoutMs: 30_000,
+        config: {
+          api: { endpoint, timeoutMs: 800 },
+          rateLimit: { qps: 10 },
+          schedule: '*/1 * * * * *',
+          state: { backend: 'redis' },
+          events: { log: false },
+          cluster: { redis: { url: redis.url, keyPrefix: PREFIX, commandTimeoutMs: 300 }, failoverSeconds: FAILOVER_S },
+          rooms: rooms.map((r) => ({ appId: r.appId, roomId: r.roomId })),
+        },
+      });
+      running[i] = d;
+      return d;
+    };
+    const leader = await launch(0);
+    await waitFor('replica 0 to lead', async () => ((await isLeader(leader)) ? true : undefined), { timeoutMs: 30_000 });
+    const standby = await launch(1);
+    expect(await isLeader(standby)).toBe(false);
+    const latest = async (d: RunningDaemon): Promise<number> => ((await (await fetch(`${d.url}/api/status`)).json()) as { latestEventId: number }).latestEventId;
+    // Past what the standby could have read at start (its prefill): only following the stream gets there.
+    const target = Number(await client.get(`${PREFIX}event-id`)) + 5;
+    await waitFor('the standby to show the newer events', async () => ((await latest(standby)) >= target ? true : undefined), { timeoutMs: 30_000, intervalMs: 200 });
+    // The page's live stream on the standby replays and then follows the same log, id for id.
+    const abort = new AbortController();
+    const res = await fetch(`${standby.url}/api/events/stream?lastEventId=0`, { signal: abort.signal });
+    const reader = res.body!.getReader();
+    const fromStandby: number[] = [];
+    let text = '';
+    const until = target + 5;
+    while (fromStandby.length === 0 || fromStandby[fromStandby.length - 1]! < until) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+      // Whole messages only; the first one (`retry:` and the cursor as its `id:`) is not an event.
+      const cut = text.lastIndexOf('\n\n');
+      for (const message of text.slice(0, cut + 2).split('\n\n')) {
+        const m = /^id: (\d+)\nevent: member\n/.exec(message);
+        if (m) fromStandby.push(Number(m[1]));
+      }
+      text = text.slice(cut + 2);
+    }
+    abort.abort();
+    const fromStream = (await client.xrange(`${PREFIX}events`, '-', '+')).map(([id]) => Number.parseInt(id, 10));
+    expect(fromStandby[fromStandby.length - 1]).toBeGreaterThanOrEqual(until);
+    expect(fromStandby).toEqual(fromStream.slice(0, fromStandby.length));
+    expect(await isLeader(standby)).toBe(false);
+  }, 120_000);
 });

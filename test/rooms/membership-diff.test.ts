@@ -1,12 +1,12 @@
 import fc from 'fast-check';
-import { MemberChange, Members, Membership, Visibility } from '../../src/rooms/membership-diff';
+import { MemberChange, Members, Membership, Truncation, Visibility } from '../../src/rooms/membership-diff';
 
 const m = (visible: string[], invisible: string[] = []): Members => Members.of(visible, invisible);
 const sorted = (changes: readonly MemberChange[]): string[] => changes.map((c) => `${c.type}:${c.userId}:${c.visibility}`).sort();
 const lists = (x: Membership): [string[], string[]] => [[...x.visible()].sort(), [...x.invisible()].sort()];
 
 /** Diff, then apply (as the store does after a successful commit); returns the changes. */
-function step(members: Members, visible: string[], invisible: string[] = [], truncation?: { totalInvisible: number }): MemberChange[] {
+function step(members: Members, visible: string[], invisible: string[] = [], truncation?: Truncation): MemberChange[] {
   const changes = members.diff(visible, invisible, truncation);
   members.apply(changes);
   return changes;
@@ -99,6 +99,27 @@ describe('Members.diff', () => {
     expect(step(members, [], ['h', 'x', 'y']).filter((c) => c.type === 'leave')).toHaveLength(held - 1);
   });
 
+  // A VisibleUserList shorter than TotalUser − TotalInvisibleUser is a truncated list too (issue #18): a
+  // member missing from it may be in the unlisted part, so it must not "leave".
+  it.each<[string, Members, string[], string[], Truncation | undefined, string[], [string[], string[]]]>([
+    ['a short visible list withholds the leaves of unlisted members', m(['a', 'b', 'c']), ['a'], [], { totalInvisible: 0, totalVisible: 3 }, [], [['a', 'b', 'c'], []]],
+    ['joins of listed new members are still reported', m(['a', 'b']), ['a', 'n'], [], { totalInvisible: 0, totalVisible: 3 }, ['join:n:visible'], [['a', 'b', 'n'], []]],
+    ['undecided beyond the unlisted slots leave, earliest seen kept first', m(['a', 'b', 'c', 'd']), ['a'], [], { totalInvisible: 0, totalVisible: 2 }, ['leave:c:visible', 'leave:d:visible'], [['a', 'b'], []]],
+    ['with only the visible list short, previously visible members are kept first', m(['a'], ['x']), [], [], { totalInvisible: 0, totalVisible: 1 }, ['leave:x:invisible'], [['a'], []]],
+    ['both lists short: the slots of both are counted', m(['a'], ['x', 'y']), [], ['y'], { totalInvisible: 2, totalVisible: 1 }, [], [['a'], ['x', 'y']]],
+    ['visibility changes are still reported', m(['a', 'b'], ['x']), ['x'], ['a'], { totalInvisible: 1, totalVisible: 2 }, ['visibility_change:a:invisible', 'visibility_change:x:visible'], [['b', 'x'], ['a']]],
+    ['a visible list as long as its count is complete: a missing member leaves', m(['a', 'b']), ['a'], [], undefined, ['leave:b:visible'], [['a'], []]],
+  ])('%s', (_name, members, visible, invisible, truncation, changes, after) => {
+    expect(sorted(step(members, visible, invisible, truncation))).toEqual(changes);
+    expect(lists(members)).toEqual(after);
+  });
+
+  it('reports the leave of a member held by a short visible list once a complete list does not show it', () => {
+    const members = m(['a', 'b', 'c']);
+    expect(step(members, ['a'], [], { totalInvisible: 0, totalVisible: 3 })).toEqual([]);
+    expect(sorted(step(members, ['a', 'c']))).toEqual(['leave:b:visible']);
+  });
+
   it('updates in place, keeping the map order: members listed in join order keep the fast path after joins and leaves', () => {
     const members = m(['a', 'b', 'c'], ['x']);
     step(members, ['a', 'c', 'd'], ['x', 'y']);
@@ -143,10 +164,12 @@ describe('Members.diff', () => {
     truth: fc.tuple(ids, ids).map(([v, i]) => [v, i.filter((id) => !v.includes(id))] as const),
     truncate: fc.boolean(),
     keep: fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }),
+    truncateVisible: fc.boolean(),
+    keepVisible: fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }),
     commits: fc.boolean(),
   });
 
-  it('property: over any poll sequence, truncated or not, with failed commits and reorders, the events form a consistent log that replays to the members', () => {
+  it('property: over any poll sequence, either list truncated or not, with failed commits and reorders, the events form a consistent log that replays to the members', () => {
     fc.assert(
       fc.property(ids, ids, fc.array(poll, { maxLength: 12 }), fc.integer({ min: 2, max: 6 }), (bv, bi, polls, maxGeneration) => {
         // A tiny generation limit, so the marks are renumbered during the run too.
@@ -154,11 +177,13 @@ describe('Members.diff', () => {
         const log = new Map<string, Visibility>();
         for (const id of members.visible()) log.set(id, 'visible');
         for (const id of members.invisible()) log.set(id, 'invisible');
-        for (const { truth, truncate, keep, commits } of polls) {
-          const [visible, invisible] = truth;
-          // A truncated answer lists only some of the invisible members but counts them all.
+        for (const { truth, truncate, keep, truncateVisible, keepVisible, commits } of polls) {
+          const [allVisible, invisible] = truth;
+          // A truncated answer lists only some of the members of a list but counts them all.
           const listed = truncate ? invisible.filter((_, i) => keep[i]) : [...invisible];
-          const truncation = listed.length < invisible.length ? { totalInvisible: invisible.length } : undefined;
+          const visible = truncateVisible ? allVisible.filter((_, i) => keepVisible[i]) : [...allVisible];
+          const short = listed.length < invisible.length || visible.length < allVisible.length;
+          const truncation = short ? { totalInvisible: invisible.length, totalVisible: allVisible.length } : undefined;
           const changes = members.diff([...visible], listed, truncation);
           if (!commits) continue; // the commit failed: nothing applied, nothing logged
           members.apply(changes);
@@ -170,7 +195,7 @@ describe('Members.diff', () => {
           for (const id of visible) expect(members.visibilityOf(id)).toBe('visible');
           for (const id of listed) expect(members.visibilityOf(id)).toBe('invisible');
           const unlisted = members.size - visible.length - listed.length;
-          expect(unlisted).toBeLessThanOrEqual(truncation ? truncation.totalInvisible - listed.length : 0);
+          expect(unlisted).toBeLessThanOrEqual(truncation ? truncation.totalInvisible - listed.length + truncation.totalVisible - visible.length : 0);
           if (!truncation) expect(lists(members)).toEqual(expected(visible, listed));
           expect([members.visibleCount, members.invisibleCount]).toEqual([lists(members)[0].length, lists(members)[1].length]);
         }

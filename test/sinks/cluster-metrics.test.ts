@@ -12,7 +12,7 @@ const room: RoomView = {
   up: true,
   totalUsers: 3,
   totalInvisibleUsers: 1,
-  invisibleTruncated: false,
+  invisibleTruncated: false, visibleTruncated: false,
   lastSuccessMs: 1_700_000_000_000,
   joins: 2,
   leaves: 1,

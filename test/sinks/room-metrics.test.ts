@@ -15,7 +15,7 @@ function room(appId: string, roomId: string): Mutable {
     leaves: 0,
     visibilityChanges: 0,
     pollFailures: 0,
-    invisibleTruncated: false,
+    invisibleTruncated: false, visibleTruncated: false,
     membership: new Members(),
     baselined: false,
   };
@@ -24,7 +24,7 @@ function room(appId: string, roomId: string): Mutable {
 /** A change between two scrapes: a field of one room, the room list, or the view objects themselves. */
 const change = fc.oneof(
   fc.record({ kind: fc.constant('value' as const), at: fc.nat(), field: fc.constantFrom('totalUsers', 'totalInvisibleUsers', 'joins', 'leaves', 'visibilityChanges', 'pollFailures', 'lastSuccessMs', 'capacity'), value: fc.option(fc.integer({ min: 0, max: 1e7 }), { nil: undefined }) }),
-  fc.record({ kind: fc.constant('flag' as const), at: fc.nat(), field: fc.constantFrom('exists', 'up', 'invisibleTruncated'), value: fc.option(fc.boolean(), { nil: undefined }) }),
+  fc.record({ kind: fc.constant('flag' as const), at: fc.nat(), field: fc.constantFrom('exists', 'up', 'invisibleTruncated', 'visibleTruncated'), value: fc.option(fc.boolean(), { nil: undefined }) }),
   fc.record({ kind: fc.constant('add' as const), at: fc.nat(), id: fc.string({ maxLength: 6 }) }),
   fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),

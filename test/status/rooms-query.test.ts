@@ -6,7 +6,7 @@ const NOW = 1_700_000_100_000;
 function room(appId: string, roomId: string, over: Partial<StatusRoom> = {}): StatusRoom {
   return {
     appId, roomId, capacity: undefined, exists: true, totalUsers: 0, totalInvisibleUsers: 0, up: true, lastSuccessMs: NOW - 5000,
-    joins: 0, leaves: 0, visibilityChanges: 0, pollFailures: 0, invisibleTruncated: false, membership: new Members(), baselined: true, ...over,
+    joins: 0, leaves: 0, visibilityChanges: 0, pollFailures: 0, invisibleTruncated: false, visibleTruncated: false, membership: new Members(), baselined: true, ...over,
   };
 }
 

@@ -18,7 +18,7 @@ const SLASHED = 'a/b c%d';
 function room(appId: string, roomId: string, visible: string[], invisible: string[] = []): StatusRoom {
   return {
     appId, roomId, exists: true, totalUsers: visible.length + invisible.length, totalInvisibleUsers: invisible.length, up: true, lastSuccessMs: NOW - 2000,
-    joins: 0, leaves: 0, visibilityChanges: 0, pollFailures: 0, invisibleTruncated: false, membership: Members.of(visible, invisible), baselined: true,
+    joins: 0, leaves: 0, visibilityChanges: 0, pollFailures: 0, invisibleTruncated: false, visibleTruncated: false, membership: Members.of(visible, invisible), baselined: true,
   };
 }
 

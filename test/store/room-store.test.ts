@@ -73,6 +73,20 @@ describe('RoomStore', () => {
     expect(s.get('app', 'r1')).toMatchObject({ invisibleTruncated: true, totalInvisibleUsers: 3 });
   });
 
+  it('withholds the leaves of members a short visible list leaves out, still reports its joins, and flags it', async () => {
+    const s = store();
+    await s.applySuccess(ref, snap(['a', 'b', 'c']), 1000);
+    // TotalUser counts four visible members; the list names two of them.
+    const result = await s.applySuccess(ref, snap(['a', 'n'], [], { totalUsers: 4 }), 2000);
+    expect(result.events.map((e) => `${e.type}:${e.userId}`)).toEqual(['join:n']);
+    expect(result.truncated).toBe(true);
+    expect(s.get('app', 'r1')).toMatchObject({ visibleTruncated: true, invisibleTruncated: false, totalUsers: 4 });
+    // A complete list settles it: the members really gone leave then, once.
+    const complete = await s.applySuccess(ref, snap(['a', 'n']), 3000);
+    expect(complete.events.map((e) => `${e.type}:${e.userId}`).sort()).toEqual(['leave:b', 'leave:c']);
+    expect(s.get('app', 'r1')).toMatchObject({ visibleTruncated: false });
+  });
+
   it('ignores polls of rooms removed by a reload and keeps the state of rooms that stay', async () => {
     const s = store();
     await s.applySuccess(ref, snap(['a']), 1000);

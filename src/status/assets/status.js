@@ -208,7 +208,7 @@
     if (room !== openRoom) return;
     const state = r.up === null ? 'not polled yet' : r.up ? 'up' : 'last poll failed';
     const cap = r.capacity === null ? '' : `, ${(r.capacityUse * 100).toFixed(0)}% of capacity ${r.capacity}`;
-    $('room-summary').textContent = `${r.totalUsers} users (${r.invisibleUsers} invisible)${cap}; ${state}; last success ${age(r.lastSuccessAgeSeconds)}; account ${r.account}, source ${r.source}` + (r.exists === false ? '; the room does not exist now' : '') + (r.invisibleTruncated ? '; invisible list truncated by the API' : '');
+    $('room-summary').textContent = `${r.totalUsers} users (${r.invisibleUsers} invisible)${cap}; ${state}; last success ${age(r.lastSuccessAgeSeconds)}; account ${r.account}, source ${r.source}` + (r.exists === false ? '; the room does not exist now' : '') + (r.invisibleTruncated ? '; invisible list truncated by the API' : '') + (r.visibleTruncated ? '; visible list truncated by the API' : '');
     fillList($('visible'), r.members.visible);
     fillList($('invisible'), r.members.invisible);
     $('visible-count').textContent = `(${r.members.visible.length})`;
