@@ -88,9 +88,10 @@ describe('HttpServer behind a web config', () => {
     return file;
   };
 
-  async function start(webText: string | undefined, enableLifecycle = false): Promise<{ url: string; endpoint: SecureEndpoint; file?: string }> {
+  async function start(webText: string | undefined, enableLifecycle = false, openPaths: string[] = []): Promise<{ url: string; endpoint: SecureEndpoint; file?: string }> {
     const file = webText === undefined ? undefined : writeWeb(webText);
     const endpoint = new SecureEndpoint(file ? loadWebConfigFile(file) : undefined, { logger, clock: { now: () => Date.now() }, observer: { refused: (r) => refused.push(r) } });
+    endpoint.setOpenPaths(openPaths);
     server = new HttpServer(
       {
         metrics: async () => ({ contentType: 'text/plain', body: [{ text: 'rtc_up 1\n' }] }),
@@ -100,8 +101,8 @@ describe('HttpServer behind a web config', () => {
           return undefined;
         },
         routes: (_req, res, path) => {
-          if (path !== '/') return false;
-          res.end('hi');
+          if (path !== '/' && path !== '/callbacks/rtc') return false;
+          res.end(path === '/' ? 'hi' : 'callback');
           return true;
         },
       },
@@ -163,6 +164,28 @@ describe('HttpServer behind a web config', () => {
     const ok = await tlsRequest(`${url}/metrics`, { ca, cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) });
     expect(ok.status).toBe(200);
     expect(ok.peer?.subject.CN).toBe('rtc-room-monitor');
+  });
+
+  it('an open path (the vendor callbacks) needs neither basic auth nor a client certificate; every other path still does', async () => {
+    const { url } = await start(
+      `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: ca.crt\n  client_auth_type: RequireAndVerifyClientCert\nbasic_auth_users:\n  alice: '${hash('right')}'\nhttp_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n`,
+      false,
+      ['/callbacks/rtc'],
+    );
+    const ca = pki.read(pki.caCert);
+    const open = await tlsRequest(`${url}/callbacks/rtc`, { ca, method: 'POST' });
+    expect([open.status, open.body, open.headers['x-content-type-options']]).toEqual([200, 'callback', 'nosniff']);
+    // Without a certificate, the same connection kind may not reach anything else, whatever the password.
+    const noCert = await tlsRequest(`${url}/metrics`, { ca, auth: { user: 'alice', password: 'right' } });
+    expect(noCert.status).toBe(403);
+    expect(refused).toEqual(['client_certificate']);
+    const stranger = await tlsRequest(`${url}/metrics`, { ca, cert: pki.read(pki.strangerCert), key: pki.read(pki.strangerKey), auth: { user: 'alice', password: 'right' } });
+    expect(stranger.status).toBe(403);
+    // With a certificate, basic auth still applies off the open path.
+    const withCert = { ca, cert: pki.read(pki.clientCert), key: pki.read(pki.clientKey) };
+    expect((await tlsRequest(`${url}/metrics`, withCert)).status).toBe(401);
+    expect((await tlsRequest(`${url}/metrics`, { ...withCert, auth: { user: 'alice', password: 'right' } })).status).toBe(200);
+    expect((await tlsRequest(`${url}/callbacks/rtc/other`, withCert)).status).toBe(401);
   });
 
   it('drops a client without a certificate after the handshake under RequireAnyClientCert, and counts it', async () => {
