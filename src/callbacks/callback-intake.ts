@@ -8,9 +8,11 @@ import type { MemberCallback } from './member-callback';
 import type { CallbackIntake } from './callback-receiver';
 import type { CallbackInbox } from './callback-inbox';
 
-/** The store's door for callbacks (RoomStore.applyCallbacks). */
+/** The store's door for callbacks (RoomStore.applyCallbackBatch): several rooms' callbacks, one commit. */
 export interface CallbackCommitter {
-  applyCallbacks(ref: { appId: string; roomId: string }, items: readonly { eventId: string; callback: MemberCallback }[]): Promise<{ events: RoomEvent[]; results: ('accepted' | 'stale')[] }>;
+  applyCallbackBatch(
+    batch: readonly { ref: { appId: string; roomId: string }; items: readonly { eventId: string; callback: MemberCallback }[] }[],
+  ): Promise<{ events: RoomEvent[]; results: ('accepted' | 'stale')[] }[]>;
 }
 
 export interface CallbackIntakeDeps {
@@ -112,30 +114,39 @@ export class CallbackIntakeQueue implements CallbackIntake {
       if (list) list.push(p);
       else byRoom.set(key, [p]);
     }
-    await Promise.all([...byRoom.values()].map((list) => this.commitRoom(list)));
-  }
-
-  private async commitRoom(list: Pending[]): Promise<void> {
-    const { appId } = list[0]!.verified;
-    const roomId = list[0]!.verified.callback.roomId;
-    const settle = (fn: (p: Pending, i: number) => void): void => {
+    const settle = (list: Pending[], fn: (p: Pending, i: number) => void): void =>
       list.forEach((p, i) => {
         this.inFlight.delete(p.verified.eventId);
         fn(p, i);
       });
-    };
-    if (!this.deps.mayApply()) return settle((p) => p.reject(new NotLeaderError()));
+    if (!this.deps.mayApply()) {
+      for (const list of byRoom.values()) settle(list, (p) => p.reject(new NotLeaderError()));
+      return;
+    }
+    const rooms: Pending[][] = [];
+    for (const list of byRoom.values()) {
+      const { appId } = list[0]!.verified;
+      const roomId = list[0]!.verified.callback.roomId;
+      if (this.deps.ensureRoom(appId, roomId)) rooms.push(list);
+      else settle(list, (p) => p.reject(new Error(`room ${appId}/${roomId} cannot be watched`)));
+    }
+    if (rooms.length === 0) return;
     try {
-      if (!this.deps.ensureRoom(appId, roomId)) throw new Error(`room ${appId}/${roomId} cannot be watched`);
-      const { events, results } = await this.deps.store.applyCallbacks({ appId, roomId }, list.map((p) => ({ eventId: p.verified.eventId, callback: p.verified.callback })));
+      const committed = await this.deps.store.applyCallbackBatch(
+        rooms.map((list) => ({ ref: { appId: list[0]!.verified.appId, roomId: list[0]!.verified.callback.roomId }, items: list.map((p) => ({ eventId: p.verified.eventId, callback: p.verified.callback })) })),
+      );
       const now = this.deps.now();
-      for (const p of list) this.seen.set(p.verified.eventId, now);
+      const events = committed.flatMap((c) => c.events);
+      for (const list of rooms) for (const p of list) this.seen.set(p.verified.eventId, now);
       if (events.length > 0) this.deps.sink.emit(events);
-      this.deps.confirm(appId, roomId);
-      settle((p, i) => p.resolve(results[i] ?? 'accepted'));
+      rooms.forEach((list, r) => {
+        const { appId } = list[0]!.verified;
+        this.deps.confirm(appId, list[0]!.verified.callback.roomId);
+        settle(list, (p, i) => p.resolve(committed[r]?.results[i] ?? 'accepted'));
+      });
     } catch (err) {
-      this.deps.logger.error({ appId, roomId, err, callbacks: list.length }, 'callbacks not committed; the vendor retries them');
-      settle((p) => p.reject(err));
+      this.deps.logger.error({ err, rooms: rooms.length, callbacks: rooms.reduce((n, l) => n + l.length, 0) }, 'callbacks not committed; the vendor retries them');
+      for (const list of rooms) settle(list, (p) => p.reject(err));
     }
   }
 

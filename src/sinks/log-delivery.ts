@@ -190,7 +190,13 @@ export class LogDelivery {
   private async idle(ms: number): Promise<void> {
     if (this.pending || this.closed) return;
     this.wakeCtl = new AbortController();
-    await this.deps.clock.sleep(ms, this.wakeCtl.signal).catch(() => undefined);
+    const woken = await this.deps.clock.sleep(ms, this.wakeCtl.signal).then(
+      () => false,
+      () => true,
+    );
+    // Commits that land together (a group of callbacks, one per room) wake this loop once each; one turn
+    // of the event loop lets them all land, so they are read in one go rather than one read per commit.
+    if (woken && !this.closed) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   private reportBacklog(): void {

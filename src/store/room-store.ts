@@ -87,6 +87,26 @@ export class RoomStore {
     private readonly callbacks?: CallbackOrdering,
   ) {}
 
+  /**
+   * Runs `fn` once every one of the rooms' previous commits settled, holding them all until it settles. The
+   * chains are extended synchronously for all keys at once, so two batches can never wait on each other.
+   */
+  private serialMany<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
+    if (!this.callbacks) return fn();
+    const unique = [...new Set(keys)];
+    const previous = unique.map((k) => this.roomLocks.get(k) ?? Promise.resolve());
+    const next = Promise.all(previous).then(fn, fn);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const k of unique) this.roomLocks.set(k, settled);
+    void settled.then(() => {
+      for (const k of unique) if (this.roomLocks.get(k) === settled) this.roomLocks.delete(k);
+    });
+    return next;
+  }
+
   /** Runs `fn` after the room's previous commit settled (with callbacks on; otherwise at once). */
   private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
     if (!this.callbacks) return fn();
@@ -280,54 +300,52 @@ export class RoomStore {
    * poll's commit. A room that is not configured (a reload removed it) takes nothing.
    */
   applyCallbacks(ref: { appId: string; roomId: string }, items: readonly { eventId: string; callback: MemberCallback }[]): Promise<{ events: RoomEvent[]; results: ('accepted' | 'stale')[] }> {
-    const key = roomKey(ref.appId, ref.roomId);
-    return this.serial(key, async () => {
-      const room = await this.loaded(key);
-      if (!room || !this.callbacks) return { events: [], results: items.map(() => 'accepted' as const) };
-      const recent = (room.recent ??= new RecentChanges());
-      const plan = planCallbacks(room.membership, recent, items.map((i) => i.callback), this.callbacks.graceMs);
-      let total = room.totalUsers;
-      let hidden = room.totalInvisibleUsers;
-      for (const c of plan.changes) {
-        const step = c.type === 'join' ? 1 : c.type === 'leave' ? -1 : 0;
-        total += step;
-        if (c.visibility === 'invisible') hidden += c.type === 'visibility_change' ? 1 : step;
-        else if (c.type === 'visibility_change') hidden -= 1;
+    return this.applyCallbackBatch([{ ref, items }]).then((r) => r[0]!);
+  }
+
+  /**
+   * applyCallbacks for several rooms at once, committed together (one transaction where the store can:
+   * SQLite), so a burst of callbacks over many rooms costs one commit, not one per room. Rejects as a
+   * whole when the commit fails.
+   */
+  applyCallbackBatch(batch: readonly { ref: { appId: string; roomId: string }; items: readonly { eventId: string; callback: MemberCallback }[] }[]): Promise<{ events: RoomEvent[]; results: ('accepted' | 'stale')[] }[]> {
+    const keys = batch.map((b) => roomKey(b.ref.appId, b.ref.roomId));
+    return this.serialMany(keys, async () => {
+      const ordering = this.callbacks;
+      const planned: { room: RoomState | undefined; plan?: ReturnType<typeof planCallbacks>; commit?: PollCommit }[] = [];
+      for (const [i, { items }] of batch.entries()) {
+        const room = await this.loaded(keys[i]!);
+        if (!room || !ordering) {
+          planned.push({ room: undefined });
+          continue;
+        }
+        const plan = planCallbacks(room.membership, room.recent, items.map((x) => x.callback), ordering.graceMs);
+        planned.push({ room, plan, commit: callbackCommit(room, plan, items.map((x) => x.eventId)) });
       }
-      const exists = plan.destroyed ? false : plan.changes.length > 0 ? true : room.exists ?? true;
-      const commit: PollCommit = {
-        appId: room.appId,
-        roomId: room.roomId,
-        exists,
-        totalUsers: exists ? Math.max(0, total) : 0,
-        totalInvisibleUsers: exists ? Math.max(0, Math.min(hidden, total)) : 0,
-        lastSuccessMs: room.lastSuccessMs,
-        changes: plan.changes,
-        events: plan.changes.map((c, i) => ({ time: new Date(plan.times[i]!).toISOString(), type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility, source: 'callback' as const })),
-        callbackIds: items.map((i) => i.eventId),
-      };
-      // A room not polled yet has no committed member list: write the one the callbacks built, so a store
-      // that insists on a baseline (Redis) takes it; the first poll then replaces it.
-      if (!room.baselined) {
-        const next = Members.of([...room.membership.visible()], [...room.membership.invisible()]);
-        next.apply(plan.changes);
-        commit.baseline = { visible: [...next.visible()], invisible: [...next.invisible()] };
-      }
-      const events = await this.state.commitPoll(commit, this.fence());
-      if (this.rooms.get(key) !== room) return { events, results: plan.results };
-      room.membership.apply(plan.changes);
-      for (const [id, r] of plan.records) recent.set(id, r);
-      for (const e of events) {
-        if (e.type === 'join') room.joins++;
-        else if (e.type === 'leave') room.leaves++;
-        else room.visibilityChanges++;
-      }
-      room.exists = exists;
-      room.totalUsers = commit.totalUsers;
-      room.totalInvisibleUsers = commit.totalInvisibleUsers;
-      return { events, results: plan.results };
+      const commits = planned.flatMap((p) => (p.commit ? [p.commit] : []));
+      const committed = commits.length === 0 ? [] : await commitAll(this.state, commits, this.fence());
+      let next = 0;
+      return planned.map(({ room, plan, commit }, i) => {
+        if (!room || !plan || !commit) return { events: [], results: batch[i]!.items.map(() => 'accepted' as const) };
+        const events = committed[next++] ?? [];
+        // A reload may have removed (or removed and re-added) the room while the commit ran.
+        if (this.rooms.get(keys[i]!) !== room) return { events, results: plan.results };
+        room.membership.apply(plan.changes);
+        const recent = (room.recent ??= new RecentChanges());
+        for (const [id, r] of plan.records) recent.set(id, r);
+        for (const e of events) {
+          if (e.type === 'join') room.joins++;
+          else if (e.type === 'leave') room.leaves++;
+          else room.visibilityChanges++;
+        }
+        room.exists = commit.exists;
+        room.totalUsers = commit.totalUsers;
+        room.totalInvisibleUsers = commit.totalInvisibleUsers;
+        return { events, results: plan.results };
+      });
     });
   }
+
 
   /** A failed poll changes nothing but the room's health. */
   applyFailure(ref: { appId: string; roomId: string }): void {
@@ -410,4 +428,44 @@ function freshRoom(spec: RoomSpec): RoomState {
     membership: new Members(),
     baselined: false,
   };
+}
+
+/** The commit of one room's planned callbacks: their changes and events, and gauges moved by them. */
+function callbackCommit(room: RoomState, plan: ReturnType<typeof planCallbacks>, eventIds: readonly string[]): PollCommit {
+  let total = room.totalUsers;
+  let hidden = room.totalInvisibleUsers;
+  for (const c of plan.changes) {
+    const step = c.type === 'join' ? 1 : c.type === 'leave' ? -1 : 0;
+    total += step;
+    if (c.visibility === 'invisible') hidden += c.type === 'visibility_change' ? 1 : step;
+    else if (c.type === 'visibility_change') hidden -= 1;
+  }
+  const exists = plan.destroyed ? false : plan.changes.length > 0 ? true : (room.exists ?? true);
+  const commit: PollCommit = {
+    appId: room.appId,
+    roomId: room.roomId,
+    exists,
+    totalUsers: exists ? Math.max(0, total) : 0,
+    totalInvisibleUsers: exists ? Math.max(0, Math.min(hidden, total)) : 0,
+    lastSuccessMs: room.lastSuccessMs,
+    changes: plan.changes,
+    events: plan.changes.map((c, i) => ({ time: new Date(plan.times[i]!).toISOString(), type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility, source: 'callback' as const })),
+    callbackIds: eventIds,
+  };
+  // A room not polled yet has no committed member list: write the one the callbacks built, so a store
+  // that insists on a baseline (Redis) takes it; the first poll then replaces it.
+  if (!room.baselined) {
+    const next = Members.of([...room.membership.visible()], [...room.membership.invisible()]);
+    next.apply(plan.changes);
+    commit.baseline = { visible: [...next.visible()], invisible: [...next.invisible()] };
+  }
+  return commit;
+}
+
+/** Several rooms' commits: in one transaction where the store offers it, else one after another. */
+async function commitAll(state: StateStore, commits: readonly PollCommit[], fence: Fence): Promise<RoomEvent[][]> {
+  if (state.commitPolls) return state.commitPolls(commits, fence);
+  const out: RoomEvent[][] = [];
+  for (const c of commits) out.push(await state.commitPoll(c, fence));
+  return out;
 }

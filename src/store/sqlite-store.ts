@@ -87,6 +87,7 @@ export class SqliteStore implements StateStore {
   private lastPruneMs: number;
   private readonly q: ReturnType<SqliteStore['prepare']>;
   private readonly commitTx: (c: PollCommit) => RoomEvent[];
+  private readonly commitManyTx: (cs: readonly PollCommit[]) => RoomEvent[][];
 
   private constructor(
     private readonly db: Database.Database,
@@ -98,6 +99,7 @@ export class SqliteStore implements StateStore {
     this.lastPruneMs = now();
     this.q = this.prepare();
     this.commitTx = db.transaction((c: PollCommit) => this.writePoll(c));
+    this.commitManyTx = db.transaction((cs: readonly PollCommit[]) => cs.map((c) => this.writePoll(c)));
   }
 
   /**
@@ -252,6 +254,18 @@ export class SqliteStore implements StateStore {
       // Retention is housekeeping: a failure here must not fail the poll that was just committed.
       this.prune(nowMs).catch(() => undefined);
     }
+    return Promise.resolve(committed);
+  }
+
+  commitPolls(commits: readonly PollCommit[], _fence?: Fence): Promise<RoomEvent[][]> {
+    let committed: RoomEvent[][];
+    try {
+      committed = this.commitManyTx(commits);
+    } catch (err) {
+      return Promise.reject(writeError(err));
+    }
+    const last = committed.flat().at(-1);
+    if (last) this.notifier.notify(last.id);
     return Promise.resolve(committed);
   }
 

@@ -77,6 +77,12 @@ export interface StateStore {
    */
   commitPoll(commit: PollCommit, fence?: Fence): Promise<RoomEvent[]>;
 
+  /**
+   * Optional: several rooms' commits in one transaction (all or none), resolving with each one's events.
+   * A store without it gets the commits one after another (each atomic on its own).
+   */
+  commitPolls?(commits: readonly PollCommit[], fence?: Fence): Promise<RoomEvent[][]>;
+
   /** Forget rooms not in `keep` (keys from roomKey), so a room dropped from the config leaves no state. */
   retainRooms(keep: ReadonlySet<string>): Promise<void>;
 

@@ -10,11 +10,11 @@ class SlowStore implements CallbackCommitter {
   fail = false;
   private release?: () => void;
   hold = false;
-  async applyCallbacks(ref: { appId: string; roomId: string }, items: readonly { eventId: string }[]): Promise<{ events: RoomEvent[]; results: ('accepted' | 'stale')[] }> {
-    this.batches.push({ roomId: ref.roomId, ids: items.map((i) => i.eventId) });
+  async applyCallbackBatch(batch: readonly { ref: { appId: string; roomId: string }; items: readonly { eventId: string }[] }[]): Promise<{ events: RoomEvent[]; results: ('accepted' | 'stale')[] }[]> {
+    for (const { ref, items } of batch) this.batches.push({ roomId: ref.roomId, ids: items.map((i) => i.eventId) });
     if (this.hold) await new Promise<void>((r) => (this.release = r));
     if (this.fail) throw new Error('disk full');
-    return { events: items.map((i, n) => ({ id: n + 1, time: 't', type: 'join', appId: ref.appId, roomId: ref.roomId, userId: i.eventId, visibility: 'visible', source: 'callback' })), results: items.map(() => 'accepted') };
+    return batch.map(({ ref, items }) => ({ events: items.map((i, n) => ({ id: n + 1, time: 't', type: 'join' as const, appId: ref.appId, roomId: ref.roomId, userId: i.eventId, visibility: 'visible' as const, source: 'callback' as const })), results: items.map(() => 'accepted' as const) }));
   }
   releaseNow(): void {
     this.hold = false;

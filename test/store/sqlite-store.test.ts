@@ -86,4 +86,17 @@ describe('SqliteStore files', () => {
     expect(await store.lastEventId()).toBe(0);
     await store.close();
   });
+
+  test('commitPolls commits several rooms in one transaction: all of them, or none', async () => {
+    const file = join(tmp(), 'state.db');
+    const { store } = SqliteStore.open(file, retention);
+    const ok = (roomId: string, userId: string) => ({ appId: 'a', roomId, exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 1, baseline: { visible: [userId], invisible: [] }, changes: [], events: [{ time: 't', type: 'join' as const, appId: 'a', roomId, userId, visibility: 'visible' as const }] });
+    const committed = await store.commitPolls([ok('r1', 'x'), ok('r2', 'y')]);
+    expect(committed.map((events) => events.map((e) => [e.id, e.roomId]))).toEqual([[[1, 'r1']], [[2, 'r2']]]);
+    const bad = { ...ok('r4', 'z'), events: [{ time: 't', type: 'join' as const, appId: 'a', roomId: 'r4', userId: null as unknown as string, visibility: 'visible' as const }] };
+    await expect(store.commitPolls([ok('r3', 'w'), bad])).rejects.toBeInstanceOf(StateWriteError);
+    expect((await store.loadRooms()).map((r) => r.roomId).sort()).toEqual(['r1', 'r2']);
+    expect(await store.lastEventId()).toBe(2);
+    await store.close();
+  });
 });
