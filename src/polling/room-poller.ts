@@ -69,6 +69,15 @@ export class RoomPoller {
     this.deps.api = api;
   }
 
+  /**
+   * A reload pointed the account at another access key: its requests count against that key's limiter and
+   * rate from now on. A poll waiting on the old limiter asks the new one when its permit comes.
+   */
+  setBudget(budget: { limiter: RateLimiter; rate: AdaptiveRate }): void {
+    this.deps.limiter = budget.limiter;
+    this.deps.rate = budget.rate;
+  }
+
   setRetryPolicy(retry: RetryPolicy): void {
     this.retry = retry;
   }
@@ -85,7 +94,7 @@ export class RoomPoller {
       try {
         // Shutdown closes the limiter, which rejects every waiter; no per-waiter abort listener needed.
         // A retry goes ahead of the rest of the cycle: otherwise a refused room is always the late one.
-        const waitedMs = await this.deps.limiter.acquire(attempt > 0 ? { front: true } : undefined);
+        const waitedMs = await this.permit(attempt > 0);
         observer.permitWaited(waitedMs / 1000);
         snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal);
       } catch (err) {
@@ -128,6 +137,17 @@ export class RoomPoller {
         this.deps.logger.error({ appId: ref.appId, roomId: ref.roomId, err }, 'processing a poll result failed');
       }
       return true;
+    }
+  }
+
+  /** A permit of the limiter in force when it is granted (a reload may have moved the account to another key meanwhile). */
+  private async permit(front: boolean): Promise<number> {
+    let waitedMs = 0;
+    for (;;) {
+      const limiter = this.deps.limiter;
+      waitedMs += await limiter.acquire(front ? { front: true } : undefined);
+      if (limiter === this.deps.limiter) return waitedMs;
+      front = true; // it has waited its turn once already
     }
   }
 

@@ -159,4 +159,22 @@ describe('RoomPoller', () => {
     const msgs = t.log.lines().filter((l) => l.level !== 20).map((l) => `${String(l.msg)}:${String(l.code ?? l.previousCode)}`);
     expect(msgs).toEqual(['room poll failed:AccessDenied', 'room poll failed:InvalidParameter.NotExistAppId', 'room poll recovered:InvalidParameter.NotExistAppId']);
   });
+
+  it('a poll waiting when a reload moves the account to another key takes its permit from the new key\'s limiter', async () => {
+    const t = setup();
+    t.api.script('r1', snapshot(['a']));
+    const asked: string[] = [];
+    let grantOld: (ms: number) => void = () => undefined;
+    const oldKey = { acquire: () => new Promise<number>((resolve) => ((asked.push('old'), (grantOld = resolve)))) };
+    const newKey = { acquire: async () => (asked.push('new'), 0) };
+    t.poller.setBudget({ limiter: oldKey, rate: t.rate });
+    const polled = t.poller.poll(room);
+    await t.clock.advance(0);
+    t.poller.setBudget({ limiter: newKey, rate: new AdaptiveRate(5, 1) });
+    grantOld(0);
+    expect(await polled).toBe(true);
+    // The old key's permit is not used for a request signed with the new key.
+    expect(asked).toEqual(['old', 'new']);
+    expect(t.api.calls).toHaveLength(1);
+  });
 });
