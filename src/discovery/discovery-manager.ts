@@ -141,7 +141,7 @@ export class DiscoveryManager {
       account,
       api: () => accountApi().api,
       // Looked up at every permit: a reload may point the account at another access key (another limiter).
-      limiter: { acquire: (opts) => accountApi().listLimiter.acquire(opts) },
+      limiter: { acquire: (opts) => accountApi().listLimiter.acquire(opts), permit: (opts) => accountApi().listLimiter.permit(opts) },
       registry: deps.registry,
       observer: deps.observer,
       clock: deps.clock,

@@ -1,6 +1,6 @@
 import { RoomPoller } from '../../src/polling/room-poller';
 import { AdaptiveRate } from '../../src/ratelimit/adaptive-rate';
-import { SlidingWindowLimiter } from '../../src/ratelimit/limiter';
+import { Permit, SlidingWindowLimiter } from '../../src/ratelimit/limiter';
 import { MemoryStore } from '../../src/store/memory-store';
 import { RoomStore } from '../../src/store/room-store';
 import type { PollCommit, StateStore } from '../../src/store/store';
@@ -165,8 +165,9 @@ describe('RoomPoller', () => {
     t.api.script('r1', snapshot(['a']));
     const asked: string[] = [];
     let grantOld: (ms: number) => void = () => undefined;
-    const oldKey = { acquire: () => new Promise<number>((resolve) => ((asked.push('old'), (grantOld = resolve)))) };
-    const newKey = { acquire: async () => (asked.push('new'), 0) };
+    const start = async (): Promise<void> => undefined;
+    const oldKey = { acquire: () => Promise.reject(new Error('unused')), permit: () => new Promise<Permit>((resolve) => ((asked.push('old'), (grantOld = (waitedMs) => resolve({ waitedMs, start }))))) };
+    const newKey = { acquire: () => Promise.reject(new Error('unused')), permit: async () => (asked.push('new'), { waitedMs: 0, start }) };
     t.poller.setBudget({ limiter: oldKey, rate: t.rate });
     const polled = t.poller.poll(room);
     await t.clock.advance(0);
