@@ -48,6 +48,21 @@ describe('StartWindow', () => {
     expect(w.delay(1000 + GUARD_MS, 4)).toBe(0);
   });
 
+  it('forgets a start taken back (its request had not left), also once the ring has wrapped', () => {
+    const w = new StartWindow(3);
+    for (let t = -10_000; t < -5000; t += 1000) w.record(t, 3); // wrapped, and past the cold first window
+    w.record(0, 3);
+    w.record(400, 3);
+    w.record(800, 3);
+    expect(w.delay(1008, 3)).toBe(2); // the start at 0 is the one qps back: 1010 after it
+    w.remove(400);
+    w.remove(12_345); // never recorded: nothing changes
+    // Two starts left in the window: the next may start now (the pacing slot is due).
+    expect(w.delay(1008, 3)).toBe(0);
+    w.record(1008, 3);
+    expect(w.delay(1009, 3)).toBeGreaterThan(0);
+  });
+
   it('holds the first window of a process with the wider cold-start guard', () => {
     const w = new StartWindow(4);
     for (const t of [0, 253, 505, 758]) w.record(t, 4);
