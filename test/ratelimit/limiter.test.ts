@@ -50,17 +50,18 @@ describe('StartWindow', () => {
 
   it('forgets a start taken back (its request had not left), also once the ring has wrapped', () => {
     const w = new StartWindow(3);
-    for (let t = -10_000; t < -5000; t += 1000) w.record(t, 3); // wrapped, and past the cold first window
-    w.record(0, 3);
-    w.record(400, 3);
-    w.record(800, 3);
-    expect(w.delay(1008, 3)).toBe(2); // the start at 0 is the one qps back: 1010 after it
-    w.remove(400);
+    // Recorded at a rate of 30 (short pacing gaps) so that only the hard window decides at a rate of 3 below.
+    for (let t = -10_000; t < -5000; t += 1000) w.record(t, 30); // wrapped, and past the cold first window
+    w.record(0, 30);
+    w.record(400, 30);
+    w.record(800, 30);
+    expect(w.delay(900, 3)).toBe(110); // three starts in the window: the one at 0 must be 1010 ms old
     w.remove(12_345); // never recorded: nothing changes
-    // Two starts left in the window: the next may start now (the pacing slot is due).
-    expect(w.delay(1008, 3)).toBe(0);
-    w.record(1008, 3);
-    expect(w.delay(1009, 3)).toBeGreaterThan(0);
+    expect(w.delay(900, 3)).toBe(110);
+    w.remove(400);
+    expect(w.delay(900, 3)).toBe(0); // two starts left in the window
+    w.record(900, 3);
+    expect(w.delay(900, 3)).toBeGreaterThan(0);
   });
 
   it('holds the first window of a process with the wider cold-start guard', () => {
