@@ -107,6 +107,7 @@ export class Daemon {
           logger: deps.logger.child({ account }),
         }),
       listQps: () => this.config.discovery.listRoomInfo?.qps ?? 1,
+      sharedKey: (accounts, qps) => deps.logger.warn({ accounts, qps }, 'these accounts use one access key and share its limiter at the lowest of their rateLimit.qps'),
     });
     this.registry = new RoomRegistry(config.discovery.retireAfterSeconds * 1000);
     this.cycle = new PollCycle({

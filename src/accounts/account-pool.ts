@@ -37,6 +37,8 @@ export interface AccountPoolDeps {
   limiterKey?(account: AccountSettings): string;
   /** Rate of the ListRoomInfo limiter (discovery.listRoomInfo.qps); read at every permit. */
   listQps(): number;
+  /** Accounts on one key whose rateLimit.qps differ, and the (lowest) qps they share; at start and every reload. */
+  sharedKey?(accounts: string[], qps: number): void;
 }
 
 export function retryPolicyOf(account: AccountSettings): RetryPolicy {

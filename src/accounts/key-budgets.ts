@@ -31,6 +31,8 @@ export interface KeyBudgetDeps {
   makeLimiter?: LimiterFactory;
   /** Rate of the ListRoomInfo limiters (discovery.listRoomInfo.qps); read at every permit. */
   listQps(): number;
+  /** Told, at every assign, of each key that several accounts use whose rateLimit.qps differ, and the qps they share. */
+  sharedKey?(accounts: string[], qps: number): void;
 }
 
 /**
@@ -49,13 +51,14 @@ export class KeyBudgets {
 
   /** The budget of each account (by name), for accounts whose access key is `keyOf`; sets each budget's limits. */
   assign(accounts: readonly { settings: AccountSettings; key: string }[]): Map<string, KeyBudget> {
-    const limits = new Map<string, { qps: number; minQps: number }>();
+    const limits = new Map<string, { qps: number; minQps: number; accounts: AccountSettings[] }>();
     for (const { settings, key } of accounts) {
       const l = limits.get(key);
       const { qps, minQps } = settings.rateLimit;
-      limits.set(key, l ? { qps: Math.min(l.qps, qps), minQps: Math.min(l.minQps, minQps) } : { qps, minQps });
+      limits.set(key, l ? { qps: Math.min(l.qps, qps), minQps: Math.min(l.minQps, minQps), accounts: [...l.accounts, settings] } : { qps, minQps, accounts: [settings] });
     }
-    for (const [key, { qps, minQps }] of limits) {
+    for (const [key, { qps, minQps, accounts: on }] of limits) {
+      if (new Set(on.map((a) => a.rateLimit.qps)).size > 1) this.deps.sharedKey?.(on.map((a) => a.name), qps);
       const existing = this.byKey.get(key);
       if (existing) existing.rate.setLimits(qps, minQps);
       else this.byKey.set(key, this.build(key, qps, minQps));

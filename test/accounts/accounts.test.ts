@@ -75,6 +75,7 @@ accounts:
 rooms: [{appId: x, roomId: r}]
 `;
     const budgetMoves: string[] = [];
+    const shared: string[] = [];
     const poolOf = (yaml: string, clock = new FakeClock(0), limiterKey?: (a: AccountSettings) => string): AccountPool =>
       new AccountPool(accountSettings(parseConfig(yaml)), {
         monotonic: clock,
@@ -82,6 +83,7 @@ rooms: [{appId: x, roomId: r}]
         makePoller: (name) => ({ setRetryPolicy: () => undefined, setApi: () => undefined, setBudget: () => budgetMoves.push(name) }) as unknown as RoomPoller,
         listQps: () => 5,
         limiterKey,
+        sharedKey: (accounts, qps) => shared.push(`${accounts.join('+')}@${qps}`),
       });
 
     it('two accounts naming the same key together stay under one cap in any rolling second', async () => {
@@ -106,6 +108,8 @@ rooms: [{appId: x, roomId: r}]
       expect(pool.get('a')!.listLimiter).toBe(pool.get('b')!.listLimiter);
       expect(pool.get('b')!.rate.configuredCap()).toBe(12);
       expect(pool.get('c')!.rate.configuredCap()).toBe(30);
+      // Said once (a warning in the log), for the key whose accounts configure different values.
+      expect(shared).toEqual(['a+b@12']);
       pool.close();
       // Two variables that hold the same key id: still one key, one budget.
       const env: Record<string, string> = { SHARED_AK: 'AKsame', OTHER_AK: 'AKsame' };
