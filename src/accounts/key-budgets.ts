@@ -49,7 +49,7 @@ export class KeyBudgets {
 
   constructor(private readonly deps: KeyBudgetDeps) {}
 
-  /** The budget of each account (by name), for accounts whose access key is `keyOf`; sets each budget's limits. */
+  /** The budget of each account (by name) given its access key id; sets each used key's limits (start and every reload). */
   assign(accounts: readonly { settings: AccountSettings; key: string }[]): Map<string, KeyBudget> {
     const limits = new Map<string, { qps: number; minQps: number; accounts: AccountSettings[] }>();
     for (const { settings, key } of accounts) {
