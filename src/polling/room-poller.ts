@@ -1,7 +1,7 @@
 import { Clock, isAbortError } from '../clock';
 import type { Logger } from '../logger';
 import type { AdaptiveRate } from '../ratelimit/adaptive-rate';
-import type { RateLimiter } from '../ratelimit/limiter';
+import type { Permit, RateLimiter } from '../ratelimit/limiter';
 import { roomKey } from '../rooms/room-event';
 import type { RoomEvent } from '../rooms/room-event';
 import type { RoomStore } from '../store/room-store';
@@ -69,6 +69,15 @@ export class RoomPoller {
     this.deps.api = api;
   }
 
+  /**
+   * A reload pointed the account at another access key: its requests count against that key's limiter and
+   * rate from now on. A poll waiting on the old limiter asks the new one when its permit comes.
+   */
+  setBudget(budget: { limiter: RateLimiter; rate: AdaptiveRate }): void {
+    this.deps.limiter = budget.limiter;
+    this.deps.rate = budget.rate;
+  }
+
   setRetryPolicy(retry: RetryPolicy): void {
     this.retry = retry;
   }
@@ -85,9 +94,10 @@ export class RoomPoller {
       try {
         // Shutdown closes the limiter, which rejects every waiter; no per-waiter abort listener needed.
         // A retry goes ahead of the rest of the cycle: otherwise a refused room is always the late one.
-        const waitedMs = await this.deps.limiter.acquire(attempt > 0 ? { front: true } : undefined);
-        observer.permitWaited(waitedMs / 1000);
-        snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal);
+        const permit = await this.permit(attempt > 0);
+        observer.permitWaited(permit.waitedMs / 1000);
+        // The permit counts when the request actually leaves (Permit.start), not when it was granted.
+        snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal, permit.start);
       } catch (err) {
         if (isAbortError(err)) return false; // shutdown: not a failure of the room
         const apiErr = err instanceof ApiError ? err : new TransportError('ConnectionError', describe(err));
@@ -128,6 +138,18 @@ export class RoomPoller {
         this.deps.logger.error({ appId: ref.appId, roomId: ref.roomId, err }, 'processing a poll result failed');
       }
       return true;
+    }
+  }
+
+  /** A permit of the limiter in force when it is granted (a reload may have moved the account to another key meanwhile). */
+  private async permit(front: boolean): Promise<Permit> {
+    let waitedMs = 0;
+    for (;;) {
+      const limiter = this.deps.limiter;
+      const permit = await limiter.permit(front ? { front: true } : undefined);
+      waitedMs += permit.waitedMs;
+      if (limiter === this.deps.limiter) return { ...permit, waitedMs };
+      front = true; // it has waited its turn once already
     }
   }
 
