@@ -60,6 +60,8 @@ export interface DaemonDeps {
   makeLimiter?: LimiterFactory;
   /** With `callbacks` configured: the secrets (checked by preflight) and the receiver's metrics. */
   callbacks?: { secrets: CallbackSecrets; observer: CallbackObserver; inbox?: CallbackInbox };
+  /** The access key id of an account: its limiters belong to the key (AccountPoolDeps.limiterKey). */
+  limiterKey?(account: AccountSettings): string;
 }
 
 /**
@@ -99,6 +101,7 @@ export class Daemon {
     this.leadership = deps.leadership ?? new AlwaysLeader();
     this.accounts = new AccountPool(accountSettings(config), {
       makeLimiter: deps.makeLimiter,
+      limiterKey: deps.limiterKey,
       monotonic: deps.monotonic,
       makeApi: (account) => deps.makeApi(account),
       makePoller: (account, parts) =>
@@ -112,6 +115,7 @@ export class Daemon {
           logger: deps.logger.child({ account }),
         }),
       listQps: () => this.config.discovery.listRoomInfo?.qps ?? 1,
+      sharedKey: (accounts, qps) => deps.logger.warn({ accounts, qps }, 'these accounts use one access key and share its limiter at the lowest of their rateLimit.qps'),
     });
     this.registry = new RoomRegistry(config.discovery.retireAfterSeconds * 1000);
     this.cycle = new PollCycle({
@@ -196,13 +200,17 @@ export class Daemon {
 
   /**
    * Expected seconds between two polls of one room: the schedule period or, if longer, the slowest
-   * account's rooms / qps (accounts are polled in parallel).
+   * access key's rooms / qps (keys are polled in parallel).
    */
   pollIntervalSeconds(): number {
-    const perAccount = new Map<string, number>();
-    for (const r of this.registry.active()) perAccount.set(r.account, (perAccount.get(r.account) ?? 0) + 1);
+    // Per access key: accounts on one key share its rate.
+    const perKey = new Map<{ configuredCap(): number } | undefined, number>();
+    for (const r of this.registry.active()) {
+      const rate = this.accounts.get(r.account)?.rate;
+      perKey.set(rate, (perKey.get(rate) ?? 0) + 1);
+    }
     let slowest = 0;
-    for (const [name, n] of perAccount) slowest = Math.max(slowest, n / (this.accounts.get(name)?.rate.configuredCap() ?? 1));
+    for (const [rate, n] of perKey) slowest = Math.max(slowest, n / (rate?.configuredCap() ?? 1));
     return Math.max(this.periodSeconds, slowest);
   }
 

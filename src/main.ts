@@ -255,9 +255,9 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     routes: (req, res, path) => status.handle(req, res, path),
     leadership,
     callbacks,
-    makeLimiter: cluster
-      ? (rate, account, action) => cluster.makeLimiter(rate, accountCredentials([account], process.env).get(account.name)!.accessKeyId, action)
-      : undefined,
+    // The limiters belong to the access key id (read at start and on every reload), not to the account.
+    limiterKey: (account) => accountCredentials([account], process.env).get(account.name)!.accessKeyId,
+    makeLimiter: cluster ? (rate, accessKeyId, action) => cluster.makeLimiter(rate, accessKeyId, action) : undefined,
   });
 
   const stopped = new Promise<number>((resolve) => {

@@ -1,29 +1,21 @@
 import type { Clock } from '../clock';
-import { MAX_QPS } from '../config/schema';
 import type { RetryPolicy, RoomPoller } from '../polling/room-poller';
-import { AdaptiveRate } from '../ratelimit/adaptive-rate';
-import { RateLimiter, SlidingWindowLimiter } from '../ratelimit/limiter';
+import type { AdaptiveRate } from '../ratelimit/adaptive-rate';
 import type { AccountApi } from '../volc/account-api';
 import type { AccountSettings } from './account-settings';
+import { AccountLimiter, KeyBudget, KeyBudgets, LimiterFactory } from './key-budgets';
 
-/** Vendor cap of ListRoomInfo per account, in any rolling second (its own, apart from GetRoomOnlineUsers'). */
-export const LIST_ROOM_INFO_MAX_QPS = 10;
+export { LIST_ROOM_INFO_MAX_QPS } from './key-budgets';
+export type { AccountLimiter, LimiterFactory } from './key-budgets';
 
-/** A limiter the pool can queue on, close at shutdown and ask for its queue length. */
-export type AccountLimiter = RateLimiter & { close(): void; pending(): number };
-
-/**
- * Builds the limiter of one (account, action) when the default in-process one will not do (cluster mode:
- * one budget in Redis shared by every replica). Returns undefined to keep the in-process limiter.
- */
-export type LimiterFactory = (rate: { current(): number }, account: AccountSettings, action: 'GetRoomOnlineUsers' | 'ListRoomInfo') => AccountLimiter | undefined;
-
-/** Everything that belongs to one account: its API client, and one limiter per (account, action). */
+/** Everything that belongs to one account: its API client, and the limiters of its access key. */
 export interface AccountBundle {
   readonly name: string;
   settings: AccountSettings;
   api: AccountApi;
-  /** GetRoomOnlineUsers: adaptive rate under rateLimit.qps. */
+  /** The access key's budget (shared with every account on the same key); a reload may move it. */
+  budget: KeyBudget;
+  /** GetRoomOnlineUsers: adaptive rate under the lowest rateLimit.qps of the accounts on the key. */
   readonly rate: AdaptiveRate;
   readonly limiter: AccountLimiter;
   /** ListRoomInfo: a fixed rate under its own cap. */
@@ -37,8 +29,16 @@ export interface AccountPoolDeps {
   makePoller(account: string, parts: { api: AccountApi; limiter: AccountLimiter; rate: AdaptiveRate; retry: RetryPolicy }): RoomPoller;
   /** Shared limiters (cluster mode); absent: in-process sliding windows. */
   makeLimiter?: LimiterFactory;
+  /**
+   * The access key id an account's requests are signed with: the key its limiters belong to. May throw
+   * (a variable that is not set). Default: the name of its access key variable (the same variable is the
+   * same key); main passes the key id itself, so two variables holding one key share a budget too.
+   */
+  limiterKey?(account: AccountSettings): string;
   /** Rate of the ListRoomInfo limiter (discovery.listRoomInfo.qps); read at every permit. */
   listQps(): number;
+  /** Accounts on one key whose rateLimit.qps differ, and the (lowest) qps they share; at start and every reload. */
+  sharedKey?(accounts: string[], qps: number): void;
 }
 
 export function retryPolicyOf(account: AccountSettings): RetryPolicy {
@@ -46,17 +46,20 @@ export function retryPolicyOf(account: AccountSettings): RetryPolicy {
 }
 
 /**
- * The accounts of the running daemon. Each account's limiters are independent, so rooms of two accounts
- * are polled in parallel, each under its own cap.
+ * The accounts of the running daemon. Limiters belong to access keys, not to accounts: accounts on
+ * different keys are polled in parallel, each under its key's cap; accounts on one key share its budget.
  */
 export class AccountPool {
   private readonly bundles = new Map<string, AccountBundle>();
+  private readonly budgets: KeyBudgets;
 
   constructor(
     settings: readonly AccountSettings[],
     private readonly deps: AccountPoolDeps,
   ) {
-    for (const s of settings) this.bundles.set(s.name, this.build(s));
+    this.budgets = new KeyBudgets(deps);
+    const budgets = this.budgets.assign(this.keyed(settings));
+    for (const s of settings) this.bundles.set(s.name, this.build(s, budgets.get(s.name)!));
   }
 
   get(name: string): AccountBundle | undefined {
@@ -69,7 +72,7 @@ export class AccountPool {
 
   /**
    * A reload: new API settings and rates for the same accounts. Adding or removing an account needs a
-   * restart (a limiter must never be replaced while requests wait on it); returns the reason when refused.
+   * restart; returns the reason when refused.
    */
   check(settings: readonly AccountSettings[]): string | undefined {
     const next = settings.map((s) => s.name).sort().join(',');
@@ -78,15 +81,20 @@ export class AccountPool {
   }
 
   update(settings: readonly AccountSettings[]): void {
-    // Every client first: makeApi may throw (a renamed key variable that is not set), and a rejected reload
-    // must change nothing. Always a new client: the CA file is re-read on every reload, and makeApi reuses
-    // the keep-alive pool (and its warm connections) when neither the CA nor the schedule period changed.
-    const next = settings.flatMap((s) => {
-      const b = this.bundles.get(s.name);
-      return b ? [{ b, s, api: this.deps.makeApi(s) }] : [];
-    });
+    // Every client and key first: makeApi and limiterKey may throw (a renamed key variable that is not
+    // set), and a rejected reload must change nothing. Always a new client: the CA file is re-read on every
+    // reload, and makeApi reuses the keep-alive pool (and its warm connections) when neither the CA nor the
+    // schedule period changed.
+    const keyed = this.keyed(settings.filter((s) => this.bundles.has(s.name)));
+    const next = keyed.map(({ settings: s }) => ({ b: this.bundles.get(s.name)!, s, api: this.deps.makeApi(s) }));
+    const budgets = this.budgets.assign(keyed);
     for (const { b, s, api } of next) {
-      b.rate.setLimits(s.rateLimit.qps, s.rateLimit.minQps);
+      // An account pointed at another key moves to that key's budget (its waiters re-queue there).
+      const budget = budgets.get(s.name)!;
+      if (budget !== b.budget) {
+        b.budget = budget;
+        b.poller.setBudget({ limiter: budget.limiter, rate: budget.rate });
+      }
       b.poller.setRetryPolicy(retryPolicyOf(s));
       b.api = api;
       b.poller.setApi(api);
@@ -96,20 +104,31 @@ export class AccountPool {
 
   /** Shutdown: every waiter on every limiter is released with an AbortError. */
   close(): void {
-    for (const b of this.bundles.values()) {
-      b.limiter.close();
-      b.listLimiter.close();
-    }
+    this.budgets.close();
   }
 
-  private build(settings: AccountSettings): AccountBundle {
-    const { monotonic } = this.deps;
-    const rate = new AdaptiveRate(settings.rateLimit.qps, settings.rateLimit.minQps);
-    const listRate = { current: () => this.deps.listQps() };
-    const limiter = this.deps.makeLimiter?.(rate, settings, 'GetRoomOnlineUsers') ?? new SlidingWindowLimiter(monotonic, rate, MAX_QPS);
-    const listLimiter = this.deps.makeLimiter?.(listRate, settings, 'ListRoomInfo') ?? new SlidingWindowLimiter(monotonic, listRate, LIST_ROOM_INFO_MAX_QPS);
+  private keyed(settings: readonly AccountSettings[]): { settings: AccountSettings; key: string }[] {
+    return settings.map((s) => ({ settings: s, key: this.deps.limiterKey?.(s) ?? s.accessKeyEnv }));
+  }
+
+  private build(settings: AccountSettings, budget: KeyBudget): AccountBundle {
     const api = this.deps.makeApi(settings);
-    const poller = this.deps.makePoller(settings.name, { api, limiter, rate, retry: retryPolicyOf(settings) });
-    return { name: settings.name, settings, api, rate, limiter, listLimiter, poller };
+    const poller = this.deps.makePoller(settings.name, { api, limiter: budget.limiter, rate: budget.rate, retry: retryPolicyOf(settings) });
+    return {
+      name: settings.name,
+      settings,
+      api,
+      budget,
+      poller,
+      get rate() {
+        return this.budget.rate;
+      },
+      get limiter() {
+        return this.budget.limiter;
+      },
+      get listLimiter() {
+        return this.budget.listLimiter;
+      },
+    };
   }
 }

@@ -140,7 +140,8 @@ export class DiscoveryManager {
       appId,
       account,
       api: () => accountApi().api,
-      limiter: accountApi().listLimiter,
+      // Looked up at every permit: a reload may point the account at another access key (another limiter).
+      limiter: { acquire: (opts) => accountApi().listLimiter.acquire(opts), permit: (opts) => accountApi().listLimiter.permit(opts) },
       registry: deps.registry,
       observer: deps.observer,
       clock: deps.clock,

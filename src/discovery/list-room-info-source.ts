@@ -101,9 +101,9 @@ export class ListRoomInfoSource {
     const { deps } = this;
     const s = deps.settings();
     for (let attempt = 0; ; attempt++) {
-      await deps.limiter.acquire({ signal });
+      const permit = await deps.limiter.permit({ signal });
       try {
-        const page = await deps.api().listRoomInfo({ appId: deps.appId, startMs: range.startMs, endMs: range.endMs, pageNum, pageSize: MAX_PAGE_SIZE }, signal);
+        const page = await deps.api().listRoomInfo({ appId: deps.appId, startMs: range.startMs, endMs: range.endMs, pageNum, pageSize: MAX_PAGE_SIZE }, signal, permit.start);
         deps.observer.request('list_room_info', true);
         return page;
       } catch (err) {

@@ -40,6 +40,11 @@ export interface RegistryRoom {
 interface Entry {
   appId: string;
   roomId: string;
+  /**
+   * The account ListRoomInfo found the room with (or the first source's, until one does). The account
+   * polled is accountOf(entry): a list source's wins over this, so a reload that moves a room (or its
+   * app) to another account moves its polls there too.
+   */
   account: string;
   /** List sources holding the room, by source name (e.g. "static", "file", "http:0"). */
   pins: Map<string, { kind: SourceKind; room: SourceRoom }>;
@@ -114,6 +119,8 @@ export class RoomRegistry {
     const entry = this.entryFor(roomKey(room.appId, room.roomId), room);
     if (entry.live) return false;
     const wasActive = isActive(entry);
+    // The app may have moved to another account on reload: its new source finds the room again.
+    entry.account = room.account;
     entry.live = true;
     entry.discovered = true;
     this.revision++;
@@ -170,7 +177,7 @@ export class RoomRegistry {
   /** The rooms to poll now, in the order they were first registered. */
   active(): { appId: string; roomId: string; account: string }[] {
     const out: { appId: string; roomId: string; account: string }[] = [];
-    for (const e of this.entries.values()) if (isActive(e)) out.push({ appId: e.appId, roomId: e.roomId, account: e.account });
+    for (const e of this.entries.values()) if (isActive(e)) out.push({ appId: e.appId, roomId: e.roomId, account: accountOf(e) });
     return out;
   }
 
@@ -238,6 +245,11 @@ function isActive(e: Entry): boolean {
   return e.live || e.pins.size > 0;
 }
 
+/** The first list source's account (the fixed `rooms:` are registered first), else ListRoomInfo's. */
+function accountOf(e: Entry): string {
+  return firstDefined(e, (r) => r.account) ?? e.account;
+}
+
 function firstDefined<T>(e: Entry, pick: (r: SourceRoom) => T | undefined): T | undefined {
   for (const { room } of e.pins.values()) {
     const v = pick(room);
@@ -258,7 +270,7 @@ function view(e: Entry): RegistryRoom {
   return {
     appId: e.appId,
     roomId: e.roomId,
-    account: e.account,
+    account: accountOf(e),
     capacity: firstDefined(e, (r) => r.capacity),
     labels,
     sources: [...kinds].sort(),

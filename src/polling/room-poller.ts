@@ -1,7 +1,7 @@
 import { Clock, isAbortError } from '../clock';
 import type { Logger } from '../logger';
 import type { AdaptiveRate } from '../ratelimit/adaptive-rate';
-import type { RateLimiter } from '../ratelimit/limiter';
+import type { Permit, RateLimiter } from '../ratelimit/limiter';
 import { roomKey } from '../rooms/room-event';
 import type { RoomEvent } from '../rooms/room-event';
 import type { RoomStore } from '../store/room-store';
@@ -71,6 +71,15 @@ export class RoomPoller {
     this.deps.api = api;
   }
 
+  /**
+   * A reload pointed the account at another access key: its requests count against that key's limiter and
+   * rate from now on. A poll waiting on the old limiter asks the new one when its permit comes.
+   */
+  setBudget(budget: { limiter: RateLimiter; rate: AdaptiveRate }): void {
+    this.deps.limiter = budget.limiter;
+    this.deps.rate = budget.rate;
+  }
+
   setRetryPolicy(retry: RetryPolicy): void {
     this.retry = retry;
   }
@@ -85,14 +94,18 @@ export class RoomPoller {
     const { monotonic, observer } = this.deps;
     for (let attempt = 0; ; attempt++) {
       let snapshot: RoomSnapshot;
-      let sentMs: number;
+      let sentMs = 0;
       try {
         // Shutdown closes the limiter, which rejects every waiter; no per-waiter abort listener needed.
         // A retry goes ahead of the rest of the cycle: otherwise a refused room is always the late one.
-        const waitedMs = await this.deps.limiter.acquire(attempt > 0 || opts.front ? { front: true } : undefined);
-        observer.permitWaited(waitedMs / 1000);
-        sentMs = this.deps.clock.now();
-        snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal);
+        const permit = await this.permit(attempt > 0 || opts.front === true);
+        observer.permitWaited(permit.waitedMs / 1000);
+        // The permit counts when the request actually leaves (Permit.start), not when it was granted; that
+        // moment is also the poll's request time, which orders it against callbacks (RoomStore).
+        snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal, async () => {
+          await permit.start();
+          sentMs = this.deps.clock.now();
+        });
       } catch (err) {
         if (isAbortError(err)) return false; // shutdown: not a failure of the room
         const apiErr = err instanceof ApiError ? err : new TransportError('ConnectionError', describe(err));
@@ -121,7 +134,9 @@ export class RoomPoller {
       // Outside the request's try: a bug in processing must not be retried as an API failure.
       try {
         // Committed before anything is emitted: a crash after this line repeats nothing, before it loses nothing.
-        const result = await this.deps.store.applySuccess(ref, snapshot, this.deps.clock.now(), sentMs);
+        // A fake API that never calls start leaves sentMs 0: the answer's time stands in for it.
+        const nowMs = this.deps.clock.now();
+        const result = await this.deps.store.applySuccess(ref, snapshot, nowMs, sentMs || nowMs);
         this.noteStateWritten();
         if (result.corrections > 0) observer.corrected?.(result.corrections);
         if (result.events.length > 0) this.deps.sink.emit(result.events);
@@ -134,6 +149,18 @@ export class RoomPoller {
         this.deps.logger.error({ appId: ref.appId, roomId: ref.roomId, err }, 'processing a poll result failed');
       }
       return true;
+    }
+  }
+
+  /** A permit of the limiter in force when it is granted (a reload may have moved the account to another key meanwhile). */
+  private async permit(front: boolean): Promise<Permit> {
+    let waitedMs = 0;
+    for (;;) {
+      const limiter = this.deps.limiter;
+      const permit = await limiter.permit(front ? { front: true } : undefined);
+      waitedMs += permit.waitedMs;
+      if (limiter === this.deps.limiter) return { ...permit, waitedMs };
+      front = true; // it has waited its turn once already
     }
   }
 

@@ -1,14 +1,28 @@
 import type { Clock } from '../clock';
 import { QueuedLimiter } from './queued-limiter';
-import { StartWindow } from './start-window';
-import type { AcquireOptions } from './waiter-queue';
+import { GUARD_MS, StartWindow } from './start-window';
+import type { AcquireOptions, Granted } from './waiter-queue';
 
 export type { AcquireOptions } from './waiter-queue';
+
+/** A granted permit whose start is confirmed when the request actually leaves. */
+export interface Permit {
+  /** Milliseconds waited for the grant. */
+  waitedMs: number;
+  /**
+   * Call at the moment the request is sent (after any asynchronous step between the grant and the send).
+   * Resolves at once when the grant is still fresh; a late one waits again for a start counted now.
+   * Rejects with AbortError when the limiter closes meanwhile.
+   */
+  start(): Promise<void>;
+}
 
 /** What pollers need from the limiter: wait for permission to start one request. */
 export interface RateLimiter {
   /** Resolves (with the milliseconds waited) when a request may start; rejects with AbortError. */
   acquire(opts?: AcquireOptions): Promise<number>;
+  /** As acquire, for a request that confirms its start when it is sent (Permit.start). */
+  permit(opts?: AcquireOptions): Promise<Permit>;
 }
 
 /**
@@ -37,6 +51,17 @@ export class SlidingWindowLimiter extends QueuedLimiter {
       return;
     }
     this.window.record(now, qps);
-    this.queue.grantHead(now);
+    this.queue.grantHead(now, now);
+  }
+
+  /** Half the guard: lag up to it is what the guard is for; beyond it the start is re-counted. */
+  protected readonly lateMs = GUARD_MS / 2;
+
+  protected grantedAt(granted: Granted): number {
+    return granted.token as number;
+  }
+
+  protected takeBack(granted: Granted): void {
+    this.window.remove(granted.token as number);
   }
 }

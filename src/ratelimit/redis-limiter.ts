@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
 import { AbortError, Clock } from '../clock';
 import { QueuedLimiter } from './queued-limiter';
+import type { Granted } from './waiter-queue';
 
 /**
  * The rolling-window limiter for replicas: every replica asks one Redis script for permission, so across
@@ -24,6 +25,12 @@ import { QueuedLimiter } from './queued-limiter';
  */
 export const CLUSTER_GUARD_MS = 25;
 const WINDOW_US = (1000 + CLUSTER_GUARD_MS) * 1000;
+
+/** A permit's record in Redis: its member of the sorted set, and when (locally) the script was asked. */
+interface RedisGrant {
+  member: string;
+  askedAt: number;
+}
 
 // KEYS[1]: sorted set of start times; KEYS[2]: the pacing schedule's next slot. ARGV: limit, window µs, member.
 // Times are µs since the epoch (16 digits): Lua's tostring keeps only 14 significant digits (100 µs steps),
@@ -97,8 +104,10 @@ export class RedisLimiter extends QueuedLimiter {
     }
     const limit = Math.max(1, Math.floor(this.o.rate.current()));
     let reply: [number, string];
+    // The server counts the start somewhere between asking and the reply: lateness is measured from asking.
+    const grant: RedisGrant = { member: `${this.o.id}:${this.seq++}`, askedAt: this.clock.now() };
     try {
-      reply = (await this.o.redis.eval(ACQUIRE_LUA, 2, this.o.key, `${this.o.key}:next`, limit, WINDOW_US, `${this.o.id}:${this.seq++}`)) as [number, string];
+      reply = (await this.o.redis.eval(ACQUIRE_LUA, 2, this.o.key, `${this.o.key}:next`, limit, WINDOW_US, grant.member)) as [number, string];
     } catch (err) {
       // Every waiter would fail the same way; the next cycle asks again.
       this.queue.rejectAll(new LimiterUnavailableError(err instanceof Error ? err.message : String(err)));
@@ -108,10 +117,25 @@ export class RedisLimiter extends QueuedLimiter {
       this.o.observer?.granted(Number(reply[1]));
       // To whoever is at the head now (the one we asked for may have aborted meanwhile); with nobody left
       // the permit is spent unused (counted against us, never over the cap).
-      this.queue.grantHead(this.clock.now());
+      this.queue.grantHead(this.clock.now(), grant);
       return;
     }
     // Timers have 1 ms resolution; waking early would only ask again, so round up.
     await this.clock.sleep(Math.ceil(Number(reply[1]) / 1000), this.stopped.signal);
+  }
+
+  /** Half the guard, as in-process; a Redis round trip (a millisecond on a LAN) is part of it. */
+  protected readonly lateMs = CLUSTER_GUARD_MS / 2;
+
+  protected grantedAt(granted: Granted): number {
+    return (granted.token as RedisGrant).askedAt;
+  }
+
+  /**
+   * Take the start out of the shared window. Best effort: if Redis cannot be told, the start stays counted
+   * (the window errs on the slow side, never over the cap).
+   */
+  protected takeBack(granted: Granted): void {
+    this.o.redis.zrem(this.o.key, (granted.token as RedisGrant).member).catch(() => undefined);
   }
 }

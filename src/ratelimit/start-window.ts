@@ -48,6 +48,24 @@ export class StartWindow {
     return Math.max(0, wait, this.nextSlot - now);
   }
 
+  /**
+   * Forget a start recorded at `at` that did not happen then (its request had not left; it will be
+   * recorded again when it does). The pacing schedule stays: it only ever errs on the slow side.
+   */
+  remove(at: number): void {
+    const kept: number[] = [];
+    let removed = false;
+    for (let i = this.size - 1; i >= 0; i--) {
+      const t = this.ring[(this.head + i) % this.maxCount]!;
+      if (!removed && t === at) removed = true;
+      else kept.unshift(t);
+    }
+    if (!removed) return;
+    kept.forEach((t, i) => (this.ring[i] = t));
+    this.head = 0;
+    this.size = kept.length;
+  }
+
   /** Record a start at `now` (call only when delay(now) is 0). */
   record(now: number, qps: number): void {
     const gap = SPAN_MS / qps;

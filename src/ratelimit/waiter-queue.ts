@@ -12,9 +12,16 @@ export interface AcquireOptions {
   front?: boolean;
 }
 
+/** A permit as handed to its waiter: how long it waited, and the limiter's record of the start it counted. */
+export interface Granted {
+  waitedMs: number;
+  /** What the limiter needs to take the start back (see QueuedLimiter.permit); opaque to the queue. */
+  token: unknown;
+}
+
 interface Waiter {
   enqueuedAt: number;
-  resolve: (waitedMs: number) => void;
+  resolve: (granted: Granted) => void;
   reject: (err: Error) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
@@ -35,11 +42,11 @@ export class WaiterQueue {
     return this.front.length + this.items.length - this.head;
   }
 
-  /** A promise for the caller's permit (the milliseconds it waited); the caller then starts the pump. */
-  enqueue(now: number, opts: AcquireOptions = {}): Promise<number> {
+  /** A promise for the caller's permit; the caller then starts the pump. */
+  enqueue(now: number, opts: AcquireOptions = {}): Promise<Granted> {
     const { signal } = opts;
     if (signal?.aborted) return Promise.reject(new AbortError());
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<Granted>((resolve, reject) => {
       const waiter: Waiter = { enqueuedAt: now, resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
@@ -59,13 +66,13 @@ export class WaiterQueue {
    * Grant the head its permit at `now`; false if the queue is empty (the head may have aborted while the
    * pump was asking for the permit: the permit is then spent unused, never over the cap).
    */
-  grantHead(now: number): boolean {
+  grantHead(now: number, token?: unknown): boolean {
     let waiter = this.front.shift();
     if (!waiter) {
       if (this.head >= this.items.length) return false;
       waiter = this.items[this.head++]!;
     }
-    this.settle(waiter, undefined, now - waiter.enqueuedAt);
+    this.settle(waiter, undefined, { waitedMs: now - waiter.enqueuedAt, token });
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
@@ -82,9 +89,9 @@ export class WaiterQueue {
     for (const w of waiting) this.settle(w, err);
   }
 
-  private settle(w: Waiter, err?: Error, waitedMs = 0): void {
+  private settle(w: Waiter, err?: Error, granted: Granted = { waitedMs: 0, token: undefined }): void {
     if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
     if (err) w.reject(err);
-    else w.resolve(waitedMs);
+    else w.resolve(granted);
   }
 }

@@ -14,9 +14,15 @@ export interface RoomRef {
   roomId: string;
 }
 
+/**
+ * Called by the client at the moment a request is about to leave (after any asynchronous step between
+ * the caller and the socket); the request waits for it. The poller passes its rate-limit permit's start.
+ */
+export type SendGate = () => Promise<void>;
+
 /** The narrow view of the vendor API the poller needs; tests pass fakes. */
 export interface RoomUsersApi {
-  getRoomOnlineUsers(room: RoomRef, signal?: AbortSignal): Promise<RoomSnapshot>;
+  getRoomOnlineUsers(room: RoomRef, signal?: AbortSignal, start?: SendGate): Promise<RoomSnapshot>;
 }
 
 export interface VolcClientOptions {
@@ -78,18 +84,22 @@ export class VolcClient implements AccountApi {
     });
   }
 
-  getRoomOnlineUsers(room: RoomRef, signal?: AbortSignal): Promise<RoomSnapshot> {
+  getRoomOnlineUsers(room: RoomRef, signal?: AbortSignal, start?: SendGate): Promise<RoomSnapshot> {
     const query = { Action: ACTION, Version: this.opts.version, AppId: room.appId, RoomId: room.roomId };
-    return this.call(query, parseRoomOnlineUsers, signal);
+    return this.call(query, parseRoomOnlineUsers, signal, start);
   }
 
-  listRoomInfo(q: ListRoomInfoQuery, signal?: AbortSignal): Promise<RoomListPage> {
+  listRoomInfo(q: ListRoomInfoQuery, signal?: AbortSignal, start?: SendGate): Promise<RoomListPage> {
     const query = { Action: LIST_ROOM_INFO, Version: this.opts.listRoomInfoVersion ?? '2020-12-01', ...listRoomInfoParams(q) };
-    return this.call(query, parseListRoomInfo, signal);
+    return this.call(query, parseListRoomInfo, signal, start);
   }
 
   /** One signed GET of any action (`query` holds Action and Version), parsed by the action's own parser. */
-  private async call<T>(query: Record<string, string>, parse: (status: number, body: string) => T, signal?: AbortSignal): Promise<T> {
+  private async call<T>(query: Record<string, string>, parse: (status: number, body: string) => T, signal?: AbortSignal, start?: SendGate): Promise<T> {
+    // Last before signing and sending: from here the request reaches axios and the socket within this task
+    // (a new connection's handshake aside, which the window's guard absorbs), so the permit's start is the
+    // request's start, and the X-Date is current. Its AbortError is shutdown.
+    await start?.();
     const started = performance.now();
     let code = 'Success';
     try {

@@ -40,7 +40,8 @@ export interface ListRoomInfoQuery {
 
 /** The narrow view of the vendor API discovery needs; tests pass fakes. */
 export interface ListRoomInfoApi {
-  listRoomInfo(query: ListRoomInfoQuery, signal?: AbortSignal): Promise<RoomListPage>;
+  /** `start`: the rate-limit permit's start, called when the request is about to leave (client.ts SendGate). */
+  listRoomInfo(query: ListRoomInfoQuery, signal?: AbortSignal, start?: () => Promise<void>): Promise<RoomListPage>;
 }
 
 /** RFC 3339 in UTC with whole seconds, e.g. 2026-11-30T10:00:00Z. */

@@ -83,4 +83,34 @@ describe('RoomRegistry', () => {
     expect(r.retiredTotal()).toBe(1);
     expect(r.expire(120_000)).toBe(0);
   });
+
+  it('follows a room to another account: a fixed room moved on reload, and a discovered app moved to another account', () => {
+    const r = new RoomRegistry(60_000);
+    r.replace('static', 'static', [room('fixed', { account: 'cn' })], 0, { dropAtOnce: true });
+    r.callLive(room('live', { account: 'cn' }), 0);
+    const v = r.version();
+    // A reload names another account for the fixed room: same room, same place, polled with the new one.
+    expect(r.replace('static', 'static', [room('fixed', { account: 'eu' })], 1, { dropAtOnce: true })).toEqual({ added: 0, removed: 0 });
+    expect(r.version()).toBeGreaterThan(v);
+    expect(r.active()).toEqual([
+      { appId: 'app', roomId: 'fixed', account: 'eu' },
+      { appId: 'app', roomId: 'live', account: 'cn' },
+    ]);
+    expect(r.get('app', 'fixed')?.account).toBe('eu');
+    // The discovered app moved: its old source ends the calls, the new one (other account) finds them again.
+    r.endAppLive('app', 2);
+    expect(r.callLive(room('live', { account: 'eu' }), 3)).toBe(true);
+    expect(r.active().find((x) => x.roomId === 'live')?.account).toBe('eu');
+    expect(r.get('app', 'live')?.account).toBe('eu');
+  });
+
+  it('a room held by a list source takes that source\'s account over a discovered one', () => {
+    const r = new RoomRegistry(60_000);
+    r.callLive(room('x', { account: 'cn' }), 0);
+    r.replace('file', 'file', [room('x', { account: 'eu' })], 1);
+    expect(r.get('app', 'x')?.account).toBe('eu');
+    // The file lets go: the room is still live through ListRoomInfo and goes back to its account.
+    r.replace('file', 'file', [], 2);
+    expect(r.active()).toEqual([{ appId: 'app', roomId: 'x', account: 'cn' }]);
+  });
 });

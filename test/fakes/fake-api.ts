@@ -13,7 +13,9 @@ export class FakeApi implements RoomUsersApi {
     return this;
   }
 
-  async getRoomOnlineUsers(room: RoomRef): Promise<RoomSnapshot> {
+  /** As the real client: the permit's start is confirmed first (it may wait again), then the request counts. */
+  async getRoomOnlineUsers(room: RoomRef, _signal?: AbortSignal, start?: () => Promise<void>): Promise<RoomSnapshot> {
+    await start?.();
     this.calls.push(room);
     const list = this.scripts.get(room.roomId);
     if (!list || list.length === 0) throw new Error(`no script for ${room.roomId}`);

@@ -1,6 +1,6 @@
 import { RoomPoller } from '../../src/polling/room-poller';
 import { AdaptiveRate } from '../../src/ratelimit/adaptive-rate';
-import { SlidingWindowLimiter } from '../../src/ratelimit/limiter';
+import { Permit, SlidingWindowLimiter } from '../../src/ratelimit/limiter';
 import { MemoryStore } from '../../src/store/memory-store';
 import { RoomStore } from '../../src/store/room-store';
 import type { PollCommit, StateStore } from '../../src/store/store';
@@ -158,5 +158,24 @@ describe('RoomPoller', () => {
     for (let i = 0; i < 5; i++) await t.poll();
     const msgs = t.log.lines().filter((l) => l.level !== 20).map((l) => `${String(l.msg)}:${String(l.code ?? l.previousCode)}`);
     expect(msgs).toEqual(['room poll failed:AccessDenied', 'room poll failed:InvalidParameter.NotExistAppId', 'room poll recovered:InvalidParameter.NotExistAppId']);
+  });
+
+  it('a poll waiting when a reload moves the account to another key takes its permit from the new key\'s limiter', async () => {
+    const t = setup();
+    t.api.script('r1', snapshot(['a']));
+    const asked: string[] = [];
+    let grantOld: (ms: number) => void = () => undefined;
+    const start = async (): Promise<void> => undefined;
+    const oldKey = { acquire: () => Promise.reject(new Error('unused')), permit: () => new Promise<Permit>((resolve) => ((asked.push('old'), (grantOld = (waitedMs) => resolve({ waitedMs, start }))))) };
+    const newKey = { acquire: () => Promise.reject(new Error('unused')), permit: async () => (asked.push('new'), { waitedMs: 0, start }) };
+    t.poller.setBudget({ limiter: oldKey, rate: t.rate });
+    const polled = t.poller.poll(room);
+    await t.clock.advance(0);
+    t.poller.setBudget({ limiter: newKey, rate: new AdaptiveRate(5, 1) });
+    grantOld(0);
+    expect(await polled).toBe(true);
+    // The old key's permit is not used for a request signed with the new key.
+    expect(asked).toEqual(['old', 'new']);
+    expect(t.api.calls).toHaveLength(1);
   });
 });

@@ -48,6 +48,22 @@ describe('StartWindow', () => {
     expect(w.delay(1000 + GUARD_MS, 4)).toBe(0);
   });
 
+  it('forgets a start taken back (its request had not left), also once the ring has wrapped', () => {
+    const w = new StartWindow(3);
+    // Recorded at a rate of 30 (short pacing gaps) so that only the hard window decides at a rate of 3 below.
+    for (let t = -10_000; t < -5000; t += 1000) w.record(t, 30); // wrapped, and past the cold first window
+    w.record(0, 30);
+    w.record(400, 30);
+    w.record(800, 30);
+    expect(w.delay(900, 3)).toBe(110); // three starts in the window: the one at 0 must be 1010 ms old
+    w.remove(12_345); // never recorded: nothing changes
+    expect(w.delay(900, 3)).toBe(110);
+    w.remove(400);
+    expect(w.delay(900, 3)).toBe(0); // two starts left in the window
+    w.record(900, 3);
+    expect(w.delay(900, 3)).toBeGreaterThan(0);
+  });
+
   it('holds the first window of a process with the wider cold-start guard', () => {
     const w = new StartWindow(4);
     for (const t of [0, 253, 505, 758]) w.record(t, 4);
@@ -176,5 +192,52 @@ describe('SlidingWindowLimiter (fake clock)', () => {
     await clock.advance(3000);
     await Promise.all(all);
     expect(maxInWindow(starts)).toBeLessThanOrEqual(10);
+  });
+
+  describe('a permit counts when its request leaves (Permit.start)', () => {
+    it('re-counts grants whose requests were held back (a stalled send path): no burst when they leave together', async () => {
+      const clock = new FakeClock(0);
+      const limiter = new SlidingWindowLimiter(clock, { current: () => 6 }, 40);
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const starts: number[] = [];
+      const polls = Array.from({ length: 40 }, async () => {
+        const permit = await limiter.permit();
+        // Granted while the send path is stuck (from 1 s to 2.5 s): the request leaves when it frees up.
+        if (clock.now() >= 1000 && clock.now() < 2500) await held;
+        await permit.start();
+        starts.push(clock.now());
+      });
+      await clock.advance(2500);
+      release();
+      await clock.advance(20_000);
+      await Promise.all(polls);
+      expect(starts).toHaveLength(40);
+      expect(maxInWindow(starts)).toBeLessThanOrEqual(6);
+    });
+
+    it('a fresh permit starts at once; a late one gives its counted start back and waits for a new one', async () => {
+      const clock = new FakeClock(0);
+      const limiter = new SlidingWindowLimiter(clock, { current: () => 2 }, 40);
+      const first = await limiter.permit();
+      await first.start(); // no time passed: it starts where it was granted, without waiting
+      const second = limiter.permit();
+      await clock.advance(505);
+      const late = await second;
+      // A third request is granted and leaves at once, while the second's request is still held.
+      const third = limiter.permit().then(async (p) => (await p.start(), clock.now()));
+      await clock.advance(700);
+      const thirdAt = await third;
+      // The second request leaves 700 ms after its grant: its start is counted anew, when the window allows.
+      let startedAt = -1;
+      const started = late.start().then(() => (startedAt = clock.now()));
+      await clock.advance(0);
+      expect(startedAt).toBe(-1);
+      await clock.advance(5000);
+      await started;
+      expect(startedAt).toBeGreaterThan(1205);
+      expect(maxInWindow([0, thirdAt, startedAt])).toBeLessThanOrEqual(2);
+      limiter.close();
+    });
   });
 });

@@ -141,4 +141,22 @@ describeWithRequirements('RedisLimiter against a real redis-server', [redisServe
     await expect(closed).rejects.toThrow('limiter closed');
     await expect(l.acquire()).rejects.toThrow('limiter closed');
   }, 20_000);
+
+  it('a permit whose request leaves late takes its start out of the shared window and is granted again; a fresh one starts at once', async () => {
+    const grants: number[] = [];
+    const l = await replica('r0', 2, grants);
+    const key = 'test:ratelimit:AK:GetRoomOnlineUsers';
+    const late = await l.permit();
+    // The request is held past its grant (the event loop stalled, a slow step before the send).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await late.start();
+    expect(grants).toHaveLength(2);
+    const client = await redis.client();
+    // One request, one start counted: the first grant's member was removed.
+    expect(await client.zcard(key)).toBe(1);
+    const fresh = await l.permit();
+    await fresh.start();
+    expect(grants).toHaveLength(3);
+    expect(await client.zcard(key)).toBe(2);
+  });
 });
