@@ -134,8 +134,9 @@ describe('daemon against the simulator', () => {
     const lines = readFileSync(eventsFile, 'utf8').trim().split('\n');
     const events = lines.map((l) => JSON.parse(l) as Record<string, string>);
     for (const e of events) {
-      expect(Object.keys(e).sort()).toEqual(['appId', 'id', 'roomId', 'time', 'type', 'userId', 'visibility']);
+      expect(Object.keys(e).sort()).toEqual(['appId', 'id', 'roomId', 'source', 'time', 'type', 'userId', 'visibility']);
       expect(new Date(e.time!).toISOString()).toBe(e.time);
+      expect(e.source).toBe('poll');
     }
     expect(events).toEqual(pulled);
     // Ids: positive integers, strictly increasing down the file.
