@@ -124,6 +124,27 @@ describe('config validation', () => {
     expect(found.some((p) => p.startsWith(expected))).toBe(true);
   });
 
+  it.each([
+    ['callbacks: {path: "callbacks"}', 'callbacks.path: must be a URL path starting with /'],
+    ['callbacks: {path: /metrics}', 'callbacks.path: must not be / or a path the daemon already serves'],
+    ['callbacks: {path: /api/x}', 'callbacks.path: must not be / or a path the daemon already serves'],
+    ['callbacks: {secretEnv: "1x"}', 'callbacks.secretEnv: must be an environment variable name'],
+    ['callbacks: {apps: [{appId: "1", account: eu}]}', 'callbacks.apps[0].account: no account named eu'],
+    ['callbacks: {apps: [{appId: "1"}, {appId: 1}]}', 'callbacks.apps[1].appId: duplicate of callbacks.apps[0].appId (1)'],
+    ['callbacks: {maxBodyBytes: 0}', 'callbacks.maxBodyBytes:'],
+    ['callbacks: {confirmAfterMs: -1}', 'callbacks.confirmAfterMs:'],
+    ['callbacks: {reconcileGraceMs: 700000}', 'callbacks.reconcileGraceMs:'],
+    ['callbacks: {signature: x}', 'callbacks.signature: unknown key'],
+  ])('callbacks: %s → %s', (text, expected) => {
+    const found = inline(text);
+    expect({ found, ok: found.some((p) => p.startsWith(expected)) }).toEqual({ found, ok: true });
+  });
+
+  it('callbacks: defaults, and rooms may be left out (callbacks find rooms)', () => {
+    expect(parseConfig('callbacks: {}').callbacks).toEqual({ path: '/callbacks/rtc', secretEnv: 'RTC_CALLBACK_SECRET', maxBodyBytes: 65_536, confirmAfterMs: 1000, reconcileGraceMs: 5000 });
+    expect(parseConfig('callbacks: {}').rooms).toEqual([]);
+  });
+
   it('lets rooms be empty or absent when a discovery source is configured', () => {
     expect(parseConfig('discovery: {listRoomInfo: {apps: ["12345"]}}').rooms).toEqual([]);
     expect(parseConfig('discovery: {files: "rooms/*.yaml"}\nrooms: []').discovery.files).toEqual(['rooms/*.yaml']);
