@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Simulator } from '../../src/simulator';
 import type { SimRoomSpec } from '../../src/simulator';
 import { callbackBody } from '../../src/simulator/callback-pusher';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
-import { LoggedEvent, replayRoom } from '../support/event-replay';
+import { LoggedEvent, readEventsFile, replayRoom } from '../support/event-replay';
 import { freePort } from '../support/free-port';
 import { metricValue } from '../support/served-oracle';
 import { waitFor } from '../support/wait-for';
@@ -18,18 +18,7 @@ import { waitFor } from '../support/wait-for';
 
 const credentials = { accessKeyId: 'AKLTcallbacks', secretAccessKey: 'callbacks-api-secret-never-printed' };
 const SECRET = 'callback-secret-never-printed';
-const readEvents = (file: string): (LoggedEvent & { source?: string; time: string })[] => {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as LoggedEvent & { source?: string; time: string });
-};
+const readEvents = (file: string): (LoggedEvent & { source?: string; time: string })[] => readEventsFile(file);
 
 describe('vendor callbacks against the simulator', () => {
   let dir: string;

@@ -5,7 +5,7 @@ import type Redis from 'ioredis';
 import { Simulator } from '../../src/simulator';
 import { callbackBody } from '../../src/simulator/callback-pusher';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
-import { metricValue } from '../support/served-oracle';
+import { reportsLeader } from '../support/served-oracle';
 import { describeWithRequirements } from '../support/required-tools';
 import { RedisProcess, redisServer } from '../support/redis-process';
 import { waitFor } from '../support/wait-for';
@@ -19,13 +19,7 @@ const credentials = { accessKeyId: 'AKLTcbcluster', secretAccessKey: 'cb-cluster
 const SECRET = 'cluster-callback-secret-never-printed';
 const PREFIX = 'cbc:';
 
-const isLeader = async (d: RunningDaemon): Promise<boolean> => {
-  try {
-    return metricValue(await (await fetch(`${d.url}/metrics`)).text(), 'rtc_cluster_leader') === 1;
-  } catch {
-    return false;
-  }
-};
+const isLeader = (d: RunningDaemon): Promise<boolean> => reportsLeader(d.url);
 
 describeWithRequirements('callbacks in cluster mode', [redisServer], () => {
   let dir: string;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { ServedSnapshot } from '../../src/simulator';
 
 /** One committed event as the events file, the pull API or the Redis stream carries it. */
@@ -46,4 +47,18 @@ export function replayRoom(baseline: ServedSnapshot, events: readonly LoggedEven
 /** The last answer the simulator served for a room, as a sorted membership. */
 export function lastServed(served: readonly ServedSnapshot[]): Map<string, string> {
   return new Map([...members(served[served.length - 1]!)].sort());
+}
+
+/** Every event in an NDJSON events file, in file order; none while it does not exist yet. */
+export function readEventsFile<T extends LoggedEvent = LoggedEvent & { time: string; source?: string }>(file: string): T[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
 }

@@ -42,3 +42,12 @@ export function metricValue(text: string, name: string, roomId?: string): number
     .find((l) => (roomId === undefined ? l.startsWith(`${name} `) || l.startsWith(`${name}{`) : l.startsWith(`${name}{`) && l.includes(`room_id="${roomId}"`)));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
+
+/** Whether a replica in cluster mode reports itself leader (false while it cannot be reached). */
+export async function reportsLeader(url: string): Promise<boolean> {
+  try {
+    return metricValue(await (await fetch(`${url}/metrics`)).text(), 'rtc_cluster_leader') === 1;
+  } catch {
+    return false;
+  }
+}
