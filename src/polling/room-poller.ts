@@ -78,14 +78,18 @@ export class RoomPoller {
     for (const key of this.lastLogged.keys()) if (!keep.has(key)) this.lastLogged.delete(key);
   }
 
-  async poll(ref: RoomRef, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * `permitWaitedMs`: the caller already holds the first request's permit (the due-time pump asks the
+   * limiter first and picks the room when it is granted); retries still wait for their own.
+   */
+  async poll(ref: RoomRef, signal?: AbortSignal, opts: { permitWaitedMs?: number } = {}): Promise<boolean> {
     const { monotonic, observer } = this.deps;
     for (let attempt = 0; ; attempt++) {
       let snapshot: RoomSnapshot;
       try {
         // Shutdown closes the limiter, which rejects every waiter; no per-waiter abort listener needed.
         // A retry goes ahead of the rest of the cycle: otherwise a refused room is always the late one.
-        const waitedMs = await this.deps.limiter.acquire(attempt > 0 ? { front: true } : undefined);
+        const waitedMs = attempt === 0 && opts.permitWaitedMs !== undefined ? opts.permitWaitedMs : await this.deps.limiter.acquire(attempt > 0 ? { front: true } : undefined);
         observer.permitWaited(waitedMs / 1000);
         snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal);
       } catch (err) {

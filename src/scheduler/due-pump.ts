@@ -1,0 +1,243 @@
+import { Clock, isAbortError } from '../clock';
+import type { Logger } from '../logger';
+import type { RateLimiter } from '../ratelimit/limiter';
+import { AdaptivePlan } from './adaptive-plan';
+import { DueQueue } from './due-queue';
+import type { IntervalBounds } from './interval-rule';
+import { SweepTracker } from './sweep-tracker';
+
+/** Longest nap of a lane: a room added by discovery or a reload waits at most this for its first poll. */
+export const MAX_NAP_MS = 1000;
+
+export interface PumpRoom {
+  appId: string;
+  roomId: string;
+  account: string;
+}
+
+/** What the pump needs of one account: its limiter, a way to poll, and its budget. */
+export interface PumpAccount {
+  limiter: RateLimiter;
+  /**
+   * Poll the room with the permit already granted (waited `permitWaitedMs`). Resolves with the changes the
+   * poll found, or undefined if it failed. Must not reject.
+   */
+  poll(room: PumpRoom, permitWaitedMs: number): Promise<number | undefined>;
+}
+
+export interface PumpObserver {
+  /** Every room active at a sweep's start has been polled since (see SweepTracker). */
+  sweepDone(seconds: number): void;
+  /** A room was polled later than its bound (polling.maxIntervalSeconds) after its previous poll. */
+  late(): void;
+}
+
+export interface DuePumpDeps {
+  /** The rooms to poll now (registry.active()). */
+  rooms(): readonly PumpRoom[];
+  /** Changes whenever the room set does (registry.version()). */
+  roomsVersion(): number;
+  /** Bring the store to the room set and read the committed baselines of new rooms. Must not reject. */
+  sync(): Promise<void>;
+  account(name: string): PumpAccount | undefined;
+  /** The interval bounds and budget of an account with `rooms` rooms. */
+  bounds(account: string, rooms: number): IntervalBounds;
+  observer: PumpObserver;
+  /** Monotonic. */
+  clock: Clock;
+  logger: Logger;
+  /** Polls start only while this says yes (leadership). */
+  gate(): boolean;
+}
+
+interface Lane {
+  queue: DueQueue<string>;
+  plan: AdaptivePlan<string>;
+  loop: Promise<void>;
+}
+
+const keyOf = (r: { appId: string; roomId: string }): string => `${r.appId}\u0000${r.roomId}`;
+
+/**
+ * The adaptive strategy's loop: one lane per account, each feeding its account's limiter from a queue of
+ * rooms ordered by due time. The scheduler decides when (the plan gives each room its next interval), the
+ * limiter how fast: a lane waits for the earliest due room, asks the limiter for a permit, and when it is
+ * granted takes whatever room is first now (a new room may have arrived meanwhile). A room is out of the
+ * queue while its poll runs, so no room is ever polled twice at once; the loops never reject.
+ */
+export class DuePump {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly where = new Map<string, { account: string; room: PumpRoom }>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly sweep: SweepTracker<string>;
+  private syncedVersion = -1;
+  private syncedAtMs = -Infinity;
+  private syncing?: Promise<void>;
+  private napper = new AbortController();
+  private stopped = false;
+
+  constructor(private readonly deps: DuePumpDeps) {
+    this.sweep = new SweepTracker(deps.clock.now());
+  }
+
+  start(): void {
+    void this.syncRooms(true);
+  }
+
+  /** Every room due now (a new leader polls at once, as the cycle strategy does). */
+  runNow(): void {
+    const now = this.deps.clock.now();
+    for (const lane of this.lanes.values()) for (const key of [...lane.queue.keys()]) lane.queue.set(key, Math.min(now, lane.queue.dueOf(key) ?? now));
+    this.wake();
+  }
+
+  /**
+   * Poll this room next, ahead of every merely due room: the hook for a change reported from outside the
+   * polls (a vendor callback). A room in flight is left alone; its next due time comes from its poll.
+   */
+  markDue(appId: string, roomId: string): void {
+    const key = keyOf({ appId, roomId });
+    const at = this.where.get(key);
+    const lane = at && this.lanes.get(at.account);
+    if (lane?.queue.has(key)) lane.queue.set(key, this.deps.clock.now(), true);
+    this.wake();
+  }
+
+  /** The room's current target interval in seconds, and its estimated changes per second. */
+  roomPlan(appId: string, roomId: string): { intervalSeconds: number; changesPerSecond: number } | undefined {
+    const key = keyOf({ appId, roomId });
+    const at = this.where.get(key);
+    const lane = at && this.lanes.get(at.account);
+    const rate = lane?.plan.rateOf(key);
+    if (!lane || rate === undefined) return undefined;
+    return { intervalSeconds: lane.plan.intervalOf(key, this.deps.clock.now(), this.deps.bounds(at.account, lane.plan.size)), changesPerSecond: rate };
+  }
+
+  isRunning(): boolean {
+    return this.inFlight.size > 0;
+  }
+
+  /** Stop starting polls; resolves when the lanes and the polls in flight have ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await Promise.allSettled([...this.lanes.values()].map((l) => l.loop));
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Follow the room set: new rooms go first (urgent), rooms that left are dropped. */
+  private syncRooms(force = false): Promise<void> {
+    const now = this.deps.clock.now();
+    if (!force && this.deps.roomsVersion() === this.syncedVersion && now - this.syncedAtMs < MAX_NAP_MS) return Promise.resolve();
+    this.syncing ??= this.doSync().finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  private async doSync(): Promise<void> {
+    // sync() also expires retired rooms, which bumps the version: read it after.
+    await this.deps.sync();
+    this.syncedVersion = this.deps.roomsVersion();
+    this.syncedAtMs = this.deps.clock.now();
+    const now = this.deps.clock.now();
+    const seen = new Set<string>();
+    for (const room of this.deps.rooms()) {
+      const key = keyOf(room);
+      seen.add(key);
+      const at = this.where.get(key);
+      if (at?.account === room.account) continue;
+      if (at) this.laneOf(at.account).queue.delete(key), this.laneOf(at.account).plan.delete(key);
+      this.where.set(key, { account: room.account, room });
+      const lane = this.laneOf(room.account);
+      lane.plan.add(key);
+      lane.queue.set(key, now, true);
+    }
+    for (const [key, at] of this.where) {
+      if (seen.has(key)) continue;
+      this.where.delete(key);
+      const lane = this.lanes.get(at.account);
+      lane?.queue.delete(key);
+      lane?.plan.delete(key);
+    }
+    this.sweep.roomsNow(seen, now, (s) => this.deps.observer.sweepDone(s));
+    this.wake();
+  }
+
+  private laneOf(account: string): Lane {
+    let lane = this.lanes.get(account);
+    if (!lane) {
+      lane = { queue: new DueQueue<string>(), plan: new AdaptivePlan<string>(), loop: Promise.resolve() };
+      this.lanes.set(account, lane);
+      lane.loop = this.run(account, lane);
+    }
+    return lane;
+  }
+
+  private async run(account: string, lane: Lane): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.step(account, lane);
+      } catch (err) {
+        // step() is written not to throw; should it anyway, the lane naps and carries on.
+        this.deps.logger.error({ err, account }, 'poll lane failed unexpectedly');
+        await this.nap(MAX_NAP_MS);
+      }
+    }
+  }
+
+  private async step(account: string, lane: Lane): Promise<void> {
+    await this.syncRooms();
+    const target = this.deps.account(account);
+    const top = lane.queue.peek();
+    const now = this.deps.clock.now();
+    if (!this.deps.gate() || !target || !top) return this.nap(MAX_NAP_MS);
+    if (!top.urgent && top.dueMs > now) return this.nap(Math.min(top.dueMs - now, MAX_NAP_MS));
+    let waitedMs: number;
+    try {
+      waitedMs = await target.limiter.acquire();
+    } catch (err) {
+      // A closed limiter (shutdown, or the account left on reload): wait for stop() or the next sync.
+      if (!isAbortError(err)) this.deps.logger.error({ err, account }, 'rate limiter failed');
+      return this.nap(MAX_NAP_MS);
+    }
+    if (this.stopped) return;
+    const key = lane.queue.pop();
+    const at = key === undefined ? undefined : this.where.get(key);
+    if (key === undefined || !at) return; // the room left while the permit was on its way: the permit is spent
+    const p = this.pollOne(target, lane, key, at.room, waitedMs);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async pollOne(target: PumpAccount, lane: Lane, key: string, room: PumpRoom, waitedMs: number): Promise<void> {
+    const startMs = this.deps.clock.now();
+    const bounds = this.deps.bounds(room.account, lane.plan.size);
+    let changes: number | undefined;
+    try {
+      changes = await target.poll(room, waitedMs);
+    } catch (err) {
+      this.deps.logger.error({ err, appId: room.appId, roomId: room.roomId }, 'poll failed unexpectedly');
+    }
+    if (this.sweep.polled(key, startMs, bounds.maxSeconds)) this.deps.observer.late();
+    this.sweep.check(this.deps.clock.now(), (s) => this.deps.observer.sweepDone(s));
+    // The room may have left (or moved account) while its poll ran: only a room still in this lane returns.
+    if (this.where.get(key)?.account !== room.account || !lane.plan.has(key)) return;
+    const interval = changes === undefined ? lane.plan.intervalOf(key, startMs, bounds) : lane.plan.polled(key, changes, startMs, bounds);
+    lane.queue.set(key, startMs + interval * 1000);
+    this.wake();
+  }
+
+  /** Sleep up to `ms`; wake() ends it early (a room became due, a room arrived, stop). */
+  private async nap(ms: number): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.deps.clock.sleep(ms, this.napper.signal);
+    } catch {
+      // woken
+    }
+  }
+
+  private wake(): void {
+    this.napper.abort();
+    this.napper = new AbortController();
+  }
+}

@@ -1,0 +1,58 @@
+import { estimateOf, HALF_LIFE_SECONDS, meanRateOf, NO_HISTORY, observe, poissonUpperTail, PRIOR_SECONDS } from '../../src/scheduler/change-rate';
+
+describe('change-rate estimator', () => {
+  it('estimates a room with no history at the population mean (a new room is polled like an average one)', () => {
+    expect(estimateOf(NO_HISTORY, 0.02)).toBeCloseTo(0.02, 12);
+  });
+
+  it('converges to the observed rate of a steady room', () => {
+    let r = NO_HISTORY;
+    for (let i = 0; i < 200; i++) r = observe(r, 1, 10, 0.001); // one change every 10 s
+    expect(estimateOf(r, 0.001)).toBeGreaterThan(0.085); // the prior still weighs PRIOR_SECONDS
+    expect(estimateOf(r, 0.001)).toBeLessThan(0.1);
+  });
+
+  it('does not write a busy room off after one quiet poll', () => {
+    let r = NO_HISTORY;
+    for (let i = 0; i < 100; i++) r = observe(r, 1, 10, 0.001);
+    const before = estimateOf(r, 0.001);
+    const after = estimateOf(observe(r, 0, 10, 0.001), 0.001);
+    expect(after).toBeLessThan(before);
+    expect(after / before).toBeGreaterThan(0.98);
+  });
+
+  it('forgets with a half-life of elapsed time', () => {
+    const r = observe(observe(NO_HISTORY, 4, 100, 0), 0, HALF_LIFE_SECONDS, 0);
+    expect(r.changes).toBeCloseTo(2, 9);
+    expect(r.seconds).toBeCloseTo(100 / 2 + HALF_LIFE_SECONDS, 9);
+  });
+
+  it('restarts from a poll whose changes the history makes implausible (idle for 10 minutes, then busy)', () => {
+    let r = NO_HISTORY;
+    for (let t = 0; t < 600; t += 100) r = observe(r, 0, 100, 0.01);
+    expect(estimateOf(r, 0.01)).toBeLessThan(0.0025);
+    // Busy at 0.1 changes/s: the next 100 s poll finds ~10.
+    const busy = observe(r, 10, 100, 0.01);
+    expect(busy).toEqual({ changes: 10, seconds: 100 });
+    expect(estimateOf(busy, 0.01)).toBeGreaterThan(0.05);
+  });
+
+  it('keeps the history for a change the estimate finds plausible', () => {
+    let r = NO_HISTORY;
+    for (let i = 0; i < 10; i++) r = observe(r, 1, 10, 0.1);
+    const next = observe(r, 2, 10, 0.1);
+    expect(next.seconds).toBeGreaterThan(10);
+  });
+
+  it('pools the mean over watched seconds', () => {
+    expect(meanRateOf([{ changes: 10, seconds: 100 }, { changes: 0, seconds: 900 }])).toBeCloseTo(0.01, 12);
+    expect(meanRateOf([])).toBe(0);
+  });
+
+  it('computes the Poisson upper tail', () => {
+    expect(poissonUpperTail(1, 1)).toBeCloseTo(1 - Math.exp(-1), 12);
+    expect(poissonUpperTail(3, 0.5)).toBeCloseTo(1 - Math.exp(-0.5) * (1 + 0.5 + 0.125), 12);
+    expect(poissonUpperTail(1, 0)).toBe(0);
+    expect(PRIOR_SECONDS).toBeGreaterThan(0);
+  });
+});
