@@ -8,6 +8,8 @@
  * - A prior: PRIOR_SECONDS of watching at the population's mean rate is added to both sums. A room with no
  *   history is estimated at the mean (it is polled like an average room, not starved), and a busy room's
  *   quiet poll moves the ratio only by its share of the decayed history (one quiet poll does not write it off).
+ *   The prior is kept short (45 s against a ~15 min memory) so that a restarted history (below) is not
+ *   pulled back to the mean for long.
  * - A restart on surprise: when a poll finds more changes than the estimate makes plausible (Poisson upper
  *   tail below SURPRISE_P), the history is dropped and the estimate starts again from that poll. A room that
  *   turns busy after a long idle spell is then treated as busy from its first busy poll, instead of waiting
@@ -16,7 +18,7 @@
  */
 
 export const HALF_LIFE_SECONDS = 600;
-export const PRIOR_SECONDS = 120;
+export const PRIOR_SECONDS = 45;
 export const SURPRISE_P = 1e-3;
 
 export interface ChangeRate {
