@@ -5,21 +5,24 @@
  * observation weighs less the longer ago it was (half-life HALF_LIFE_SECONDS of elapsed time, not of polls:
  * a room polled often and one polled rarely forget at the same pace). Two additions make it fit a scheduler:
  *
- * - A prior: PRIOR_SECONDS of watching at the population's mean rate is added to both sums. A room with no
- *   history is estimated at the mean (it is polled like an average room, not starved), and a busy room's
- *   quiet poll moves the ratio only by its share of the decayed history (one quiet poll does not write it off).
- *   The prior is kept short (45 s against a ~15 min memory) so that a restarted history (below) is not
- *   pulled back to the mean for long.
+ * - A prior worth one change at the population's mean rate λ̄ (one change in 1/λ̄ seconds, the Gamma prior
+ *   of a Poisson rate with mean λ̄). A room with no history is estimated at the mean, so it is polled like
+ *   an average room, not starved; a busy room's quiet poll moves the ratio only by its share of the decayed
+ *   history, so one quiet poll does not write it off; a room that never changes sinks towards "one change
+ *   in all the time watched". Counted in changes, not seconds, the prior means the same at any rate scale.
  * - A restart on surprise: when a poll finds more changes than the estimate makes plausible (Poisson upper
- *   tail below SURPRISE_P), the history is dropped and the estimate starts again from that poll. A room that
- *   turns busy after a long idle spell is then treated as busy from its first busy poll, instead of waiting
- *   for a half-life of evidence. The other direction (busy → idle) is left to the decay: polling a room more
- *   often than needed for a while costs budget, never correctness.
+ *   tail below SURPRISE_P), the history is replaced by that poll, weighted as RESTART_PRIORS priors' worth of
+ *   watching at the rate it saw. A room that turns busy after a long idle spell is then treated as busy from
+ *   its first busy poll, instead of after a half-life of evidence. The other direction (busy → idle) is left
+ *   to the decay: polling a room more often than needed for a while costs budget, never correctness.
  */
 
 export const HALF_LIFE_SECONDS = 600;
-export const PRIOR_SECONDS = 45;
+/** The prior's weight in changes (its weight in seconds is this over the mean rate). */
+export const PRIOR_CHANGES = 1;
 export const SURPRISE_P = 1e-3;
+/** A restarted history weighs at least this many priors (or the surprising poll's own span, if longer). */
+export const RESTART_PRIORS = 4;
 
 export interface ChangeRate {
   /** Decayed count of changes seen. */
@@ -34,15 +37,22 @@ export const NO_HISTORY: ChangeRate = Object.freeze({ changes: 0, seconds: 0 });
 export function observe(prev: ChangeRate, changes: number, elapsedSeconds: number, meanRate: number): ChangeRate {
   const dt = Math.max(0, elapsedSeconds);
   const expected = estimateOf(prev, meanRate) * dt;
-  if (changes > 0 && poissonUpperTail(changes, expected) < SURPRISE_P) return { changes, seconds: dt };
+  if (changes > 0 && dt > 0 && poissonUpperTail(changes, expected) < SURPRISE_P) {
+    // At most a half-life of weight: a restart at a tiny mean must not outweigh the next hour's polls.
+    const seconds = meanRate > 0 ? Math.max(dt, Math.min((RESTART_PRIORS * PRIOR_CHANGES) / meanRate, HALF_LIFE_SECONDS)) : dt;
+    return { changes: (changes / dt) * seconds, seconds };
+  }
   const keep = 2 ** (-dt / HALF_LIFE_SECONDS);
   return { changes: prev.changes * keep + changes, seconds: prev.seconds * keep + dt };
 }
 
-/** Changes per second: the decayed history plus the prior at the population mean. */
+/**
+ * Changes per second: the decayed history plus the prior (PRIOR_CHANGES in PRIOR_CHANGES / λ̄ seconds).
+ * With no change seen anywhere yet (λ̄ = 0) there is no prior, and a room without history counts as 0.
+ */
 export function estimateOf(rate: ChangeRate, meanRate: number): number {
-  const prior = Math.max(0, meanRate);
-  return (rate.changes + prior * PRIOR_SECONDS) / (rate.seconds + PRIOR_SECONDS);
+  if (meanRate <= 0) return rate.seconds > 0 ? rate.changes / rate.seconds : 0;
+  return (rate.changes + PRIOR_CHANGES) / (rate.seconds + PRIOR_CHANGES / meanRate);
 }
 
 /**

@@ -69,6 +69,8 @@ export class DuePump {
   private readonly lanes = new Map<string, Lane>();
   private readonly where = new Map<string, { account: string; room: PumpRoom }>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** When each room's last poll started (monotonic ms): a room is never polled again within the period. */
+  private readonly lastStart = new Map<string, number>();
   private readonly sweep: SweepTracker<string>;
   private syncedVersion = -1;
   private syncedAtMs = -Infinity;
@@ -154,6 +156,7 @@ export class DuePump {
     for (const [key, at] of this.where) {
       if (seen.has(key)) continue;
       this.where.delete(key);
+      this.lastStart.delete(key);
       const lane = this.lanes.get(at.account);
       lane?.queue.delete(key);
       lane?.plan.delete(key);
@@ -190,7 +193,15 @@ export class DuePump {
     const top = lane.queue.peek();
     const now = this.deps.clock.now();
     if (!this.deps.gate() || !target || !top) return this.nap(MAX_NAP_MS);
-    if (!top.urgent && top.dueMs > now) return this.nap(Math.min(top.dueMs - now, MAX_NAP_MS));
+    if (!top.urgent && top.dueMs > now) {
+      // Nothing is due, so the limiter would idle. Take the earliest room early instead (work-conserving, as
+      // back-to-back cycles are): every room's next poll comes forward by the same time, the ratios of the
+      // intervals stay, and no permit is lost, which otherwise stretches every interval by the same few
+      // seconds and the short ones most. Never within the period of the room's last poll, though.
+      const last = this.lastStart.get(top.key);
+      const earliest = last === undefined ? now : last + this.deps.bounds(account, lane.plan.size).minSeconds * 1000;
+      if (earliest > now) return this.nap(Math.min(top.dueMs, earliest) - now);
+    }
     let waitedMs: number;
     try {
       waitedMs = await target.limiter.acquire();
@@ -210,6 +221,7 @@ export class DuePump {
 
   private async pollOne(target: PumpAccount, lane: Lane, key: string, room: PumpRoom, waitedMs: number): Promise<void> {
     const startMs = this.deps.clock.now();
+    this.lastStart.set(key, startMs);
     const bounds = this.deps.bounds(room.account, lane.plan.size);
     let changes: number | undefined;
     try {
@@ -229,6 +241,7 @@ export class DuePump {
   /** Sleep up to `ms`; wake() ends it early (a room became due, a room arrived, stop). */
   private async nap(ms: number): Promise<void> {
     if (this.stopped) return;
+    ms = Math.min(ms, MAX_NAP_MS);
     try {
       await this.deps.clock.sleep(ms, this.napper.signal);
     } catch {
