@@ -8,6 +8,8 @@ import { SweepTracker } from './sweep-tracker';
 
 /** Longest nap of a lane: a room added by discovery or a reload waits at most this for its first poll. */
 export const MAX_NAP_MS = 1000;
+/** Rooms a lane looks past the first for one it may poll early (the first few may be inside their period). */
+const SCAN = 8;
 
 export interface PumpRoom {
   appId: string;
@@ -40,8 +42,11 @@ export interface DuePumpDeps {
   /** Bring the store to the room set and read the committed baselines of new rooms. Must not reject. */
   sync(): Promise<void>;
   account(name: string): PumpAccount | undefined;
-  /** The interval bounds and budget of an account with `rooms` rooms. */
-  bounds(account: string, rooms: number): IntervalBounds;
+  /**
+   * The interval bounds and budget of an account with `rooms` rooms, and the bound a poll counts as late
+   * after (polling.maxIntervalSeconds; the rule aims a little inside it, see pump-wiring.ts).
+   */
+  bounds(account: string, rooms: number): IntervalBounds & { lateAfterSeconds: number };
   observer: PumpObserver;
   /** Monotonic. */
   clock: Clock;
@@ -147,7 +152,11 @@ export class DuePump {
       seen.add(key);
       const at = this.where.get(key);
       if (at?.account === room.account) continue;
-      if (at) this.laneOf(at.account).queue.delete(key), this.laneOf(at.account).plan.delete(key);
+      if (at) {
+        // The room moved to another account (a reload): it leaves the old lane with its history.
+        this.laneOf(at.account).queue.delete(key);
+        this.laneOf(at.account).plan.delete(key);
+      }
       this.where.set(key, { account: room.account, room });
       const lane = this.laneOf(room.account);
       lane.plan.add(key);
@@ -193,15 +202,9 @@ export class DuePump {
     const top = lane.queue.peek();
     const now = this.deps.clock.now();
     if (!this.deps.gate() || !target || !top) return this.nap(MAX_NAP_MS);
-    if (!top.urgent && top.dueMs > now) {
-      // Nothing is due, so the limiter would idle. Take the earliest room early instead (work-conserving, as
-      // back-to-back cycles are): every room's next poll comes forward by the same time, the ratios of the
-      // intervals stay, and no permit is lost, which otherwise stretches every interval by the same few
-      // seconds and the short ones most. Never within the period of the room's last poll, though.
-      const last = this.lastStart.get(top.key);
-      const earliest = last === undefined ? now : last + this.deps.bounds(account, lane.plan.size).minSeconds * 1000;
-      if (earliest > now) return this.nap(Math.min(top.dueMs, earliest) - now);
-    }
+    const periodMs = this.deps.bounds(account, lane.plan.size).minSeconds * 1000;
+    const ready = this.pick(lane, now, periodMs, false);
+    if (ready.key === undefined) return this.nap(ready.atMs - now);
     let waitedMs: number;
     try {
       waitedMs = await target.limiter.acquire();
@@ -211,12 +214,53 @@ export class DuePump {
       return this.nap(MAX_NAP_MS);
     }
     if (this.stopped) return;
-    const key = lane.queue.pop();
+    // The permit is granted: take the first room that may go now (a new room may have arrived meanwhile).
+    const key = this.pick(lane, this.deps.clock.now(), periodMs, true).key;
     const at = key === undefined ? undefined : this.where.get(key);
     if (key === undefined || !at) return; // the room left while the permit was on its way: the permit is spent
     const p = this.pollOne(target, lane, key, at.room, waitedMs);
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
+  }
+
+  /**
+   * The first of the first SCAN rooms in order that may be polled at `now`: urgent, due, or, when nothing
+   * is due, early. Early polls keep the limiter busy (work-conserving, as back-to-back cycles are): every
+   * room's next poll comes forward by about the same time, so the ratios of the intervals stay, and no
+   * permit is lost, which would otherwise stretch every interval by the same few seconds, the short ones
+   * most. A room is never polled within the period of its last poll. With `take` the room is removed from
+   * the queue; otherwise, or if none may go, `atMs` says when the first could.
+   */
+  private pick(lane: Lane, now: number, periodMs: number, take: boolean): { key?: string; atMs: number } {
+    // The usual case first, without disturbing the queue: the first room may go.
+    const top = lane.queue.peek();
+    if (top && this.allowedAt(top, now, periodMs) <= now) {
+      if (take) lane.queue.pop();
+      return { key: top.key, atMs: now };
+    }
+    const skipped: { key: string; dueMs: number; urgent: boolean }[] = [];
+    let found: { key: string; dueMs: number; urgent: boolean } | undefined;
+    let atMs = now + MAX_NAP_MS;
+    for (let i = 0; i < SCAN; i++) {
+      const e = lane.queue.popEntry();
+      if (!e) break;
+      const allowed = this.allowedAt(e, now, periodMs);
+      if (allowed <= now) {
+        found = e;
+        break;
+      }
+      skipped.push(e);
+      atMs = Math.min(atMs, allowed);
+    }
+    for (const e of skipped) lane.queue.set(e.key, e.dueMs, e.urgent);
+    if (found && !take) lane.queue.set(found.key, found.dueMs, found.urgent);
+    return found ? { key: found.key, atMs: now } : { atMs };
+  }
+
+  /** When a room may be polled: urgent at once, else now (due or early) but not within its period. */
+  private allowedAt(e: { key: string; urgent: boolean }, now: number, periodMs: number): number {
+    const last = this.lastStart.get(e.key);
+    return e.urgent || last === undefined ? now : Math.max(now, last + periodMs);
   }
 
   private async pollOne(target: PumpAccount, lane: Lane, key: string, room: PumpRoom, waitedMs: number): Promise<void> {
@@ -229,7 +273,7 @@ export class DuePump {
     } catch (err) {
       this.deps.logger.error({ err, appId: room.appId, roomId: room.roomId }, 'poll failed unexpectedly');
     }
-    if (this.sweep.polled(key, startMs, bounds.maxSeconds)) this.deps.observer.late();
+    if (this.sweep.polled(key, startMs, bounds.lateAfterSeconds)) this.deps.observer.late();
     this.sweep.check(this.deps.clock.now(), (s) => this.deps.observer.sweepDone(s));
     // The room may have left (or moved account) while its poll ran: only a room still in this lane returns.
     if (this.where.get(key)?.account !== room.account || !lane.plan.has(key)) return;

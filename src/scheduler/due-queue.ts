@@ -60,12 +60,17 @@ export class DueQueue<K> {
 
   /** Remove and return the first key in order. */
   pop(): K | undefined {
+    return this.popEntry()?.key;
+  }
+
+  /** Remove and return the first key in order with its due time and urgency (to put it back as it was). */
+  popEntry(): { key: K; dueMs: number; urgent: boolean } | undefined {
     this.dropStale();
     const top = this.heap[0];
     if (!top) return undefined;
     this.removeTop();
     this.live.delete(top.key);
-    return top.key;
+    return { key: top.key, dueMs: top.dueMs, urgent: top.urgent };
   }
 
   private dropStale(): void {

@@ -27,14 +27,20 @@ export interface PumpWiring {
 }
 
 /**
+ * The rule aims this far inside the bound: a room at its bound waits its turn at the limiter behind the
+ * rooms due at the same moment, and that wait must not take it past the bound.
+ */
+export const BOUND_MARGIN = 0.9;
+
+/**
  * The bounds of one account: never more often than the period, never less often than
  * polling.maxIntervalSeconds (default 3 × rooms / qps). The bound is raised to the round-robin sweep time
  * if it is shorter, so the rule always has a solution; such a bound could not be kept by any order.
  */
-export function accountBounds(polling: PollingConfig, periodSeconds: number, qps: number, rooms: number): IntervalBounds {
+export function accountBounds(polling: PollingConfig, periodSeconds: number, qps: number, rooms: number): IntervalBounds & { lateAfterSeconds: number } {
   const sweep = rooms / qps;
-  const max = Math.max(polling.maxIntervalSeconds ?? 3 * sweep, periodSeconds, sweep);
-  return { minSeconds: periodSeconds, maxSeconds: max, qps };
+  const bound = Math.max(polling.maxIntervalSeconds ?? 3 * sweep, periodSeconds, sweep);
+  return { minSeconds: periodSeconds, maxSeconds: Math.max(periodSeconds, sweep, bound * BOUND_MARGIN), qps, lateAfterSeconds: bound };
 }
 
 /** Member changes a room's counters have seen (a poll's changes are the difference across it). */

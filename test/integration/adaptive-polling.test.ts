@@ -68,12 +68,6 @@ describe('adaptive polling against the simulator', () => {
     const count = (roomId: string) => served(roomId).filter((t) => t >= from).length;
     const busyCounts = busy.map((r) => count(r.roomId));
     const quietCounts = quiet.map((r) => count(r.roomId));
-    const evs = readFileSync(eventsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
-    console.log(JSON.stringify({ busyCounts, quietCounts, busy0events: evs.filter((e) => e.roomId === 'busy-0').length, busy0served: served('busy-0').length, q0: evs.filter((e) => e.roomId === 'quiet-0').length, page: page.rooms.slice(0, 5).map((r) => [r.roomId, r.pollIntervalSeconds, r.changesPerMinute]) }));
-    const all = rooms.flatMap((r) => served(r.roomId)).sort((a, b) => a - b);
-    const perWindow: number[] = [];
-    for (const t of all) perWindow[Math.floor((t - start) / 5000)] = (perWindow[Math.floor((t - start) / 5000)] ?? 0) + 1;
-    console.log(JSON.stringify({ busyCounts, quietCounts, inWindow: all.filter((t) => t >= from).length, perWindow, stats: sim.stats(), rate: text.split('\n').filter((l) => l.startsWith('rtc_ratelimit_effective_qps') || l.startsWith('rtc_poll_cycle') || l.startsWith('rtc_ratelimit_wait_seconds_sum') || l.startsWith('rtc_ratelimit_wait_seconds_count')) }));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(Math.min(...busyCounts)).toBeGreaterThan(Math.max(...quietCounts));
     expect(mean(busyCounts)).toBeGreaterThan(2 * mean(quietCounts));
