@@ -3,13 +3,12 @@ import type { Logger } from '../logger';
 import type { RateLimiter } from '../ratelimit/limiter';
 import { AdaptivePlan } from './adaptive-plan';
 import { DueQueue } from './due-queue';
+import { pickNext } from './pick-next';
 import type { IntervalBounds } from './interval-rule';
 import { SweepTracker } from './sweep-tracker';
 
 /** Longest nap of a lane: a room added by discovery or a reload waits at most this for its first poll. */
 export const MAX_NAP_MS = 1000;
-/** Rooms a lane looks past the first for one it may poll early (the first few may be inside their period). */
-const SCAN = 8;
 
 export interface PumpRoom {
   appId: string;
@@ -203,7 +202,7 @@ export class DuePump {
     const now = this.deps.clock.now();
     if (!this.deps.gate() || !target || !top) return this.nap(MAX_NAP_MS);
     const periodMs = this.deps.bounds(account, lane.plan.size).minSeconds * 1000;
-    const ready = this.pick(lane, now, periodMs, false);
+    const ready = pickNext(lane.queue, this.lastStart, now, periodMs, false);
     if (ready.key === undefined) return this.nap(ready.atMs - now);
     let waitedMs: number;
     try {
@@ -215,52 +214,12 @@ export class DuePump {
     }
     if (this.stopped) return;
     // The permit is granted: take the first room that may go now (a new room may have arrived meanwhile).
-    const key = this.pick(lane, this.deps.clock.now(), periodMs, true).key;
+    const key = pickNext(lane.queue, this.lastStart, this.deps.clock.now(), periodMs, true).key;
     const at = key === undefined ? undefined : this.where.get(key);
     if (key === undefined || !at) return; // the room left while the permit was on its way: the permit is spent
     const p = this.pollOne(target, lane, key, at.room, waitedMs);
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
-  }
-
-  /**
-   * The first of the first SCAN rooms in order that may be polled at `now`: urgent, due, or, when nothing
-   * is due, early. Early polls keep the limiter busy (work-conserving, as back-to-back cycles are): every
-   * room's next poll comes forward by about the same time, so the ratios of the intervals stay, and no
-   * permit is lost, which would otherwise stretch every interval by the same few seconds, the short ones
-   * most. A room is never polled within the period of its last poll. With `take` the room is removed from
-   * the queue; otherwise, or if none may go, `atMs` says when the first could.
-   */
-  private pick(lane: Lane, now: number, periodMs: number, take: boolean): { key?: string; atMs: number } {
-    // The usual case first, without disturbing the queue: the first room may go.
-    const top = lane.queue.peek();
-    if (top && this.allowedAt(top, now, periodMs) <= now) {
-      if (take) lane.queue.pop();
-      return { key: top.key, atMs: now };
-    }
-    const skipped: { key: string; dueMs: number; urgent: boolean }[] = [];
-    let found: { key: string; dueMs: number; urgent: boolean } | undefined;
-    let atMs = now + MAX_NAP_MS;
-    for (let i = 0; i < SCAN; i++) {
-      const e = lane.queue.popEntry();
-      if (!e) break;
-      const allowed = this.allowedAt(e, now, periodMs);
-      if (allowed <= now) {
-        found = e;
-        break;
-      }
-      skipped.push(e);
-      atMs = Math.min(atMs, allowed);
-    }
-    for (const e of skipped) lane.queue.set(e.key, e.dueMs, e.urgent);
-    if (found && !take) lane.queue.set(found.key, found.dueMs, found.urgent);
-    return found ? { key: found.key, atMs: now } : { atMs };
-  }
-
-  /** When a room may be polled: urgent at once, else now (due or early) but not within its period. */
-  private allowedAt(e: { key: string; urgent: boolean }, now: number, periodMs: number): number {
-    const last = this.lastStart.get(e.key);
-    return e.urgent || last === undefined ? now : Math.max(now, last + periodMs);
   }
 
   private async pollOne(target: PumpAccount, lane: Lane, key: string, room: PumpRoom, waitedMs: number): Promise<void> {
