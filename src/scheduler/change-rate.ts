@@ -12,7 +12,7 @@
  *   in all the time watched". Counted in changes, not seconds, the prior means the same at any rate scale.
  * - A restart on surprise: when a poll finds more changes than the estimate makes plausible (Poisson upper
  *   tail below SURPRISE_P), the history is replaced by that poll, weighted as RESTART_PRIORS priors' worth of
- *   watching at the rate it saw. A room that turns busy after a long idle spell is then treated as busy from
+ *   watching at the rate it saw over the second half of its span (the new behaviour began within it). A room that turns busy after a long idle spell is then treated as busy from
  *   its first busy poll, instead of after a half-life of evidence. The other direction (busy → idle) is left
  *   to the decay: polling a room more often than needed for a while costs budget, never correctness.
  */
@@ -40,7 +40,10 @@ export function observe(prev: ChangeRate, changes: number, elapsedSeconds: numbe
   if (changes > 0 && dt > 0 && poissonUpperTail(changes, expected) < SURPRISE_P) {
     // At most a half-life of weight: a restart at a tiny mean must not outweigh the next hour's polls.
     const seconds = meanRate > 0 ? Math.max(dt, Math.min((RESTART_PRIORS * PRIOR_CHANGES) / meanRate, HALF_LIFE_SECONDS)) : dt;
-    return { changes: (changes / dt) * seconds, seconds };
+    // The change of behaviour began somewhere within the poll's span, halfway on average: the rate it saw
+    // is over half the span. Too high when the room was busy all along, which costs a little budget until
+    // the next polls correct it; too low would leave a room that turned busy waiting longer.
+    return { changes: (changes / (dt / 2)) * seconds, seconds };
   }
   const keep = 2 ** (-dt / HALF_LIFE_SECONDS);
   return { changes: prev.changes * keep + changes, seconds: prev.seconds * keep + dt };
