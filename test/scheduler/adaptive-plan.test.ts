@@ -1,4 +1,5 @@
 import { AdaptivePlan } from '../../src/scheduler/adaptive-plan';
+import { accountBounds, BOUND_MARGIN } from '../../src/scheduler/pump-wiring';
 
 const bounds = { minSeconds: 15, maxSeconds: 300, qps: 1 };
 
@@ -41,5 +42,16 @@ describe('AdaptivePlan', () => {
     for (let i = 0; i < 100; i++) plan.add(`r${i}`);
     plan.polled('r0', 0, 0, bounds);
     expect(plan.polled('r0', 99, 100_000, bounds)).toBeCloseTo(100, 6);
+  });
+});
+
+describe('accountBounds', () => {
+  it('defaults the bound to 3 × rooms / qps, aims 10 % inside it, and never goes below the period or the sweep', () => {
+    expect(accountBounds({ strategy: 'adaptive' }, 15, 35, 2000)).toEqual({ minSeconds: 15, qps: 35, lateAfterSeconds: 3 * (2000 / 35), maxSeconds: 3 * (2000 / 35) * BOUND_MARGIN });
+    // Few rooms: the bound is at least the period.
+    expect(accountBounds({ strategy: 'adaptive' }, 15, 35, 10)).toMatchObject({ lateAfterSeconds: 15, maxSeconds: 15 });
+    // A configured bound below rooms / qps cannot be kept by any order: raised to it.
+    expect(accountBounds({ strategy: 'adaptive', maxIntervalSeconds: 20 }, 15, 35, 2000)).toMatchObject({ lateAfterSeconds: 2000 / 35, maxSeconds: 2000 / 35 });
+    expect(accountBounds({ strategy: 'adaptive', maxIntervalSeconds: 600 }, 15, 35, 2000)).toMatchObject({ lateAfterSeconds: 600, maxSeconds: 540 });
   });
 });
