@@ -119,10 +119,6 @@ export class DuePump {
     return { intervalSeconds: lane.plan.intervalOf(key, this.deps.clock.now(), this.deps.bounds(at.account, lane.plan.size)), changesPerSecond: rate };
   }
 
-  isRunning(): boolean {
-    return this.inFlight.size > 0;
-  }
-
   /** Stop starting polls; resolves when the lanes and the polls in flight have ended. */
   async stop(): Promise<void> {
     this.stopped = true;

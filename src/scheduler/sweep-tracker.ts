@@ -13,6 +13,7 @@ export class SweepTracker<K> {
   private readonly lastPollMs = new Map<K, number>();
   private startMs: number;
   private active = false;
+  private emptyReported = false;
 
   constructor(nowMs: number) {
     this.startMs = nowMs;
@@ -23,8 +24,13 @@ export class SweepTracker<K> {
     this.known = new Set(keys);
     for (const k of this.pending) if (!keys.has(k)) this.pending.delete(k);
     for (const k of this.lastPollMs.keys()) if (!keys.has(k)) this.lastPollMs.delete(k);
+    if (keys.size > 0) this.emptyReported = false;
     if (!this.active && keys.size > 0) this.begin(nowMs);
-    else this.check(nowMs, done);
+    else if (!this.active && !this.emptyReported) {
+      // No rooms (discovery has found none yet): one empty sweep, so readiness does not wait for a room.
+      this.emptyReported = true;
+      done(0);
+    } else this.check(nowMs, done);
   }
 
   /** A poll of `key` started at `startMs` ended; true if it came more than `maxSeconds` after the previous one. */

@@ -28,4 +28,16 @@ describe('SweepTracker', () => {
     expect(t.polled('a', 10_000, 10)).toBe(false);
     expect(t.polled('a', 20_001, 10)).toBe(true);
   });
+
+  it('reports one empty sweep while there are no rooms (readiness does not wait for discovery to find one)', () => {
+    const done: number[] = [];
+    const t = new SweepTracker<string>(0);
+    t.roomsNow(new Set(), 0, (s) => done.push(s));
+    t.roomsNow(new Set(), 1000, (s) => done.push(s));
+    expect(done).toEqual([0]);
+    t.roomsNow(new Set(['a']), 2000, (s) => done.push(s));
+    t.polled('a', 3000, 60);
+    t.check(3500, (s) => done.push(s));
+    expect(done).toEqual([0, 1.5]);
+  });
 });
