@@ -36,13 +36,14 @@ class ManualLeadership implements Leadership {
   async stop(): Promise<void> {}
 }
 
-function daemonWith(yaml: string) {
+function daemonWith(yaml: string, next?: string) {
   const config = parseConfig(`server: {host: 127.0.0.1, port: 0}\n${yaml}`);
+  const log = memoryLogger();
   const api = new FakeApi().script('r1', snapshot(['u1'])).script('r2', snapshot(['u2'])).script('r3', snapshot(['u3']));
   const leadership = new ManualLeadership();
   const metrics = new Metrics({ rooms: () => daemon.store.views(), roomCount: () => 3, rates: () => [], pollIntervalSeconds: () => 15, version: 't' });
   const daemon: Daemon = new Daemon(config, {
-    logger: memoryLogger().logger,
+    logger: log.logger,
     clock: systemClock,
     monotonic: monotonicClock,
     metrics,
@@ -52,12 +53,12 @@ function daemonWith(yaml: string) {
     state: new MemoryStore({ maxEvents: 100, maxAgeSeconds: 3600 }),
     // No ticks: under adaptive the schedule only sets the period (and round-robin is not started here).
     makeTicker: () => ({ start: () => undefined, stop: () => undefined }),
-    loadConfig: () => config,
+    loadConfig: () => (next === undefined ? config : parseConfig(`server: {host: 127.0.0.1, port: 0}\n${next}`)),
     closeSinks: async () => undefined,
     version: 't',
     leadership,
   });
-  return { daemon, api, leadership, metrics };
+  return { daemon, api, leadership, metrics, log };
 }
 
 describe('Daemon with polling.strategy adaptive', () => {
@@ -83,5 +84,15 @@ describe('Daemon with polling.strategy adaptive', () => {
     // 3 rooms at 1 qps: 3 s, more than the 1 s period.
     expect(t.daemon.roomPlan('a', 'r2')).toEqual({ intervalSeconds: 3 });
     expect(t.daemon.roomPlan('a', 'nope')).toBeUndefined();
+  });
+
+  it('keeps the strategy in force on reload and says the change needs a restart; the bound is reloaded', async () => {
+    const rooms = 'rooms: [{appId: a, roomId: r1}]';
+    const t = daemonWith(`polling: {strategy: adaptive}\n${rooms}`, `polling: {strategy: round-robin, maxIntervalSeconds: 100}\n${rooms}`);
+    expect(await t.daemon.reload()).toBeUndefined();
+    expect(t.daemon.strategy()).toBe('adaptive');
+    expect(t.daemon.currentConfig().polling.maxIntervalSeconds).toBe(100);
+    const warning = t.log.lines().find((l) => l.msg === 'these config sections change only on restart');
+    expect(warning?.keys).toEqual(['polling.strategy']);
   });
 });
