@@ -73,6 +73,8 @@ export class DuePump {
   private readonly lanes = new Map<string, Lane>();
   private readonly where = new Map<string, { account: string; room: PumpRoom }>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Rooms whose poll is running; one that leaves and comes back meanwhile is queued when it ends. */
+  private readonly polling = new Set<string>();
   /** When each room's last poll started (monotonic ms): a room is never polled again within the period. */
   private readonly lastStart = new Map<string, number>();
   private readonly sweep: SweepTracker<string>;
@@ -155,7 +157,7 @@ export class DuePump {
       this.where.set(key, { account: room.account, room });
       const lane = this.laneOf(room.account);
       lane.plan.add(key);
-      lane.queue.set(key, now, true);
+      if (!this.polling.has(key)) lane.queue.set(key, now, true);
     }
     for (const [key, at] of this.where) {
       if (seen.has(key)) continue;
@@ -221,6 +223,7 @@ export class DuePump {
   private async pollOne(target: PumpAccount, lane: Lane, key: string, room: PumpRoom, waitedMs: number): Promise<void> {
     const startMs = this.deps.clock.now();
     this.lastStart.set(key, startMs);
+    this.polling.add(key);
     const bounds = this.deps.bounds(room.account, lane.plan.size);
     let changes: number | undefined;
     try {
@@ -228,10 +231,17 @@ export class DuePump {
     } catch (err) {
       this.deps.logger.error({ err, appId: room.appId, roomId: room.roomId }, 'poll failed unexpectedly');
     }
+    this.polling.delete(key);
     if (this.sweep.polled(key, startMs, bounds.lateAfterSeconds)) this.deps.observer.late();
     this.sweep.check(this.deps.clock.now(), (s) => this.deps.observer.sweepDone(s));
-    // The room may have left (or moved account) while its poll ran: only a room still in this lane returns.
-    if (this.where.get(key)?.account !== room.account || !lane.plan.has(key)) return;
+    // The room may have left, or moved to another account, while its poll ran (the sync did not queue it then).
+    const at = this.where.get(key);
+    if (!at) return;
+    if (at.account !== room.account) {
+      this.lanes.get(at.account)?.queue.set(key, this.deps.clock.now(), true);
+      this.wake();
+      return;
+    }
     const interval = changes === undefined ? lane.plan.intervalOf(key, startMs, bounds) : lane.plan.polled(key, changes, startMs, bounds);
     lane.queue.set(key, startMs + interval * 1000);
     this.wake();

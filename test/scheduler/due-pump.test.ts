@@ -139,6 +139,19 @@ describe('DuePump', () => {
     expect(countOf(t.polls, 'a')).toBeGreaterThanOrEqual(6);
   });
 
+  it('does not poll a room twice at once when it leaves and comes back while its poll runs', async () => {
+    const t = setup({ rooms: ['a'], qps: 10, periodSeconds: 1, pollMs: 4000 });
+    t.pump.start();
+    await t.clock.advance(100); // a's first poll is running
+    t.setRooms([]);
+    await t.clock.advance(1500);
+    t.setRooms(['a']);
+    await t.clock.advance(30_000);
+    await t.stop();
+    expect(t.maxActivePerRoom()).toBe(1);
+    expect(countOf(t.polls, 'a')).toBeGreaterThanOrEqual(5);
+  });
+
   it('polls a room that arrives ahead of the rooms already due, within a second', async () => {
     const rooms = Array.from({ length: 30 }, (_, i) => `r${i}`);
     const t = setup({ rooms, qps: 1, periodSeconds: 5 });
