@@ -6,8 +6,8 @@
  * a room polled often and one polled rarely forget at the same pace). Two additions make it fit a scheduler:
  *
  * - A prior worth one change at the population's mean rate λ̄ (one change in 1/λ̄ seconds, the Gamma prior
- *   of a Poisson rate with mean λ̄). A room with no history is estimated at the mean, so it is polled like
- *   an average room, not starved; a busy room's quiet poll moves the ratio only by its share of the decayed
+ *   of a Poisson rate with mean λ̄), which only ever raises an estimate. A room with no history is estimated
+ *   at the mean, so it is polled like an average room, not starved; a busy room's quiet poll moves the ratio only by its share of the decayed
  *   history, so one quiet poll does not write it off; a room that never changes sinks towards "one change
  *   in all the time watched". Counted in changes, not seconds, the prior means the same at any rate scale.
  * - A restart on surprise: when a poll finds more changes than the estimate makes plausible (Poisson upper
@@ -50,12 +50,16 @@ export function observe(prev: ChangeRate, changes: number, elapsedSeconds: numbe
 }
 
 /**
- * Changes per second: the decayed history plus the prior (PRIOR_CHANGES in PRIOR_CHANGES / λ̄ seconds).
+ * Changes per second: the decayed history plus the prior (PRIOR_CHANGES in PRIOR_CHANGES / λ̄ seconds), or
+ * the history alone when that says more. The prior only ever raises an estimate: it keeps a quiet or new
+ * room from being starved, but must not hold a room that is busier than the mean back towards the mean
+ * (a room that just restarted has little history, and the prior would otherwise weigh as much as it).
  * With no change seen anywhere yet (λ̄ = 0) there is no prior, and a room without history counts as 0.
  */
 export function estimateOf(rate: ChangeRate, meanRate: number): number {
   if (meanRate <= 0) return rate.seconds > 0 ? rate.changes / rate.seconds : 0;
-  return (rate.changes + PRIOR_CHANGES) / (rate.seconds + PRIOR_CHANGES / meanRate);
+  const posterior = (rate.changes + PRIOR_CHANGES) / (rate.seconds + PRIOR_CHANGES / meanRate);
+  return rate.seconds > 0 ? Math.max(posterior, rate.changes / rate.seconds) : posterior;
 }
 
 /**

@@ -9,8 +9,7 @@ describe('change-rate estimator', () => {
   it('converges to the observed rate of a steady room', () => {
     let r = NO_HISTORY;
     for (let i = 0; i < 200; i++) r = observe(r, 1, 10, 0.01); // one change every 10 s
-    expect(estimateOf(r, 0.01)).toBeGreaterThan(0.085); // the prior (one change in 100 s) still weighs a little
-    expect(estimateOf(r, 0.01)).toBeLessThan(0.1);
+    expect(estimateOf(r, 0.01)).toBeCloseTo(0.1, 9); // busier than the mean: the history alone
   });
 
   it('lets a room that never changes sink towards one change in all the time watched, whatever the mean', () => {
@@ -68,5 +67,14 @@ describe('change-rate estimator', () => {
     expect(poissonUpperTail(1, 1)).toBeCloseTo(1 - Math.exp(-1), 12);
     expect(poissonUpperTail(3, 0.5)).toBeCloseTo(1 - Math.exp(-0.5) * (1 + 0.5 + 0.125), 12);
     expect(poissonUpperTail(1, 0)).toBe(0);
+  });
+});
+
+describe('change-rate prior', () => {
+  it('only raises an estimate: a room busier than the mean is estimated from its history alone', () => {
+    const busy = { changes: 5, seconds: 20 };
+    expect(estimateOf(busy, 0.01)).toBe(0.25);
+    const quiet = { changes: 0, seconds: 20 };
+    expect(estimateOf(quiet, 0.01)).toBeCloseTo(1 / 120, 12);
   });
 });
