@@ -331,6 +331,7 @@ function checkAccounts(cfg: z.infer<typeof configSchemaBase>, ctx: z.RefinementC
     if (!known(a.account)) ctx.addIssue({ code: 'custom', path: ['discovery', 'listRoomInfo', 'apps', i, 'account'], message: why.replace('%s', String(a.account)) });
   });
 }
+
 /** A bound shorter than the schedule period could never be kept: every room waits at least a period. */
 function checkPolling(cfg: z.infer<typeof configSchemaBase>, ctx: z.RefinementCtx): void {
   const max = cfg.polling.maxIntervalSeconds;
