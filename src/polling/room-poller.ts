@@ -87,14 +87,19 @@ export class RoomPoller {
     for (const key of this.lastLogged.keys()) if (!keep.has(key)) this.lastLogged.delete(key);
   }
 
-  async poll(ref: RoomRef, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * `permit`: the caller already holds the first request's permit (the due-time pump asks the limiter
+   * first and picks the room when it is granted); it still counts when the request leaves (Permit.start),
+   * and retries wait for their own.
+   */
+  async poll(ref: RoomRef, signal?: AbortSignal, opts: { permit?: Permit } = {}): Promise<boolean> {
     const { monotonic, observer } = this.deps;
     for (let attempt = 0; ; attempt++) {
       let snapshot: RoomSnapshot;
       try {
         // Shutdown closes the limiter, which rejects every waiter; no per-waiter abort listener needed.
         // A retry goes ahead of the rest of the cycle: otherwise a refused room is always the late one.
-        const permit = await this.permit(attempt > 0);
+        const permit = attempt === 0 && opts.permit ? opts.permit : await this.permit(attempt > 0);
         observer.permitWaited(permit.waitedMs / 1000);
         // The permit counts when the request actually leaves (Permit.start), not when it was granted.
         snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal, permit.start);
