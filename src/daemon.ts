@@ -18,6 +18,8 @@ import { PollCycle } from './polling/poll-cycle';
 import { DiscoveryManager } from './discovery/discovery-manager';
 import type { DiscoveryObserver } from './discovery/discovery-observer';
 import { schedulePeriodSeconds, Ticker } from './scheduler/ticker';
+import type { DuePump } from './scheduler/due-pump';
+import { wireDuePump } from './scheduler/pump-wiring';
 import { Metrics } from './sinks/metrics';
 import type { AccountApi } from './volc/account-api';
 import { CallbackService } from './callbacks/callback-service';
@@ -78,6 +80,10 @@ export class Daemon {
   private readonly discovery: DiscoveryManager;
   private readonly leadership: Leadership;
   private readonly scheduler: CycleScheduler;
+  /** polling.strategy adaptive: the due-time pump polls instead of the cycle scheduler (restart to change). */
+  private readonly pump?: DuePump;
+  /** Round-robin: active rooms per account, for roomPlan, kept while the registry's version stays. */
+  private perAccount?: { version: number; counts: Map<string, number> };
   private readonly server: HttpServer;
   /** The vendor callbacks' receiver and confirm polls, while `callbacks` is configured. */
   private readonly callbacks?: CallbackService;
@@ -175,6 +181,30 @@ export class Daemon {
       deps.logger,
       () => this.mayPoll(),
     );
+    if (config.polling.strategy === 'adaptive') {
+      this.pump = wireDuePump({
+        registry: this.registry,
+        store: this.store,
+        cycle: this.cycle,
+        accounts: this.accounts,
+        polling: () => this.config.polling,
+        periodSeconds: () => this.periodSeconds,
+        observer: {
+          // A sweep stands in for a cycle (sweep-tracker.ts), readiness included.
+          sweepDone: (seconds) => {
+            deps.metrics.cycleDone(seconds);
+            deps.metrics.cycleCompletedAt(deps.clock.now());
+            this.markReady(this.registry.activeCount());
+          },
+          late: () => deps.metrics.overrun(1),
+        },
+        clock: deps.clock,
+        monotonic: deps.monotonic,
+        logger: deps.logger,
+        gate: () => this.mayPoll(),
+        signal: this.inFlight.signal,
+      });
+    }
     this.server = new HttpServer(
       {
         metrics: async () => ({ contentType: deps.metrics.contentType(), body: await deps.metrics.renderSegments() }),
@@ -214,6 +244,29 @@ export class Daemon {
     return Math.max(this.periodSeconds, slowest);
   }
 
+  /**
+   * A room's current target interval and (adaptive only) its estimated changes per second; undefined for
+   * a room not polled now. Round-robin: the account's rooms / qps, at least the period.
+   */
+  roomPlan(appId: string, roomId: string): { intervalSeconds: number; changesPerSecond?: number } | undefined {
+    if (this.pump) return this.pump.roomPlan(appId, roomId);
+    const room = this.registry.get(appId, roomId);
+    if (!room || room.retiredAtMs !== undefined) return undefined;
+    const version = this.registry.version();
+    if (this.perAccount?.version !== version) {
+      const counts = new Map<string, number>();
+      for (const r of this.registry.active()) counts.set(r.account, (counts.get(r.account) ?? 0) + 1);
+      this.perAccount = { version, counts };
+    }
+    const qps = this.accounts.get(room.account)?.rate.configuredCap() ?? 1;
+    return { intervalSeconds: Math.max(this.periodSeconds, (this.perAccount.counts.get(room.account) ?? 0) / qps) };
+  }
+
+  /** The polling strategy in force (polling.strategy at start; a reload does not change it). */
+  strategy(): 'adaptive' | 'round-robin' {
+    return this.pump ? 'adaptive' : 'round-robin';
+  }
+
   /** Each account's configured and current GetRoomOnlineUsers rate. */
   rates(): { account: string; configuredQps: number; effectiveQps: number }[] {
     return this.accounts.all().map((b) => ({ account: b.name, configuredQps: b.rate.configuredCap(), effectiveQps: b.rate.current() }));
@@ -239,13 +292,16 @@ export class Daemon {
       if (role === 'leader') {
         // Another leader may have committed meanwhile (a shared store): continue from what is committed.
         this.store.invalidate();
-        this.scheduler.runNow(); // a new leader polls at once, not at the next tick
+        // A new leader polls at once, not at the next tick.
+        if (this.pump) this.pump.runNow();
+        else this.scheduler.runNow();
       }
       // A standby is ready: it serves its own metrics and is ready to take over.
       if (role === 'standby' && !this.ready && !this.stopping) this.ready = true;
     });
     this.leadership.start();
-    this.scheduler.start(true);
+    if (this.pump) this.pump.start();
+    else this.scheduler.start(true);
     this.deps.logger.info(
       { host: address.address, port: address.port, rooms: this.registry.activeCount(), qps: this.config.rateLimit.qps, schedule: this.config.schedule, endpoint: this.config.api.endpoint },
       'rtc-room-monitor started',
@@ -288,9 +344,10 @@ export class Daemon {
       this.periodSeconds = schedulePeriodSeconds(next.schedule);
       this.scheduler.replaceTicker(this.deps.makeTicker(next.schedule));
     }
-    const restartOnly = (['server', 'events', 'state', 'shutdown', 'cluster', 'callbacks'] as const).filter(
+    const restartOnly: string[] = (['server', 'events', 'state', 'shutdown', 'cluster', 'callbacks'] as const).filter(
       (k) => JSON.stringify(prev[k]) !== JSON.stringify(next[k]),
     );
+    if (prev.polling.strategy !== next.polling.strategy) restartOnly.push('polling.strategy');
     if (restartOnly.length > 0) {
       this.deps.logger.warn({ keys: restartOnly }, 'these config sections change only on restart');
     }
@@ -316,7 +373,7 @@ export class Daemon {
     const callbacksDone = this.callbacks?.stop();
     this.accounts.close();
     const discoveryDone = this.discovery.stop().then(() => callbacksDone);
-    const cycleDone = this.scheduler.stop().then(() => discoveryDone);
+    const cycleDone = Promise.all([this.scheduler.stop(), this.pump?.stop()]).then(() => discoveryDone);
     const timedOut = await Promise.race([
       cycleDone.then(() => false),
       systemClock.sleep(Math.max(0, deadline - this.deps.monotonic.now())).then(() => true),
@@ -348,7 +405,10 @@ export class Daemon {
   }
 
   private async runCycle(): Promise<void> {
-    const polled = await this.cycle.run(this.inFlight.signal);
+    this.markReady(await this.cycle.run(this.inFlight.signal));
+  }
+
+  private markReady(polled: number): void {
     if (!this.ready && !this.stopping) {
       this.ready = true;
       this.deps.logger.info({ rooms: polled }, 'first poll cycle complete; ready');

@@ -23,6 +23,7 @@ import { EventLogSink } from './sinks/event-log-sink';
 import { ClusterMetrics } from './sinks/cluster-metrics';
 import { Metrics } from './sinks/metrics';
 import { DiscoveryMetrics } from './sinks/discovery-metrics';
+import { PollingMetrics } from './sinks/polling-metrics';
 import { EMPTY_PIECE } from './sinks/room-metrics';
 import { LogDelivery } from './sinks/log-delivery';
 import { WebhookSink } from './sinks/webhook-sink';
@@ -139,6 +140,12 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   });
   // Like the room series, rtc_room_info comes only from the replica that owns the rooms (no duplicate joins).
   metrics.addTextFamilies(() => (leadership.ownsRoomSeries() ? discoveryMetrics.roomInfoPiece() : EMPTY_PIECE));
+  const pollingMetrics = new PollingMetrics(metrics.registry, {
+    strategy: () => daemon.strategy(),
+    rooms: () => daemon.store.views(),
+    intervalOf: (appId, roomId) => daemon.roomPlan(appId, roomId)?.intervalSeconds,
+  });
+  metrics.addTextFamilies(() => (leadership.ownsRoomSeries() ? pollingMetrics.intervalsPiece() : EMPTY_PIECE));
 
   let state: StateStore;
   if (config.state.backend === 'redis' && cluster) {
@@ -190,7 +197,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   const withMeta = new RoomsWithMeta((appId, roomId) => {
     const r = daemon.registry.get(appId, roomId);
     return r && { account: r.account, sources: r.sources };
-  });
+  }, (appId, roomId) => daemon.roomPlan(appId, roomId));
   const status = new StatusPage({
     rooms: { rooms: () => withMeta.rooms(daemon.store.views()), room: (appId, roomId) => withMeta.of(daemon.store.get(appId, roomId)) },
     counts: { forEachRoom: (visit) => daemon.store.forEachRoom(visit), roomSetVersion: () => daemon.store.roomSetVersion(), hasRoom: (key) => daemon.store.hasRoom(key) },

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
+import { schedulePeriodSeconds } from '../scheduler/ticker';
 
 /**
  * The whole configuration: shape, defaults and validation in one place. Every object is strict, so an
@@ -262,6 +263,18 @@ const callbacks = z.strictObject({
   /** A poll overrides a callback's change only when that change is older than the poll's request by more than this. */
   reconcileGraceMs: z.number().int().min(0).max(600_000).default(5000),
 });
+/**
+ * How the budget is spread over the rooms: `round-robin` polls every room once per cycle; `adaptive`
+ * polls rooms that change more often more often (the square-root rule, src/scheduler/interval-rule.ts),
+ * never more often than the schedule period and never less often than maxIntervalSeconds.
+ */
+const polling = z
+  .strictObject({
+    strategy: z.enum(['round-robin', 'adaptive']).default('round-robin'),
+    /** Adaptive: the longest a room may wait between polls; default 3 × rooms / qps, at least the period. */
+    maxIntervalSeconds: z.number().gt(0, 'must be > 0').max(86_400, 'must be <= 86400').optional(),
+  })
+  .prefault({});
 
 const configSchemaBase = z.strictObject({
     api,
@@ -278,6 +291,7 @@ const configSchemaBase = z.strictObject({
     discovery,
     cluster: cluster.optional(),
     callbacks: callbacks.optional(),
+    polling,
     rooms: z.array(room).optional(),
   });
 
@@ -291,6 +305,7 @@ export const configSchema = configSchemaBase
       ctx.addIssue({ code: 'custom', path: ['rooms'], message: 'must list at least one room (or configure a discovery source)' });
     }
     checkAccounts(cfg, ctx);
+    checkPolling(cfg, ctx);
     if (cfg.state.backend === 'redis' && !cfg.cluster) {
       ctx.addIssue({ code: 'custom', path: ['state', 'backend'], message: 'redis needs cluster mode (cluster.redis.url); use sqlite or memory for one process' });
     }
@@ -348,6 +363,16 @@ function checkAccounts(cfg: z.infer<typeof configSchemaBase>, ctx: z.RefinementC
     else callbackApps.set(a.appId, i);
   });
 }
+
+/** A bound shorter than the schedule period could never be kept: every room waits at least a period. */
+function checkPolling(cfg: z.infer<typeof configSchemaBase>, ctx: z.RefinementCtx): void {
+  const max = cfg.polling.maxIntervalSeconds;
+  if (max === undefined || !validateCron(cfg.schedule)) return;
+  const period = schedulePeriodSeconds(cfg.schedule);
+  if (max < period) ctx.addIssue({ code: 'custom', path: ['polling', 'maxIntervalSeconds'], message: `must be >= the schedule period (${period} s for "${cfg.schedule}")` });
+}
+
 export type WebhookConfig = NonNullable<Config['events']['webhook']>;
+export type PollingConfig = Config['polling'];
 export type ClusterConfig = NonNullable<Config['cluster']>;
 export type CallbacksConfig = NonNullable<Config['callbacks']>;

@@ -89,8 +89,13 @@ export class RoomPoller {
     for (const key of this.lastLogged.keys()) if (!keep.has(key)) this.lastLogged.delete(key);
   }
 
-  /** `opts.front`: ahead of the polls waiting for the limiter (a confirm poll after a callback). */
-  async poll(ref: RoomRef, signal?: AbortSignal, opts: { front?: boolean } = {}): Promise<boolean> {
+  /**
+   * `permit`: the caller already holds the first request's permit (the due-time pump asks the limiter
+   * first and picks the room when it is granted); it still counts when the request leaves (Permit.start),
+   * and retries wait for their own. `front`: ahead of the polls waiting for the limiter (a confirm poll
+   * after a callback).
+   */
+  async poll(ref: RoomRef, signal?: AbortSignal, opts: { permit?: Permit; front?: boolean } = {}): Promise<boolean> {
     const { monotonic, observer } = this.deps;
     for (let attempt = 0; ; attempt++) {
       let snapshot: RoomSnapshot;
@@ -98,7 +103,7 @@ export class RoomPoller {
       try {
         // Shutdown closes the limiter, which rejects every waiter; no per-waiter abort listener needed.
         // A retry goes ahead of the rest of the cycle: otherwise a refused room is always the late one.
-        const permit = await this.permit(attempt > 0 || opts.front === true);
+        const permit = attempt === 0 && opts.permit ? opts.permit : await this.permit(attempt > 0 || opts.front === true);
         observer.permitWaited(permit.waitedMs / 1000);
         // The permit counts when the request actually leaves (Permit.start), not when it was granted; that
         // moment is also the poll's request time, which orders it against callbacks (RoomStore).

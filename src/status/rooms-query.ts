@@ -4,7 +4,14 @@ import type { RoomView } from '../store/room-store';
  * A room as the status page reads it: the store's view plus where it belongs. `account` and `source`
  * are absent until multi-account and discovery exist; rows then say "default" and "config".
  */
-export type StatusRoom = RoomView & { readonly account?: string; readonly source?: string };
+export type StatusRoom = RoomView & {
+  readonly account?: string;
+  readonly source?: string;
+  /** The room's current target interval between polls. */
+  readonly pollIntervalSeconds?: number;
+  /** Estimated member changes per second (polling.strategy adaptive only). */
+  readonly changesPerSecond?: number;
+};
 
 /** One row of GET /api/rooms. Field names are the API contract (README "Status page and API"). */
 export interface RoomRow {
@@ -29,6 +36,10 @@ export interface RoomRow {
   pollFailures: number;
   invisibleTruncated: boolean;
   visibleTruncated: boolean;
+  /** Seconds between two polls the scheduler aims for now; null for a room not polled (retired). */
+  pollIntervalSeconds: number | null;
+  /** Estimated member changes per minute (polling.strategy adaptive); null under round-robin. */
+  changesPerMinute: number | null;
 }
 
 export function roomRow(room: StatusRoom, nowMs: number): RoomRow {
@@ -52,10 +63,12 @@ export function roomRow(room: StatusRoom, nowMs: number): RoomRow {
     pollFailures: room.pollFailures,
     invisibleTruncated: room.invisibleTruncated,
     visibleTruncated: room.visibleTruncated,
+    pollIntervalSeconds: room.pollIntervalSeconds ?? null,
+    changesPerMinute: room.changesPerSecond === undefined ? null : room.changesPerSecond * 60,
   };
 }
 
-export const SORT_KEYS = ['account', 'appId', 'roomId', 'source', 'totalUsers', 'invisibleUsers', 'capacityUse', 'up', 'lastSuccessAgeSeconds', 'pollFailures'] as const;
+export const SORT_KEYS = ['account', 'appId', 'roomId', 'source', 'totalUsers', 'invisibleUsers', 'capacityUse', 'up', 'lastSuccessAgeSeconds', 'pollFailures', 'pollIntervalSeconds', 'changesPerMinute'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 export interface RoomsQuery {
@@ -74,7 +87,7 @@ export const MAX_LIMIT = 1000;
 export function parseRoomsQuery(params: URLSearchParams): RoomsQuery | { error: string } {
   const sort = params.get('sort') ?? 'totalUsers';
   if (!(SORT_KEYS as readonly string[]).includes(sort)) return { error: `sort: must be one of ${SORT_KEYS.join(', ')}` };
-  const order = params.get('order') ?? (sort === 'totalUsers' || sort === 'invisibleUsers' || sort === 'capacityUse' || sort === 'pollFailures' ? 'desc' : 'asc');
+  const order = params.get('order') ?? (sort === 'totalUsers' || sort === 'invisibleUsers' || sort === 'capacityUse' || sort === 'pollFailures' || sort === 'changesPerMinute' ? 'desc' : 'asc');
   if (order !== 'asc' && order !== 'desc') return { error: 'order: must be asc or desc' };
   const offset = intParam(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   if (typeof offset === 'string') return { error: offset };
@@ -168,5 +181,9 @@ function sortValue(sort: SortKey, nowMs: number): (r: StatusRoom) => string | nu
       return (r) => (r.lastSuccessMs === undefined ? null : nowMs - r.lastSuccessMs);
     case 'pollFailures':
       return (r) => r.pollFailures;
+    case 'pollIntervalSeconds':
+      return (r) => r.pollIntervalSeconds ?? null;
+    case 'changesPerMinute':
+      return (r) => (r.changesPerSecond === undefined ? null : r.changesPerSecond);
   }
 }

@@ -89,8 +89,25 @@ describe('config validation', () => {
       state: { backend: 'sqlite', file: 'data/rtc-room-monitor.db', retention: { maxEvents: 1_000_000, maxAgeSeconds: 604_800 } },
       shutdown: { timeoutMs: 5000 },
       discovery: { filesRefreshSeconds: 60, retireAfterSeconds: 300 },
+      polling: { strategy: 'round-robin' },
       rooms: [{ appId: 'app1', roomId: 'room1' }],
     });
+  });
+
+  it.each([
+    ['polling: {strategy: fastest}\nrooms: [{appId: x, roomId: y}]', 'polling.strategy: '],
+    ['polling: {maxIntervalSeconds: 0}\nrooms: [{appId: x, roomId: y}]', 'polling.maxIntervalSeconds: must be > 0'],
+    ['polling: {maxIntervalSeconds: 10}\nrooms: [{appId: x, roomId: y}]', 'polling.maxIntervalSeconds: must be >= the schedule period (15 s'],
+    ['schedule: "0 * * * * *"\npolling: {maxIntervalSeconds: 30}\nrooms: [{appId: x, roomId: y}]', 'polling.maxIntervalSeconds: must be >= the schedule period (60 s'],
+    ['polling: {interval: 3}\nrooms: [{appId: x, roomId: y}]', 'polling.interval: unknown key'],
+  ])('polling: %s → %s', (text, expected) => {
+    const found = inline(text);
+    expect(found.some((p) => p.startsWith(expected))).toBe(true);
+  });
+
+  it('accepts the adaptive strategy with a bound of at least the period', () => {
+    const cfg = parseConfig('polling: {strategy: adaptive, maxIntervalSeconds: 15}\nrooms: [{appId: x, roomId: y}]');
+    expect(cfg.polling).toEqual({ strategy: 'adaptive', maxIntervalSeconds: 15 });
   });
 
   const inline = (text: string): string[] => {

@@ -83,6 +83,21 @@ describe('RoomPoller', () => {
     expect(t.api.calls.map((c) => c.roomId)).toEqual(['r1', 'r1', 'r2', 'r3', 'r4']);
   });
 
+  it('with a permit already granted (the due-time pump) takes none for the first attempt, and one for each retry', async () => {
+    const t = setup();
+    t.api.script('r1', new VendorError('InternalError', 'boom', 500), snapshot(['a']));
+    let started = 0;
+    const p = t.poller.poll(room, undefined, { permit: { waitedMs: 1500, start: async () => void started++ } });
+    await t.clock.advance(10_000);
+    expect(await p).toBe(true);
+    expect(t.api.calls).toHaveLength(2);
+    // The pump's wait is reported as the first attempt's; the retry waited for its own permit.
+    expect(t.observer.waits).toHaveLength(2);
+    expect(t.observer.waits[0]).toBe(1.5);
+    // The pump's permit still counts when its request leaves.
+    expect(started).toBe(1);
+  });
+
   it('does not retry a non-retryable error, and changes no state', async () => {
     const t = setup();
     t.api.script('r1', snapshot(['a']), new VendorError('SignatureDoesNotMatch', 'bad sig', 401));

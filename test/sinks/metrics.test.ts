@@ -4,6 +4,7 @@ import { MemoryStore } from '../../src/store/memory-store';
 import { RoomStore } from '../../src/store/room-store';
 import { Metrics } from '../../src/sinks/metrics';
 import { DiscoveryMetrics } from '../../src/sinks/discovery-metrics';
+import { PollingMetrics } from '../../src/sinks/polling-metrics';
 import { RoomRegistry } from '../../src/discovery/room-registry';
 import { snapshot } from '../fakes/fake-api';
 
@@ -39,6 +40,10 @@ async function build(): Promise<{ metrics: Metrics; store: RoomStore; registry: 
   registry.polled('12345', 'class-2', false, 1000);
   const discovery = new DiscoveryMetrics(metrics.registry, { rooms: () => registry.rooms(), retiredTotal: () => registry.retiredTotal(), version: () => registry.version() });
   metrics.addTextFamilies(() => discovery.roomInfoPiece());
+  // Adaptive intervals; the retired room (gone) has none.
+  const intervals = new Map([['full', 15], ['failing', 171.4], ['never-polled', 42.123456], ['odd\\id', 15]]);
+  const polling = new PollingMetrics(metrics.registry, { strategy: () => 'adaptive', rooms: () => store.views(), intervalOf: (_appId, roomId) => intervals.get(roomId) });
+  metrics.addTextFamilies(() => polling.intervalsPiece());
   discovery.request('list_room_info', true);
   discovery.request('list_room_info', false);
   discovery.passSucceeded('list_room_info', '12345', 1_010_000);

@@ -90,3 +90,20 @@ describe('roomRow', () => {
     });
   });
 });
+
+describe('poll interval and change rate', () => {
+  it('shows the interval and the change rate per minute, null when unknown, and sorts by them', () => {
+    const busy = room('a', 'busy', { pollIntervalSeconds: 15, changesPerSecond: 0.1 });
+    const idle = room('a', 'idle', { pollIntervalSeconds: 120, changesPerSecond: 0.001 });
+    const rr = room('a', 'rr', { pollIntervalSeconds: 57 });
+    const retired = room('a', 'retired');
+    expect(roomRow(busy, NOW)).toMatchObject({ pollIntervalSeconds: 15, changesPerMinute: 6 });
+    expect(roomRow(rr, NOW)).toMatchObject({ pollIntervalSeconds: 57, changesPerMinute: null });
+    expect(roomRow(retired, NOW)).toMatchObject({ pollIntervalSeconds: null, changesPerMinute: null });
+    const all = [idle, retired, busy, rr];
+    expect(ids(queryRooms(all, q({ sort: 'pollIntervalSeconds', order: 'asc' }), NOW).rooms)).toEqual(['busy', 'rr', 'idle', 'retired']);
+    const parsed = parseRoomsQuery(new URLSearchParams('sort=changesPerMinute'));
+    expect(parsed).toMatchObject({ sort: 'changesPerMinute', order: 'desc' });
+    expect(ids(queryRooms(all, parsed as RoomsQuery, NOW).rooms)).toEqual(['busy', 'idle', 'retired', 'rr']);
+  });
+});

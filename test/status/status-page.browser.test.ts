@@ -82,6 +82,13 @@ describeWithRequirements('status page in a browser', [chromiumRequirement(), fil
     expect(await page.getAttribute('a[href="metrics"]', 'href')).toBe('metrics');
   });
 
+  it('shows each room\'s poll interval (round-robin: the period here) and no change rate', async () => {
+    await page.waitForFunction((n) => document.querySelectorAll('#rooms tbody tr[data-room]').length === n, configured.length);
+    const cells = await page.$$eval('#rooms tbody tr[data-room]', (trs) => trs.map((tr) => [tr.children[8]!.textContent, tr.children[9]!.textContent]));
+    // A handful of rooms at qps 20 fit in the 1 s period: every room every second.
+    expect(new Set(cells.map((c) => c.join(' ')))).toEqual(new Set(['1 s –']));
+  });
+
   it('narrows the table with the filter and pages it', async () => {
     await page.fill('#filter', 'breakout');
     await page.waitForFunction(() => document.querySelectorAll('#rooms tbody tr[data-room]').length === 8);

@@ -34,6 +34,15 @@
     return `${(seconds / 3600).toFixed(1)} h ago`;
   }
 
+  /** A poll interval: seconds below 90, minutes above; a dash for a room not polled now. */
+  function interval(seconds) {
+    if (seconds === null) return '–';
+    return seconds < 90 ? `${Math.round(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
+  }
+
+  /** Estimated changes per minute (adaptive polling only). */
+  const changeRate = (perMinute) => (perMinute === null ? '–' : perMinute < 10 ? perMinute.toFixed(2) : perMinute.toFixed(0));
+
   const clockTime = (iso) => new Date(iso).toLocaleTimeString();
 
   let latestEventId = null;
@@ -89,13 +98,13 @@
       name.append(link);
       tr.append(name, el('td', r.totalUsers, 'num'), el('td', r.invisibleUsers, 'num'), capacityCell(r));
       tr.append(el('td', r.up === null ? 'pending' : r.up ? 'up' : 'down', `state ${r.up === null ? 'warn' : r.up ? 'ok' : 'bad'}`));
-      tr.append(el('td', age(r.lastSuccessAgeSeconds), 'num'), el('td', r.source));
+      tr.append(el('td', age(r.lastSuccessAgeSeconds), 'num'), el('td', interval(r.pollIntervalSeconds), 'num'), el('td', changeRate(r.changesPerMinute), 'num'), el('td', r.source));
       return tr;
     });
     body.replaceChildren(...rows);
     if (rows.length === 0) {
       const td = el('td', table.q ? 'No room matches the filter.' : 'No rooms configured.', 'empty');
-      td.colSpan = 9;
+      td.colSpan = 11;
       const tr = el('tr');
       tr.append(td);
       body.append(tr);
