@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ApiHandler, ApiOutcome } from './api-handler';
 import { ChurnSpec } from './churn';
 import { handleControl } from './control';
@@ -211,9 +213,30 @@ export class Simulator {
   }
 }
 
-/** One callback POST on node's fetch; resolves with the status, rejects on a transport error or after 5 s. */
-async function postJson(url: string, body: string): Promise<number> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5000) });
-  await res.arrayBuffer();
-  return res.status;
+/**
+ * Callback POSTs share a small keep-alive pool, as a vendor's sender would: without a cap a burst opens a
+ * socket per callback, and a receiver's connection limit then refuses some (server.maxConnections).
+ */
+const CALLBACK_SOCKETS = 16;
+const callbackAgents = { http: new HttpAgent({ keepAlive: true, maxSockets: CALLBACK_SOCKETS }), https: new HttpsAgent({ keepAlive: true, maxSockets: CALLBACK_SOCKETS }) };
+
+/** One callback POST; resolves with the status, rejects on a transport error or after 5 s. */
+function postJson(url: string, body: string): Promise<number> {
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  const send = secure ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      target,
+      { method: 'POST', agent: secure ? callbackAgents.https : callbackAgents.http, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 5000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('callback POST timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
