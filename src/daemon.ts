@@ -54,6 +54,11 @@ export interface DaemonDeps {
   leadership?: Leadership;
   /** The shared limiters (cluster mode: in Redis); default: in-process sliding windows. */
   makeLimiter?: LimiterFactory;
+  /**
+   * Fenced writes a leader makes once per term before its first poll (ids continue after the events
+   * file's). A failure skips the cycle; the next one tries again.
+   */
+  takeover?: (token: number) => Promise<void>;
 }
 
 /**
@@ -76,6 +81,8 @@ export class Daemon {
   private readonly shutdownTimeoutMs: number;
   private ready = false;
   private stopping?: Promise<void>;
+  /** The fencing token of the term whose takeover has run. */
+  private preparedTerm?: number;
 
   constructor(
     config: Config,
@@ -306,10 +313,25 @@ export class Daemon {
   }
 
   private async runCycle(): Promise<void> {
+    if (!(await this.prepareTerm())) return;
     const polled = await this.cycle.run(this.inFlight.signal);
     if (!this.ready && !this.stopping) {
       this.ready = true;
       this.deps.logger.info({ rooms: polled }, 'first poll cycle complete; ready');
+    }
+  }
+
+  /** Run the takeover once per term; false (logged) when it failed and this cycle must not poll. */
+  private async prepareTerm(): Promise<boolean> {
+    const token = this.leadership.token();
+    if (token === undefined || token === this.preparedTerm || !this.deps.takeover) return true;
+    try {
+      await this.deps.takeover(token);
+      this.preparedTerm = token;
+      return true;
+    } catch (err) {
+      this.deps.logger.error({ err, token }, 'taking over as leader failed; not polling this cycle, retrying at the next');
+      return false;
     }
   }
 

@@ -4,7 +4,7 @@ import { monotonicClock, systemClock } from './clock';
 import { FencedSink } from './cluster/fenced-sink';
 import { LeaderGatedTarget } from './cluster/leader-delivery';
 import { LeaderOnlyStore } from './cluster/leader-only-store';
-import { AlwaysLeader, Leadership } from './cluster/leadership';
+import { AlwaysLeader, Leadership, leaderFence } from './cluster/leadership';
 import { buildRedisCluster } from './cluster/redis-cluster';
 import { loadConfigWithCa } from './config/ca-file';
 import { ConfigError } from './config/load';
@@ -142,7 +142,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     }
   }
   try {
-    const opened = config.state.backend === 'redis' && cluster ? { store: cluster.makeStore(config.state.retention), movedAside: undefined } : openStore(config.state);
+    const opened = config.state.backend === 'redis' && cluster ? { store: cluster.makeStore(config.state.retention), movedAside: undefined } : openStore(config.state, Date.now, leaderFence(leadership));
     state = opened.store;
     if (opened.movedAside) {
       metrics.stateCorrupt.inc();
@@ -159,7 +159,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   let sinks: Awaited<ReturnType<typeof buildSinks>>;
   try {
     // Shared store: the webhook runs on the leader only, from the cursor in Redis.
-    sinks = await buildSinks(config, logger, metrics, state, config.state.backend === 'redis' ? leadership : undefined);
+    sinks = await buildSinks(config, logger, metrics, state, leadership, config.state.backend === 'redis' ? leadership : undefined);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // An events file that cannot be opened is the usual cause; a store read (a sink's cursor) the other.
@@ -237,6 +237,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     },
     state,
     closeSinks: sinks.close,
+    takeover: sinks.takeover,
     version,
     http: { endpoint, enableLifecycle: options.enableLifecycle === true },
     routes: (req, res, path) => status.handle(req, res, path),
@@ -292,13 +293,14 @@ async function buildSinks(
   logger: Logger,
   metrics: Metrics,
   store: StateStore,
+  leadership: Leadership,
   webhookLeader?: Leadership,
-): Promise<{ list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void> }> {
+): Promise<{ list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void>; takeover: (token: number) => Promise<void> }> {
   // The log sink writes each event as it is committed; file and webhook deliver from the committed log.
   const list: { name: string; sink: EventSink }[] = [];
   if (config.events.log) list.push({ name: 'log', sink: new EventLogSink(createEventLogger()) });
   const observer = (sink: string): ConstructorParameters<typeof LogDelivery>[3] => {
-    return { clock: systemClock, logger, observer: { lost: (n) => metrics.sinkLost.inc({ sink }, n), backlog: (n) => metrics.sinkBacklog.set({ sink }, n), failed: () => metrics.sinkError(sink) } };
+    return { clock: systemClock, logger, fence: () => leadership.token(), observer: { lost: (n) => metrics.sinkLost.inc({ sink }, n), backlog: (n) => metrics.sinkBacklog.set({ sink }, n), failed: () => metrics.sinkError(sink) } };
   };
   // The daemon's deadline is on the monotonic clock; the sinks run on the wall clock.
   const wall = (deadlineMs: number): number => systemClock.now() + (deadlineMs - monotonicClock.now());
@@ -307,16 +309,18 @@ async function buildSinks(
   if (config.events.file) {
     const sink = new EventFileSink(config.events.file);
     const delivery = new LogDelivery(store, sink, { name: 'file', batch: 1000, ackOnAccept: true }, observer('file'));
-    const written = sink.lastWrittenId();
-    const lastId = await store.lastEventId();
-    if (written !== undefined && written > lastId) {
-      // A fresh store (memory-only, or a damaged database moved aside) would start its ids below the file's.
-      logger.warn({ file: config.events.file, fileLastId: written, storeLastId: lastId }, 'the events file is ahead of the store (new or replaced store); its ids continue after the file\'s');
-      await store.continueIdsAfter(written);
-    }
-    await delivery.start(written);
+    await delivery.start(sink.lastWrittenId());
     file = { sink, delivery };
   }
+  // Before a leader's first commit of a term (Daemon): a fresh store (memory-only, a damaged database moved
+  // aside, a Redis that lost its data) would start its ids below the events file's. A write, so fenced.
+  const takeover = async (token: number): Promise<void> => {
+    const written = file?.sink.lastWrittenId();
+    const lastId = await store.lastEventId();
+    if (written === undefined || written <= lastId) return;
+    logger.warn({ file: config.events.file, fileLastId: written, storeLastId: lastId }, 'the events file is ahead of the store (new or replaced store); its ids continue after the file\'s');
+    await store.continueIdsAfter(written, token);
+  };
   let webhook: { sink: WebhookSink; delivery: LogDelivery } | undefined;
   const hook = config.events.webhook;
   if (hook) {
@@ -347,6 +351,7 @@ async function buildSinks(
   }
   return {
     list,
+    takeover,
     close: async (deadlineMs) => {
       const deadline = wall(deadlineMs);
       if (file) {

@@ -20,7 +20,7 @@ export class LeaderOnlyStore implements StateStore {
     this.description = inner.description;
   }
 
-  commitPoll(commit: PollCommit, fence?: Fence): Promise<RoomEvent[]> {
+  commitPoll(commit: PollCommit, fence: Fence): Promise<RoomEvent[]> {
     if (!this.leadership.isLeader()) {
       this.withheld(commit.events.length);
       return Promise.reject(new StateWriteError('not the leader: the poll is not committed', 'NotLeader'));
@@ -34,8 +34,8 @@ export class LeaderOnlyStore implements StateStore {
   loadRoom(appId: string, roomId: string): Promise<StoredRoom | undefined> {
     return this.inner.loadRoom(appId, roomId);
   }
-  retainRooms(keep: ReadonlySet<string>): Promise<void> {
-    return this.inner.retainRooms(keep);
+  retainRooms(keep: ReadonlySet<string>, fence: Fence): Promise<void> {
+    return this.inner.retainRooms(keep, fence);
   }
   readEvents(afterId: number, limit: number): Promise<RoomEvent[]> {
     return this.inner.readEvents(afterId, limit);
@@ -49,14 +49,14 @@ export class LeaderOnlyStore implements StateStore {
   getCursor(name: string): Promise<number | undefined> {
     return this.inner.getCursor(name);
   }
-  setCursor(name: string, eventId: number): Promise<void> {
-    return this.inner.setCursor(name, eventId);
+  setCursor(name: string, eventId: number, fence: Fence): Promise<void> {
+    return this.inner.setCursor(name, eventId, fence);
   }
-  prune(nowMs: number): Promise<number> {
-    return this.inner.prune(nowMs);
+  prune(nowMs: number, fence: Fence): Promise<number> {
+    return this.inner.prune(nowMs, fence);
   }
-  continueIdsAfter(id: number): Promise<void> {
-    return this.inner.continueIdsAfter(id);
+  continueIdsAfter(id: number, fence: Fence): Promise<void> {
+    return this.inner.continueIdsAfter(id, fence);
   }
   close(): Promise<void> {
     return this.inner.close();

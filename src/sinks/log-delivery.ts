@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { RoomEvent } from '../rooms/room-event';
-import type { StateStore } from '../store/store';
+import { Fence, StaleLeaderError, StateStore } from '../store/store';
 
 /** The part of the store a delivery reads: the committed log and its own cursor. */
 export type EventLog = Pick<StateStore, 'readEvents' | 'lastEventId' | 'onCommitted' | 'getCursor' | 'setCursor'>;
@@ -60,7 +60,13 @@ export class LogDelivery {
     private readonly log: EventLog,
     private readonly target: DeliveryTarget,
     private readonly opts: LogDeliveryOptions,
-    private readonly deps: { clock: Clock; logger: Logger; observer: DeliveryObserver },
+    private readonly deps: {
+      clock: Clock;
+      logger: Logger;
+      observer: DeliveryObserver;
+      /** The token cursor writes carry (Leadership.token()); the store refuses a stale one. */
+      fence: () => Fence;
+    },
   ) {}
 
   /**
@@ -73,7 +79,7 @@ export class LogDelivery {
     const stored = await this.log.getCursor(this.opts.name);
     this.readPos = startAfter ?? stored ?? this.lastId;
     this.acked = this.readPos;
-    if (stored !== this.readPos) await this.log.setCursor(this.opts.name, this.readPos);
+    if (stored !== this.readPos) await this.saveCursor(this.readPos);
     this.unsubscribe = this.log.onCommitted((id) => {
       this.lastId = Math.max(this.lastId, id);
       this.reportBacklog();
@@ -109,9 +115,11 @@ export class LogDelivery {
     this.acked = id;
     this.reportBacklog();
     // Serialised, so an older cursor never overwrites a newer one.
-    this.saving = this.saving.then(() => this.log.setCursor(this.opts.name, id)).catch((err: unknown) => {
-      this.deps.logger.error({ sink: this.opts.name, err }, 'saving the delivery cursor failed; events after the last saved cursor may be delivered again');
-    });
+    this.saving = this.saving
+      .then(() => this.saveCursor(id))
+      .catch((err: unknown) => {
+        this.deps.logger.error({ sink: this.opts.name, err }, 'saving the delivery cursor failed; events after the last saved cursor may be delivered again');
+      });
     if (this.acked >= this.lastId) this.resolveIdle();
   }
 
@@ -185,6 +193,19 @@ export class LogDelivery {
     if (this.opts.ackOnAccept) this.ack(last);
     else this.reportBacklog();
     return true;
+  }
+
+  /**
+   * A cursor write refused by the fence is not a failure: this replica does not lead (a standby's own
+   * events file takes its position from the file), and the leader's cursor is the one that counts.
+   */
+  private async saveCursor(id: number): Promise<void> {
+    try {
+      await this.log.setCursor(this.opts.name, id, this.deps.fence());
+    } catch (err) {
+      if (err instanceof StaleLeaderError) return void this.deps.logger.debug({ sink: this.opts.name, cursor: id }, 'not the leader: delivery cursor not saved');
+      throw err;
+    }
   }
 
   private async idle(ms: number): Promise<void> {

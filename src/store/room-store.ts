@@ -59,12 +59,12 @@ export class RoomStore {
   private setVersion = 0;
 
   /**
-   * `fence` gives the token each commit carries (the leader's fencing token in cluster mode); the store,
-   * not this class, decides what a stale one means.
+   * `fence` gives the token each write carries (Leadership.token(): the leader's fencing token, undefined
+   * while not leading); the store, not this class, decides what a stale one means.
    */
   constructor(
     private readonly state: StateStore,
-    private readonly fence: () => Fence = () => undefined,
+    private readonly fence: () => Fence,
   ) {}
 
   /** Make the configured set exactly `specs`, keeping the state of rooms that stay. */
@@ -91,7 +91,8 @@ export class RoomStore {
     }
     if (added + removed > 0) this.setVersion++;
     // Housekeeping only: a stale row for a removed room is harmless, so a failure here is not surfaced.
-    if (removed > 0) this.state.retainRooms(new Set(wanted.keys())).catch(() => undefined);
+    // Fenced like every write: a standby's (refused) retention must not delete the leader's rooms.
+    if (removed > 0) this.state.retainRooms(new Set(wanted.keys()), this.fence()).catch(() => undefined);
     return { added, removed };
   }
 

@@ -45,11 +45,11 @@ describe('LeaderGatedTarget (the webhook on a shared store)', () => {
       const lead = new Switch();
       const target = new Target();
       const gated = new LeaderGatedTarget(target, lead);
-      const delivery = new LogDelivery(store, gated, { name: 'webhook', batch: 100, ackOnAccept: false }, { clock, logger: log.logger, observer: { lost: () => undefined, backlog: () => undefined, failed: () => undefined } });
+      const delivery = new LogDelivery(store, gated, { name: 'webhook', batch: 100, ackOnAccept: false }, { clock, logger: log.logger, fence: () => 1, observer: { lost: () => undefined, backlog: () => undefined, failed: () => undefined } });
       gated.follow(() => delivery.resync(), log.logger, 'webhook');
       return { lead, target, delivery };
     };
-    const commit = (...users: string[]) => store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 0, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events: users.map(ev) });
+    const commit = (...users: string[]) => store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 0, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events: users.map(ev) }, 1);
     const a = replica();
     const b = replica();
     await a.delivery.start();

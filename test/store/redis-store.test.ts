@@ -23,16 +23,21 @@ const prefixes = new WeakMap<StateStore, { prefix: string; retention: { maxEvent
 storeContract('redis', {
   make: async ({ now, ...retention }) => {
     const prefix = `contract${++n}:`;
-    const store = new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), fenced: false, retention, now });
+    const store = new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), requireBaseline: false, retention, now });
     prefixes.set(store, { prefix, retention, now });
     return store;
   },
   reopen: async (store) => {
     const { prefix, retention, now } = prefixes.get(store)!;
     await store.close();
-    const again = new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), fenced: false, retention, now });
+    const again = new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), requireBaseline: false, retention, now });
     prefixes.set(again, { prefix, retention, now });
     return again;
+  },
+  lead: async (store, token) => {
+    const key = leaseKey(prefixes.get(store)!.prefix);
+    if (token === undefined) await redis.del(key);
+    else await redis.set(key, `${token}:contract`);
   },
 });
 
@@ -51,7 +56,7 @@ describe('RedisStore fencing', () => {
   });
   const fenced = async (): Promise<{ store: RedisStore; prefix: string }> => {
     const prefix = `fence${++n}:`;
-    return { store: new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), fenced: true, retention }), prefix };
+    return { store: new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), retention }), prefix };
   };
 
   test('a commit with the token the lease holds is written; large millisecond times survive', async () => {
@@ -109,8 +114,9 @@ describe('RedisStore fencing', () => {
   });
 
   test('a Redis failure rejects with a StateWriteError', async () => {
-    const broken = new RedisStore({ redis, keyPrefix: 'broken:', leaseKey: 'broken:leader', fenced: false, retention });
+    const broken = new RedisStore({ redis, keyPrefix: 'broken:', leaseKey: 'broken:leader', requireBaseline: false, retention });
+    await redis.set('broken:leader', '1:r');
     await redis.set('broken:rooms', 'not a hash');
-    await expect(broken.commitPoll(commit(['a'], []))).rejects.toBeInstanceOf(StateWriteError);
+    await expect(broken.commitPoll(commit(['a'], []), 1)).rejects.toBeInstanceOf(StateWriteError);
   });
 });
