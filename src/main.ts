@@ -306,6 +306,7 @@ async function buildSinks(
   const wall = (deadlineMs: number): number => systemClock.now() + (deadlineMs - monotonicClock.now());
 
   let file: { sink: EventFileSink; delivery: LogDelivery } | undefined;
+  let webhook: { sink: WebhookSink; delivery: LogDelivery } | undefined;
   if (config.events.file) {
     const sink = new EventFileSink(config.events.file);
     const delivery = new LogDelivery(store, sink, { name: 'file', batch: 1000, ackOnAccept: true }, observer('file'));
@@ -313,15 +314,15 @@ async function buildSinks(
     file = { sink, delivery };
   }
   // Before a leader's first commit of a term (Daemon): a fresh store (memory-only, a damaged database moved
-  // aside, a Redis that lost its data) would start its ids below the events file's. A write, so fenced.
+  // aside, a Redis that lost its data) would start its ids below what consumers have seen: the events
+  // file's last id, or the last id this process handed to the webhook. A write, so fenced.
   const takeover = async (token: number): Promise<void> => {
-    const written = file?.sink.lastWrittenId();
+    const seen = Math.max(file?.sink.lastWrittenId() ?? 0, file?.delivery.position().read ?? 0, webhook?.delivery.position().read ?? 0);
     const lastId = await store.lastEventId();
-    if (written === undefined || written <= lastId) return;
-    logger.warn({ file: config.events.file, fileLastId: written, storeLastId: lastId }, 'the events file is ahead of the store (new or replaced store); its ids continue after the file\'s');
-    await store.continueIdsAfter(written, token);
+    if (seen <= lastId) return;
+    logger.warn({ file: config.events.file, seenLastId: seen, storeLastId: lastId }, 'the store is behind the ids consumers have seen (new, replaced or lost store); its ids continue after them');
+    await store.continueIdsAfter(seen, token);
   };
-  let webhook: { sink: WebhookSink; delivery: LogDelivery } | undefined;
   const hook = config.events.webhook;
   if (hook) {
     // The sink acks into its delivery, which is built around the sink: a late-bound reference.

@@ -30,10 +30,41 @@ const PRUNE_SCAN_MAX = 10_000;
 
 // KEYS: 1 lease, 2 room index, 3 room fields, 4 room members, 5 stream, 6 id counter
 // ARGV: 1 token, 2 header JSON, 3 commit time ms, 4.. event JSON strings
+//
+// A Lua script is not rolled back when a command fails halfway, so everything that can fail is checked
+// BEFORE the first write: the keys' types, the counter's value, and the next event id, which must be above
+// both the counter and the stream's last id (XADD refuses an id at or below it). A counter behind the
+// stream (its key lost while the stream survived) therefore continues above the stream instead of
+// failing every later commit after having written the member changes.
 const COMMIT_BODY = `
 local h = cjson.decode(ARGV[2])
 if h.requireBaseline == 1 and not h.baseline and redis.call('EXISTS', KEYS[3]) == 0 then
   return redis.error_reply('${BASELINE_MISSING} the room has no committed state')
+end
+local want = { [2] = 'hash', [3] = 'hash', [4] = 'hash', [5] = 'stream', [6] = 'string' }
+for i, t in pairs(want) do
+  local got = redis.call('TYPE', KEYS[i])['ok']
+  if got ~= 'none' and got ~= t then
+    return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' holds a ' .. got .. ', not a ' .. t .. '; nothing was written')
+  end
+end
+local n = #ARGV - 3
+local last = 0
+if n > 0 then
+  local counter = redis.call('GET', KEYS[6])
+  last = tonumber(counter or '0')
+  if last == nil or last ~= math.floor(last) or last < 0 then
+    return redis.error_reply('BADCOUNTER ' .. KEYS[6] .. ' holds ' .. tostring(counter) .. ', not an event id; nothing was written')
+  end
+  if redis.call('EXISTS', KEYS[5]) == 1 then
+    local info = redis.call('XINFO', 'STREAM', KEYS[5])
+    for i = 1, #info, 2 do
+      if info[i] == 'last-generated-id' then
+        local top = tonumber(string.match(info[i + 1], '^(%d+)-'))
+        if top and top > last then last = top end
+      end
+    end
+  end
 end
 local function hsetAll(key, ids, value)
   local args = {}
@@ -57,12 +88,11 @@ for _, c in ipairs(h.changes) do
   if c[2] == -1 then redis.call('HDEL', KEYS[4], c[1]) else redis.call('HSET', KEYS[4], c[1], c[2]) end
 end
 redis.call('HSET', KEYS[3], 'appId', h.appId, 'roomId', h.roomId, 'exists', h.exists, 'totalUsers', h.totalUsers, 'totalInvisibleUsers', h.totalInvisibleUsers, 'lastSuccessMs', h.lastSuccessMs)
-local n = #ARGV - 3
 if n == 0 then return 0 end
-local last = redis.call('INCRBY', KEYS[6], n)
-local first = last - n + 1
+local first = last + 1
+redis.call('SET', KEYS[6], string.format('%d', last + n))
 for i = 1, n do
-  redis.call('XADD', KEYS[5], (first + i - 1) .. '-0', 'e', ARGV[3 + i], 't', ARGV[3])
+  redis.call('XADD', KEYS[5], string.format('%d', first + i - 1) .. '-0', 'e', ARGV[3 + i], 't', ARGV[3])
 end
 return first
 `;
