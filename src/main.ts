@@ -33,7 +33,7 @@ import { MemoryEventFeed } from './status/memory-event-feed';
 import { StatusPage } from './status/status-page';
 import { openStore } from './store/open-store';
 import type { StateStore } from './store/store';
-import { ForeignFileError } from './store/store-file';
+import { ForeignFileError, StoreInUseError } from './store/store-file';
 import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
 import { accountCredentials } from './accounts/account-credentials';
@@ -149,7 +149,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
       logger.error({ file: opened.movedAside.from, movedTo: opened.movedAside.to, reason: opened.movedAside.reason }, 'STATE DATABASE DAMAGED: moved aside; starting from a fresh baseline (changes while the daemon was down are not reported)');
     }
   } catch (err) {
-    process.stderr.write(`${err instanceof ForeignFileError ? err.message : `state.file: cannot open ${config.state.file}: ${(err as Error).message}`}\n`);
+    process.stderr.write(`${err instanceof ForeignFileError || err instanceof StoreInUseError ? err.message : `state.file: cannot open ${config.state.file}: ${(err as Error).message}`}\n`);
     return 2;
   }
   // Cluster mode on a replica's own store: it commits only while it leads, so a deposed leader's late poll

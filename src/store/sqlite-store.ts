@@ -6,6 +6,7 @@ import type { RoomEvent } from '../rooms/room-event';
 import { roomKey } from '../rooms/room-event';
 import { assertFence, CommitNotifier, Fence, FenceCheck, PollCommit, PRUNE_EVERY_MS, rejectStale, RetentionPolicy, SINGLE_WRITER, StateStore, StateWriteError, StoredRoom } from './store';
 import { classifyStoreFile, ForeignFileError, moveAside } from './store-file';
+import { StoreLock } from './store-lock';
 
 export const STORE_FORMAT = 'rtc-room-monitor-store';
 export const STORE_SCHEMA_VERSION = '1';
@@ -55,6 +56,8 @@ export class SqliteStore implements StateStore {
   private readonly q: ReturnType<SqliteStore['prepare']>;
   private readonly commitTx: (c: PollCommit) => RoomEvent[];
 
+  private lock?: StoreLock;
+
   private constructor(
     private readonly db: Database.Database,
     file: string,
@@ -76,6 +79,19 @@ export class SqliteStore implements StateStore {
     const kind = classifyStoreFile(file);
     if (kind === 'foreign') throw new ForeignFileError(file, 'it is not a SQLite database');
     mkdirSync(dirname(file), { recursive: true });
+    // Before anything is read or written: another live daemon on this file is refused (StoreInUseError).
+    const lock = StoreLock.acquire(file);
+    try {
+      const opened = SqliteStore.openUnlocked(file, kind, retention, now, fence);
+      opened.store.lock = lock;
+      return opened;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private static openUnlocked(file: string, kind: ReturnType<typeof classifyStoreFile>, retention: RetentionPolicy, now: () => number, fence: FenceCheck): OpenResult {
     if (kind === 'sqlite') {
       let damage: string | undefined;
       let db: Database.Database | undefined;
@@ -268,6 +284,7 @@ export class SqliteStore implements StateStore {
   close(): Promise<void> {
     return attempt(() => {
       if (this.db.open) this.db.close();
+      this.lock?.release();
     });
   }
 }
