@@ -59,6 +59,12 @@ export interface DaemonDeps {
    * file's). A failure skips the cycle; the next one tries again.
    */
   takeover?: (token: number) => Promise<void>;
+  /**
+   * Where a new leader's baselines come from: `committed` (default; the store is shared, or this is the
+   * only process) or `empty` (replicas with their own stores: a re-elected replica's store is stale, so
+   * it starts from a fresh baseline without events). Chosen by the deployment (cluster/deployment.ts).
+   */
+  leaderBaseline?: 'committed' | 'empty';
 }
 
 /**
@@ -203,8 +209,9 @@ export class Daemon {
     this.discovery.apply(this.config);
     this.leadership.onChange((role) => {
       if (role === 'leader') {
-        // Another leader may have committed meanwhile (a shared store): continue from what is committed.
-        this.store.invalidate();
+        // Another leader may have committed meanwhile: continue from what is committed (a shared store), or
+        // start afresh (a store of this replica only, which did not see those commits).
+        this.store.invalidate(this.deps.leaderBaseline ?? 'committed');
         this.scheduler.runNow(); // a new leader polls at once, not at the next tick
       }
       // A standby is ready: it serves its own metrics and is ready to take over.

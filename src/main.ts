@@ -1,11 +1,9 @@
 import { dirname, resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
-import { FencedSink } from './cluster/fenced-sink';
+import { chooseDeployment } from './cluster/deployment';
 import { LeaderGatedTarget } from './cluster/leader-delivery';
-import { LeaderOnlyStore } from './cluster/leader-only-store';
-import { AlwaysLeader, Leadership, leaderFence } from './cluster/leadership';
-import { buildRedisCluster } from './cluster/redis-cluster';
+import type { Leadership } from './cluster/leadership';
 import { loadConfigWithCa } from './config/ca-file';
 import { ConfigError } from './config/load';
 import type { Config } from './config/schema';
@@ -31,9 +29,7 @@ import { DiscoveryHealth } from './status/discovery-health';
 import { RoomsWithMeta } from './status/room-meta';
 import { MemoryEventFeed } from './status/memory-event-feed';
 import { StatusPage } from './status/status-page';
-import { openStore } from './store/open-store';
 import type { StateStore } from './store/store';
-import { ForeignFileError, StoreInUseError } from './store/store-file';
 import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
 import { accountCredentials } from './accounts/account-credentials';
@@ -81,9 +77,9 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   }
 
   const version = packageVersion();
-  // Cluster mode: a leader lease and a shared limiter in Redis; otherwise a single process is always the leader.
-  const cluster = config.cluster ? buildRedisCluster(config.cluster, { password: process.env[ENV_REDIS_PASSWORD] || undefined, logger, monotonic: monotonicClock }) : undefined;
-  const leadership = cluster?.lease ?? new AlwaysLeader();
+  // One process, replicas with their own stores, or replicas sharing Redis: decided once (deployment.ts).
+  const deployment = chooseDeployment(config, { redisPassword: process.env[ENV_REDIS_PASSWORD] || undefined, logger, monotonic: monotonicClock });
+  const { leadership, cluster } = deployment;
   // The metrics read live values from the daemon built below; they are only read at scrape time, after it exists.
   const metrics = new Metrics({
     // Only the replica that holds the room state exports it, so sum() across replicas does not double.
@@ -131,35 +127,23 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   metrics.addTextFamilies(() => (leadership.ownsRoomSeries() ? discoveryMetrics.roomInfoPiece() : EMPTY_PIECE));
 
   let state: StateStore;
-  if (config.state.backend === 'redis' && cluster) {
-    // The shared store is read before anything starts (baselines, the events file's position).
-    try {
-      await cluster.connected(Math.max(config.cluster!.redis.connectTimeoutMs, 10_000));
-    } catch (err) {
-      process.stderr.write(`state.backend: redis: cannot reach cluster.redis.url: ${(err as Error).message}\n`);
-      await cluster.close();
-      return 2;
-    }
-  }
   try {
-    const opened = config.state.backend === 'redis' && cluster ? { store: cluster.makeStore(config.state.retention), movedAside: undefined } : openStore(config.state, Date.now, leaderFence(leadership));
+    const opened = await deployment.openState({ uncommitted: (n) => clusterMetrics?.uncommitted(n) });
     state = opened.store;
     if (opened.movedAside) {
       metrics.stateCorrupt.inc();
       logger.error({ file: opened.movedAside.from, movedTo: opened.movedAside.to, reason: opened.movedAside.reason }, 'STATE DATABASE DAMAGED: moved aside; starting from a fresh baseline (changes while the daemon was down are not reported)');
     }
   } catch (err) {
-    process.stderr.write(`${err instanceof ForeignFileError || err instanceof StoreInUseError ? err.message : `state.file: cannot open ${config.state.file}: ${(err as Error).message}`}\n`);
+    process.stderr.write(`${(err as Error).message}\n`);
+    await cluster?.close();
     return 2;
   }
-  // Cluster mode on a replica's own store: it commits only while it leads, so a deposed leader's late poll
-  // reaches no sink. (A shared Redis store checks the fencing token inside its commit instead.)
-  if (cluster && config.state.backend !== 'redis') state = new LeaderOnlyStore(state, leadership, (n) => clusterMetrics?.uncommitted(n));
 
   let sinks: Awaited<ReturnType<typeof buildSinks>>;
   try {
     // Shared store: the webhook runs on the leader only, from the cursor in Redis.
-    sinks = await buildSinks(config, logger, metrics, state, leadership, config.state.backend === 'redis' ? leadership : undefined);
+    sinks = await buildSinks(config, logger, metrics, state, leadership, deployment.webhookLeader);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // An events file that cannot be opened is the usual cause; a store read (a sink's cursor) the other.
@@ -198,11 +182,6 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     clock: systemClock,
     logger,
   });
-  // With the shared Redis store a deposed leader's commit is refused in Redis, so whatever a poll returns
-  // is committed and belongs in the log: withholding it would only drop it from the log sink and the
-  // status feed. The memory and SQLite stores are per replica: their events leave only while leader.
-  const fenceUnlessShared = (sink: EventSink): EventSink =>
-    config.state.backend === 'redis' ? sink : new FencedSink(sink, leadership, (events) => clusterMetrics?.withheld(events));
   const daemon: Daemon = new Daemon(config, {
     logger,
     clock: systemClock,
@@ -210,7 +189,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     metrics,
     discoveryObserver: discoveryHealth,
     configDir: dirname(resolve(configPath)),
-    sink: fenceUnlessShared(
+    sink: deployment.gateSink(
       new EventFanout(
         sinks.list,
         (events) => metrics.eventsEmitted(events),
@@ -219,6 +198,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
           logger.error({ sink: name, err }, 'event sink failed');
         },
       ),
+      (events) => clusterMetrics?.withheld(events),
     ),
     makeApi: (account) => {
       // Read per client, so a reload that points an account at other variables takes them (or is refused).
@@ -238,6 +218,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     state,
     closeSinks: sinks.close,
     takeover: sinks.takeover,
+    leaderBaseline: deployment.leaderBaseline,
     version,
     http: { endpoint, enableLifecycle: options.enableLifecycle === true },
     routes: (req, res, path) => status.handle(req, res, path),
@@ -343,7 +324,7 @@ async function buildSinks(
         },
       },
     );
-    const gated = webhookLeader && new LeaderGatedTarget(sink, webhookLeader);
+    const gated = webhookLeader && new LeaderGatedTarget(sink, webhookLeader, systemClock);
     const delivery = new LogDelivery(store, gated ?? sink, { name: 'webhook', batch: hook.batchSize, ackOnAccept: false }, observer('webhook'));
     gated?.follow(() => delivery.resync(), logger, 'webhook');
     late.delivery = delivery;

@@ -55,6 +55,8 @@ export class LogDelivery {
   private saving: Promise<void> = Promise.resolve();
   private failing = false;
   private idleWaiters: Array<() => void> = [];
+  /** Bumped by resync(): a read that started before it is not handed over (its position is stale). */
+  private generation = 0;
 
   constructor(
     private readonly log: EventLog,
@@ -95,11 +97,11 @@ export class LogDelivery {
    */
   async resync(): Promise<void> {
     const stored = await this.log.getCursor(this.opts.name);
-    if (stored !== undefined) {
-      this.readPos = stored;
-      this.acked = stored;
-      this.reportBacklog();
-    }
+    this.generation++;
+    // Without a stored cursor, from what this process had finished with (never past an unacknowledged event).
+    this.readPos = stored ?? this.acked;
+    this.acked = this.readPos;
+    this.reportBacklog();
     this.wake();
   }
 
@@ -178,7 +180,10 @@ export class LogDelivery {
     this.pending = false;
     const room = Math.min(this.opts.batch, this.target.capacity());
     if (room <= 0) return false;
+    const generation = this.generation;
     const events = await this.log.readEvents(this.readPos, room);
+    // A resync (a new term) moved the position while this read ran: read again from there.
+    if (generation !== this.generation) return true;
     if (events.length === 0) return false;
     const first = events[0]!.id;
     if (first > this.readPos + 1) {

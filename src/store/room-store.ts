@@ -213,14 +213,18 @@ export class RoomStore {
   }
 
   /**
-   * Forget the in-memory baselines: every room reads its committed one again (loadPending, or its next
-   * poll). A replica that becomes leader does this, since another leader may have committed meanwhile.
+   * Forget the in-memory baselines. A replica that becomes leader does this, since another leader may have
+   * committed meanwhile. `from: 'committed'` (a shared store): every room reads its committed baseline
+   * again (loadPending, or its next poll) and continues the log. `from: 'empty'` (a store of this replica
+   * only, which missed the other leaders' commits): every room's next poll is a fresh baseline without
+   * events, so nothing is reported twice against a stale baseline.
    */
-  invalidate(): void {
+  invalidate(from: 'committed' | 'empty' = 'committed'): void {
     for (const [key, room] of this.rooms) {
       room.baselined = false;
       room.membership = new Members();
-      this.pending.add(key);
+      if (from === 'committed') this.pending.add(key);
+      else this.pending.delete(key);
     }
   }
 
