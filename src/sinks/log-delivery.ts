@@ -101,6 +101,9 @@ export class LogDelivery {
     // Without a stored cursor, from what this process had finished with (never past an unacknowledged event).
     this.readPos = stored ?? this.acked;
     this.acked = this.readPos;
+    // The first leader of a shared cursor stores where it starts (its start could not: it did not lead
+    // then), so the leaders after it resume from there, not from wherever each of them started.
+    if (stored === undefined) await this.saveCursor(this.readPos);
     this.reportBacklog();
     this.wake();
   }

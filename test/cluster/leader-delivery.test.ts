@@ -79,6 +79,39 @@ describe('LeaderGatedTarget (the webhook on a shared store)', () => {
   });
 });
 
+describe('LeaderGatedTarget: the first leader establishes the shared cursor', () => {
+  test('a replica that started later and takes over before anything was acknowledged resumes from the first leader\'s start', async () => {
+    const clock = new FakeClock(1_000_000);
+    const store = new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }, () => clock.now());
+    const log = memoryLogger();
+    const replica = (): { lead: Switch; target: Target; delivery: LogDelivery } => {
+      const lead = new Switch();
+      const target = new Target();
+      const gated = new LeaderGatedTarget(Object.assign(target, { discard: () => 0 }), lead, clock);
+      const delivery = new LogDelivery(store, gated, { name: 'webhook', batch: 100, ackOnAccept: false }, { clock, logger: log.logger, fence: () => lead.token(), observer: { lost: () => undefined, backlog: () => undefined, failed: () => undefined } });
+      gated.follow(() => delivery.resync(), log.logger, 'webhook');
+      return { lead, target, delivery };
+    };
+    const commit = (...users: string[]) => store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 0, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events: users.map(ev) }, 1);
+    const a = replica();
+    await a.delivery.start(); // not leading yet: it cannot store its start
+    a.lead.set('leader');
+    await settle();
+    await commit('u1', 'u2', 'u3'); // handed to a's receiver, never acknowledged
+    const b = replica();
+    await b.delivery.start(); // starts at the end of the log (3)
+    a.lead.set('standby');
+    b.lead.set('leader');
+    for (let i = 0; i < 3; i++) {
+      await clock.advance(1000);
+      await settle();
+    }
+    expect(b.target.got.map((e) => e.userId)).toEqual(['u1', 'u2', 'u3']);
+    await a.delivery.stop();
+    await b.delivery.stop();
+  });
+});
+
 /**
  * Issue #18, defects 3 and 4, with the real WebhookSink and LogDelivery on a shared log whose fence is a
  * lease the test hands from term to term.
