@@ -34,8 +34,8 @@ export class LeaderOnlyStore implements StateStore {
   loadRoom(appId: string, roomId: string): Promise<StoredRoom | undefined> {
     return this.inner.loadRoom(appId, roomId);
   }
-  retainRooms(keep: ReadonlySet<string>, fence: Fence): Promise<void> {
-    return this.inner.retainRooms(keep, fence);
+  forgetRooms(keys: readonly string[], fence: Fence): Promise<void> {
+    return this.inner.forgetRooms(keys, fence);
   }
   readEvents(afterId: number, limit: number): Promise<RoomEvent[]> {
     return this.inner.readEvents(afterId, limit);

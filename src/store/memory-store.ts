@@ -81,9 +81,9 @@ export class MemoryStore implements StateStore {
     return Promise.resolve(committed);
   }
 
-  retainRooms(keep: ReadonlySet<string>, fence: Fence): Promise<void> {
+  forgetRooms(keys: readonly string[], fence: Fence): Promise<void> {
     if (!this.fence.holds(fence)) return rejectStale(fence);
-    for (const key of this.rooms.keys()) if (!keep.has(key)) this.rooms.delete(key);
+    for (const key of keys) this.rooms.delete(key);
     return Promise.resolve();
   }
 

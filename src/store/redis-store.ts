@@ -290,9 +290,8 @@ export class RedisStore implements StateStore {
     return committed;
   }
 
-  async retainRooms(keep: ReadonlySet<string>, token: Fence): Promise<void> {
+  async forgetRooms(drop: readonly string[], token: Fence): Promise<void> {
     if (token === undefined) throw new StaleLeaderError(0);
-    const drop = (await this.redis.hkeys(this.k.rooms)).filter((key) => !keep.has(key));
     // An empty script still checks the fence, so a stale writer learns it even with nothing to drop.
     for (let i = 0; i === 0 || i < drop.length; i += DROP_BATCH) {
       const batch = drop.slice(i, i + DROP_BATCH);

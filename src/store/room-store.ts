@@ -70,14 +70,15 @@ export class RoomStore {
   /** Make the configured set exactly `specs`, keeping the state of rooms that stay. */
   setRooms(specs: readonly RoomSpec[]): { added: number; removed: number } {
     const wanted = new Map(specs.map((s) => [roomKey(s.appId, s.roomId), s]));
-    let removed = 0;
+    const dropped: string[] = [];
     for (const key of this.rooms.keys()) {
       if (!wanted.has(key)) {
         this.rooms.delete(key);
         this.pending.delete(key);
-        removed++;
+        dropped.push(key);
       }
     }
+    const removed = dropped.length;
     let added = 0;
     for (const [key, spec] of wanted) {
       const existing = this.rooms.get(key);
@@ -92,7 +93,7 @@ export class RoomStore {
     if (added + removed > 0) this.setVersion++;
     // Housekeeping only: a stale row for a removed room is harmless, so a failure here is not surfaced.
     // Fenced like every write: a standby's (refused) retention must not delete the leader's rooms.
-    if (removed > 0) this.state.retainRooms(new Set(wanted.keys()), this.fence()).catch(() => undefined);
+    if (removed > 0) this.state.forgetRooms(dropped, this.fence()).catch(() => undefined);
     return { added, removed };
   }
 

@@ -221,10 +221,11 @@ export class SqliteStore implements StateStore {
     return Promise.resolve(committed);
   }
 
-  retainRooms(keep: ReadonlySet<string>, fence: Fence): Promise<void> {
+  forgetRooms(keys: readonly string[], fence: Fence): Promise<void> {
     return attempt(() => {
       assertFence(this.fence, fence);
-      const drop = (this.q.roomKeys.all() as { app_id: string; room_id: string }[]).filter((r) => !keep.has(roomKey(r.app_id, r.room_id)));
+      const forget = new Set(keys);
+      const drop = (this.q.roomKeys.all() as { app_id: string; room_id: string }[]).filter((r) => forget.has(roomKey(r.app_id, r.room_id)));
       if (drop.length === 0) return;
       this.db.transaction(() => {
         for (const r of drop) {

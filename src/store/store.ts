@@ -86,11 +86,12 @@ export interface StateStore {
   commitPoll(commit: PollCommit, fence: Fence): Promise<RoomEvent[]>;
 
   /**
-   * Forget rooms not in `keep` (keys from roomKey), so a room dropped from the config leaves no state.
-   * Fenced: a standby knows fewer rooms than the leader (its discovery does not run), so its retention
-   * would delete the leader's rooms.
+   * Forget these rooms (keys from roomKey), so a room dropped from the config leaves no state. Exactly
+   * the rooms the caller dropped, never "all but the ones I know": a replica knows fewer rooms than the
+   * leader (a standby's, or a new leader's ListRoomInfo discovery has not run). Fenced: a standby's is
+   * refused. Unknown keys are ignored.
    */
-  retainRooms(keep: ReadonlySet<string>, fence: Fence): Promise<void>;
+  forgetRooms(keys: readonly string[], fence: Fence): Promise<void>;
 
   /** Committed events with id > afterId, in id order, at most `limit`. */
   readEvents(afterId: number, limit: number): Promise<RoomEvent[]>;

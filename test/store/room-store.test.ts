@@ -259,6 +259,22 @@ describe('RoomStore on a shared store (issue #18, defect 1)', () => {
   });
 });
 
+describe('RoomStore room retention forgets only what it removed (issue #18, defect 1)', () => {
+  it('a new leader that has not discovered a room yet does not delete it when it drops another room', async () => {
+    const state = new MemoryStore(retention);
+    const discovered = { appId: 'app', roomId: 'discovered' };
+    const old = { appId: 'app', roomId: 'old' };
+    const before = new RoomStore(state, () => 1);
+    before.setRooms([ref, old, discovered]);
+    for (const r of [ref, old, discovered]) await before.applySuccess(r, snap(['a']), 1000);
+    const next = new RoomStore(state, () => 1); // took over; its ListRoomInfo pass has not run yet
+    next.setRooms([ref, old]);
+    next.setRooms([ref]); // a reload removes `old`
+    await new Promise((r) => setImmediate(r));
+    expect((await state.loadRooms()).map((r) => r.roomId).sort()).toEqual(['discovered', 'r1']);
+  });
+});
+
 describe('RoomStore.loadPending', () => {
   it('a read failure leaves every room whose baseline was not applied pending: none falls back to a fresh baseline', async () => {
     const state = new MemoryStore(retention);

@@ -153,11 +153,11 @@ export function storeContract(name: string, h: ContractHarness): void {
       expect((await s.readEvents(0, 10)).map((e) => e.id)).toEqual([42, 43]);
     });
 
-    test('retainRooms forgets rooms that are not kept', async () => {
+    test('forgetRooms forgets exactly the rooms named', async () => {
       const s = await make();
       await s.commitPoll(baseline(['a']), T);
       await s.commitPoll(baseline(['b'], [], 'r2'), T);
-      await s.retainRooms(new Set([roomKey('app', 'r2')]), T);
+      await s.forgetRooms([roomKey('app', 'r1'), roomKey('app', 'never-stored')], T);
       expect((await s.loadRooms()).map((r) => r.roomId)).toEqual(['r2']);
     });
     describe('fencing: every mutation carries the leader\'s token and is refused without a current one', () => {
@@ -167,12 +167,12 @@ export function storeContract(name: string, h: ContractHarness): void {
         ['the writer has no token (a standby)', LEADER, undefined],
       ];
 
-      test.each(stale)('retainRooms is refused when %s: the rooms stay', async (_why, holder, token) => {
+      test.each(stale)('forgetRooms is refused when %s: the rooms stay', async (_why, holder, token) => {
         const s = await make();
         await s.commitPoll(baseline(['a']), T);
         await s.commitPoll(baseline(['b'], [], 'r2'), T);
         await h.lead(s, holder);
-        await expect(s.retainRooms(new Set(), token)).rejects.toBeInstanceOf(StaleLeaderError);
+        await expect(s.forgetRooms([roomKey('app', 'r1'), roomKey('app', 'r2')], token)).rejects.toBeInstanceOf(StaleLeaderError);
         await h.lead(s, LEADER);
         expect((await s.loadRooms()).map((r) => r.roomId).sort()).toEqual(['r1', 'r2']);
       });
