@@ -7,7 +7,9 @@ import type { Leadership } from './leadership';
  * flight when the lease was lost commits nothing, so neither its events (which the file and webhook sinks
  * read from the committed log) nor its member changes exist: the view stays on the last commit, and the
  * new leader is the only one that reports the change. The check is local (the lease's own deadline); a
- * store in Redis checks the fencing token atomically in its commit instead.
+ * store in Redis checks the fencing token atomically in its commit instead. The store underneath refuses
+ * every other write without the current token by itself (leaderFence, deployment.ts); this wrapper adds
+ * the count of the events a refused commit withheld (rtc_cluster_fenced_events_total).
  */
 export class LeaderOnlyStore implements StateStore {
   readonly description: string;
