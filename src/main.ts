@@ -322,6 +322,8 @@ async function buildSinks(
           late.delivery?.ack(id);
           late.delivery?.wake();
         },
+        // A shared cursor: only the leader sends, checked at each POST (the lease deadline included).
+        ...(webhookLeader ? { mayPost: () => webhookLeader.isLeader() } : {}),
       },
     );
     const gated = webhookLeader && new LeaderGatedTarget(sink, webhookLeader, systemClock);

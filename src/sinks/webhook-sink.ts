@@ -46,6 +46,12 @@ export interface WebhookSinkDeps {
    * sent after the next start.
    */
   onDelivered?: (lastId: number) => void;
+  /**
+   * Asked right before every POST (the first and each retry); false: do not send now. The leader's gate
+   * (Leadership.isLeader, which checks the lease deadline): a process paused past its lease must not send
+   * a timer's retry in the moment before anything told it that it no longer leads.
+   */
+  mayPost?: () => boolean;
 }
 
 /** Longest reply body read from the receiver (it is ignored anyway); a hostile receiver cannot fill the heap. */
@@ -250,6 +256,12 @@ export class WebhookSink implements EventSink, DeliveryTarget {
   private async deliver(events: RoomEvent[], epoch: number): Promise<boolean> {
     const body = JSON.stringify({ events });
     for (let attempt = 0; ; attempt++) {
+      while (this.deps.mayPost && !this.deps.mayPost()) {
+        // Usually the refusal discarded the queue already (a leadership change): then this batch is gone.
+        if (this.closed || epoch !== this.epoch) return false;
+        await this.wait('backoff', this.opts.flushIntervalMs);
+      }
+      if (this.closed || epoch !== this.epoch) return false;
       const failure = await this.attempt(body);
       if (this.closed || epoch !== this.epoch) return false;
       this.deps.observer.delivery(failure === undefined ? 'success' : 'failure');

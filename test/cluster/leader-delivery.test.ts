@@ -130,7 +130,15 @@ describe('the webhook across leadership changes', () => {
       this.leader = false;
       for (const l of this.listeners) l('standby');
     }
-    isLeader = (): boolean => this.leader;
+    /** The lease ran out while the process was paused: noticed (and announced) at the next isLeader(). */
+    expired = false;
+    isLeader = (): boolean => {
+      if (this.leader && this.expired) {
+        this.expired = false;
+        this.depose();
+      }
+      return this.leader;
+    };
     token = (): number | undefined => (this.leader ? this.term : undefined);
     role = (): Role => (this.leader ? 'leader' : 'standby');
     ownsRoomSeries = (): boolean => this.leader;
@@ -165,6 +173,7 @@ describe('the webhook across leadership changes', () => {
           late.delivery?.ack(id);
           late.delivery?.wake();
         },
+        mayPost: () => lease.isLeader(),
       },
     );
     const gated = new LeaderGatedTarget(sink, lease, clock);
@@ -210,6 +219,23 @@ describe('the webhook across leadership changes', () => {
     t.delivery.ack(2);
     await settle();
     expect(await t.store.getCursor('webhook')).toBe(3);
+    await t.delivery.stop();
+    t.sink.close();
+  });
+
+  test('defect 3: a leader whose lease ran out while paused sends nothing more, even before anything told it', async () => {
+    const t = setup();
+    await t.delivery.start();
+    t.lease.lead();
+    await t.commit('u1', 'u2');
+    await t.run(2000); // the first POSTs failed; a retry is waiting
+    const before = t.posted.length;
+    expect(before).toBeGreaterThan(0);
+    t.lease.expired = true; // SIGSTOP past the lease, then SIGCONT: the retry timer fires first
+    t.receiver(200);
+    await t.run(60_000);
+    expect(t.posted.length).toBe(before);
+    expect(t.lease.leader).toBe(false);
     await t.delivery.stop();
     t.sink.close();
   });
