@@ -30,7 +30,7 @@ export function buildRedisCluster(cfg: ClusterConfig, deps: { password?: string;
     lease,
     makeLimiter: (rate, accessKeyId, action) =>
       new RedisLimiter({ redis, key: `${cfg.redis.keyPrefix}ratelimit:${accessKeyId}:${action}`, rate, clock: deps.monotonic, gate: () => lease.isLeader(), id }),
-    makeStore: (retention) => new RedisStore({ redis, keyPrefix: cfg.redis.keyPrefix, leaseKey: leaseKey(cfg.redis.keyPrefix), fenced: true, retention }),
+    makeStore: (retention) => new RedisStore({ redis, keyPrefix: cfg.redis.keyPrefix, leaseKey: leaseKey(cfg.redis.keyPrefix), retention }),
     connected: (timeoutMs) =>
       redis.status === 'ready'
         ? Promise.resolve()

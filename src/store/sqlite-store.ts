@@ -4,8 +4,9 @@ import Database from 'better-sqlite3';
 import type { ChangeType, Visibility } from '../rooms/membership-diff';
 import type { RoomEvent } from '../rooms/room-event';
 import { roomKey } from '../rooms/room-event';
-import { CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StateWriteError, StoredRoom } from './store';
+import { assertFence, CommitNotifier, Fence, FenceCheck, PollCommit, PRUNE_EVERY_MS, rejectStale, RetentionPolicy, SINGLE_WRITER, StateStore, StateWriteError, StoredRoom } from './store';
 import { classifyStoreFile, ForeignFileError, moveAside } from './store-file';
+import { StoreLock } from './store-lock';
 
 export const STORE_FORMAT = 'rtc-room-monitor-store';
 export const STORE_SCHEMA_VERSION = '1';
@@ -55,11 +56,14 @@ export class SqliteStore implements StateStore {
   private readonly q: ReturnType<SqliteStore['prepare']>;
   private readonly commitTx: (c: PollCommit) => RoomEvent[];
 
+  private lock?: StoreLock;
+
   private constructor(
     private readonly db: Database.Database,
     file: string,
     private readonly retention: RetentionPolicy,
     private readonly now: () => number,
+    private readonly fence: FenceCheck,
   ) {
     this.description = `sqlite:${file}`;
     this.lastPruneMs = now();
@@ -71,10 +75,23 @@ export class SqliteStore implements StateStore {
    * Open or create the store at `file`. Throws ForeignFileError (nothing touched) when the path holds
    * something else; moves a damaged store aside and starts a fresh one.
    */
-  static open(file: string, retention: RetentionPolicy, now: () => number = Date.now): OpenResult {
+  static open(file: string, retention: RetentionPolicy, now: () => number = Date.now, fence: FenceCheck = SINGLE_WRITER): OpenResult {
     const kind = classifyStoreFile(file);
     if (kind === 'foreign') throw new ForeignFileError(file, 'it is not a SQLite database');
     mkdirSync(dirname(file), { recursive: true });
+    // Before anything is read or written: another live daemon on this file is refused (StoreInUseError).
+    const lock = StoreLock.acquire(file);
+    try {
+      const opened = SqliteStore.openUnlocked(file, kind, retention, now, fence);
+      opened.store.lock = lock;
+      return opened;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private static openUnlocked(file: string, kind: ReturnType<typeof classifyStoreFile>, retention: RetentionPolicy, now: () => number, fence: FenceCheck): OpenResult {
     if (kind === 'sqlite') {
       let damage: string | undefined;
       let db: Database.Database | undefined;
@@ -92,25 +109,25 @@ export class SqliteStore implements StateStore {
         if (err instanceof ForeignFileError) throw err;
         damage = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : 'unreadable';
       }
-      if (damage === undefined) return { store: SqliteStore.init(db!, file, retention, now) };
+      if (damage === undefined) return { store: SqliteStore.init(db!, file, retention, now, fence) };
       try {
         db?.close();
       } catch {
         // Already unusable; it is being moved aside.
       }
       const to = moveAside(file, now());
-      return { store: SqliteStore.init(new Database(file), file, retention, now), movedAside: { to, reason: damage } };
+      return { store: SqliteStore.init(new Database(file), file, retention, now, fence), movedAside: { to, reason: damage } };
     }
-    return { store: SqliteStore.init(new Database(file), file, retention, now) };
+    return { store: SqliteStore.init(new Database(file), file, retention, now, fence) };
   }
 
-  private static init(db: Database.Database, file: string, retention: RetentionPolicy, now: () => number): SqliteStore {
+  private static init(db: Database.Database, file: string, retention: RetentionPolicy, now: () => number, fence: FenceCheck): SqliteStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
     db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?)').run('format', STORE_FORMAT, 'schema', STORE_SCHEMA_VERSION);
-    return new SqliteStore(db, file, retention, now);
+    return new SqliteStore(db, file, retention, now, fence);
   }
 
   private prepare() {
@@ -132,7 +149,7 @@ export class SqliteStore implements StateStore {
       read: db.prepare('SELECT id, time, type, app_id, room_id, user_id, visibility FROM events WHERE id > ? ORDER BY id LIMIT ?'),
       lastId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
       getCursor: db.prepare('SELECT event_id FROM cursors WHERE name = ?'),
-      setCursor: db.prepare('INSERT INTO cursors (name, event_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET event_id = excluded.event_id'),
+      setCursor: db.prepare('INSERT INTO cursors (name, event_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET event_id = max(event_id, excluded.event_id)'),
       pruneCount: db.prepare('DELETE FROM events WHERE id <= ?'),
       pruneAge: db.prepare('DELETE FROM events WHERE committed_ms < ?'),
       roomKeys: db.prepare('SELECT app_id, room_id FROM rooms'),
@@ -186,7 +203,8 @@ export class SqliteStore implements StateStore {
     });
   }
 
-  commitPoll(c: PollCommit, _fence?: Fence): Promise<RoomEvent[]> {
+  commitPoll(c: PollCommit, fence: Fence): Promise<RoomEvent[]> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     let committed: RoomEvent[];
     try {
       committed = this.commitTx(c);
@@ -198,14 +216,16 @@ export class SqliteStore implements StateStore {
     if (nowMs - this.lastPruneMs >= PRUNE_EVERY_MS) {
       this.lastPruneMs = nowMs;
       // Retention is housekeeping: a failure here must not fail the poll that was just committed.
-      this.prune(nowMs).catch(() => undefined);
+      this.prune(nowMs, fence).catch(() => undefined);
     }
     return Promise.resolve(committed);
   }
 
-  retainRooms(keep: ReadonlySet<string>): Promise<void> {
+  forgetRooms(keys: readonly string[], fence: Fence): Promise<void> {
     return attempt(() => {
-      const drop = (this.q.roomKeys.all() as { app_id: string; room_id: string }[]).filter((r) => !keep.has(roomKey(r.app_id, r.room_id)));
+      assertFence(this.fence, fence);
+      const forget = new Set(keys);
+      const drop = (this.q.roomKeys.all() as { app_id: string; room_id: string }[]).filter((r) => forget.has(roomKey(r.app_id, r.room_id)));
       if (drop.length === 0) return;
       this.db.transaction(() => {
         for (const r of drop) {
@@ -224,7 +244,8 @@ export class SqliteStore implements StateStore {
     return attempt(() => (this.q.lastId.get() as { seq: number } | undefined)?.seq ?? 0);
   }
 
-  continueIdsAfter(id: number): Promise<void> {
+  continueIdsAfter(id: number, fence: Fence): Promise<void> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     return attempt(() =>
       this.db.transaction(() => {
         if (id <= ((this.q.lastId.get() as { seq: number } | undefined)?.seq ?? 0)) return;
@@ -244,11 +265,13 @@ export class SqliteStore implements StateStore {
     return attempt(() => (this.q.getCursor.get(name) as { event_id: number } | undefined)?.event_id);
   }
 
-  setCursor(name: string, eventId: number): Promise<void> {
+  setCursor(name: string, eventId: number, fence: Fence): Promise<void> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     return attempt(() => void this.q.setCursor.run(name, eventId));
   }
 
-  prune(nowMs: number): Promise<number> {
+  prune(nowMs: number, fence: Fence): Promise<number> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     return attempt(() =>
       this.db.transaction(() => {
         const last = (this.q.lastId.get() as { seq: number } | undefined)?.seq ?? 0;
@@ -262,6 +285,7 @@ export class SqliteStore implements StateStore {
   close(): Promise<void> {
     return attempt(() => {
       if (this.db.open) this.db.close();
+      this.lock?.release();
     });
   }
 }
@@ -295,6 +319,7 @@ function attempt<T>(fn: () => T): Promise<T> {
 }
 
 function writeError(err: unknown): StateWriteError {
+  if (err instanceof StateWriteError) return err;
   const code = (err as { code?: unknown }).code;
   return new StateWriteError(err instanceof Error ? err.message : String(err), typeof code === 'string' ? code : 'SQLITE_ERROR');
 }
