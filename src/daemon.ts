@@ -64,6 +64,17 @@ export interface DaemonDeps {
   callbacks?: { secrets: CallbackSecrets; observer: CallbackObserver; inbox?: CallbackInbox };
   /** The access key id of an account: its limiters belong to the key (AccountPoolDeps.limiterKey). */
   limiterKey?(account: AccountSettings): string;
+  /**
+   * Fenced writes a leader makes once per term before its first poll (ids continue after the events
+   * file's). A failure skips the cycle; the next one tries again.
+   */
+  takeover?: (token: number) => Promise<void>;
+  /**
+   * Where a new leader's baselines come from: `committed` (default; the store is shared, or this is the
+   * only process) or `empty` (replicas with their own stores: a re-elected replica's store is stale, so
+   * it starts from a fresh baseline without events). Chosen by the deployment (cluster/deployment.ts).
+   */
+  leaderBaseline?: 'committed' | 'empty';
 }
 
 /**
@@ -82,6 +93,8 @@ export class Daemon {
   private readonly scheduler: CycleScheduler;
   /** polling.strategy adaptive: the due-time pump polls instead of the cycle scheduler (restart to change). */
   private readonly pump?: DuePump;
+  /** A takeover the pump is waiting for (termPrepared). */
+  private preparing?: Promise<boolean>;
   /** Round-robin: active rooms per account, for roomPlan, kept while the registry's version stays. */
   private perAccount?: { version: number; counts: Map<string, number> };
   private readonly server: HttpServer;
@@ -92,6 +105,8 @@ export class Daemon {
   private readonly shutdownTimeoutMs: number;
   private ready = false;
   private stopping?: Promise<void>;
+  /** The fencing token of the term whose takeover has run. */
+  private preparedTerm?: number;
 
   constructor(
     config: Config,
@@ -201,7 +216,7 @@ export class Daemon {
         clock: deps.clock,
         monotonic: deps.monotonic,
         logger: deps.logger,
-        gate: () => this.mayPoll(),
+        gate: () => this.mayPoll() && this.termPrepared(),
         signal: this.inFlight.signal,
       });
     }
@@ -290,8 +305,9 @@ export class Daemon {
     this.discovery.apply(this.config);
     this.leadership.onChange((role) => {
       if (role === 'leader') {
-        // Another leader may have committed meanwhile (a shared store): continue from what is committed.
-        this.store.invalidate();
+        // Another leader may have committed meanwhile: continue from what is committed (a shared store), or
+        // start afresh (a store of this replica only, which did not see those commits).
+        this.store.invalidate(this.deps.leaderBaseline ?? 'committed');
         // A new leader polls at once, not at the next tick.
         if (this.pump) this.pump.runNow();
         else this.scheduler.runNow();
@@ -405,6 +421,7 @@ export class Daemon {
   }
 
   private async runCycle(): Promise<void> {
+    if (!(await this.prepareTerm())) return;
     this.markReady(await this.cycle.run(this.inFlight.signal));
   }
 
@@ -412,6 +429,31 @@ export class Daemon {
     if (!this.ready && !this.stopping) {
       this.ready = true;
       this.deps.logger.info({ rooms: polled }, 'first poll cycle complete; ready');
+    }
+  }
+
+  /**
+   * The pump's side of prepareTerm: true once this term's takeover is done; otherwise it starts one (at
+   * most one at a time) and the pump waits, asking again at its next step.
+   */
+  private termPrepared(): boolean {
+    const token = this.leadership.token();
+    if (token === undefined || token === this.preparedTerm || !this.deps.takeover) return true;
+    this.preparing ??= this.prepareTerm().finally(() => (this.preparing = undefined));
+    return false;
+  }
+
+  /** Run the takeover once per term; false (logged) when it failed and this cycle must not poll. */
+  private async prepareTerm(): Promise<boolean> {
+    const token = this.leadership.token();
+    if (token === undefined || token === this.preparedTerm || !this.deps.takeover) return true;
+    try {
+      await this.deps.takeover(token);
+      this.preparedTerm = token;
+      return true;
+    } catch (err) {
+      this.deps.logger.error({ err, token }, 'taking over as leader failed; not polling this cycle, retrying at the next');
+      return false;
     }
   }
 

@@ -1,11 +1,9 @@
 import { dirname, resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
-import { FencedSink } from './cluster/fenced-sink';
+import { chooseDeployment } from './cluster/deployment';
 import { LeaderGatedTarget } from './cluster/leader-delivery';
-import { LeaderOnlyStore } from './cluster/leader-only-store';
-import { AlwaysLeader, Leadership } from './cluster/leadership';
-import { buildRedisCluster } from './cluster/redis-cluster';
+import type { Leadership } from './cluster/leadership';
 import { loadConfigWithCa } from './config/ca-file';
 import { ConfigError } from './config/load';
 import type { Config } from './config/schema';
@@ -33,10 +31,7 @@ import { RoomsWithMeta } from './status/room-meta';
 import { FeedFollower } from './status/feed-follower';
 import { MemoryEventFeed } from './status/memory-event-feed';
 import { StatusPage } from './status/status-page';
-import { openStore } from './store/open-store';
 import type { StateStore } from './store/store';
-import { ForeignFileError } from './store/store-file';
-import { NewerSchemaError } from './store/sqlite-store';
 import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
 import { accountCredentials } from './accounts/account-credentials';
@@ -87,9 +82,9 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   }
 
   const version = packageVersion();
-  // Cluster mode: a leader lease and a shared limiter in Redis; otherwise a single process is always the leader.
-  const cluster = config.cluster ? buildRedisCluster(config.cluster, { password: process.env[ENV_REDIS_PASSWORD] || undefined, logger, monotonic: monotonicClock }) : undefined;
-  const leadership = cluster?.lease ?? new AlwaysLeader();
+  // One process, replicas with their own stores, or replicas sharing Redis: decided once (deployment.ts).
+  const deployment = chooseDeployment(config, { redisPassword: process.env[ENV_REDIS_PASSWORD] || undefined, logger, monotonic: monotonicClock });
+  const { leadership, cluster } = deployment;
   // The metrics read live values from the daemon built below; they are only read at scrape time, after it exists.
   const metrics = new Metrics({
     // Only the replica that holds the room state exports it, so sum() across replicas does not double.
@@ -148,35 +143,23 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   metrics.addTextFamilies(() => (leadership.ownsRoomSeries() ? pollingMetrics.intervalsPiece() : EMPTY_PIECE));
 
   let state: StateStore;
-  if (config.state.backend === 'redis' && cluster) {
-    // The shared store is read before anything starts (baselines, the events file's position).
-    try {
-      await cluster.connected(Math.max(config.cluster!.redis.connectTimeoutMs, 10_000));
-    } catch (err) {
-      process.stderr.write(`state.backend: redis: cannot reach cluster.redis.url: ${(err as Error).message}\n`);
-      await cluster.close();
-      return 2;
-    }
-  }
   try {
-    const opened = config.state.backend === 'redis' && cluster ? { store: cluster.makeStore(config.state.retention), movedAside: undefined } : openStore(config.state);
+    const opened = await deployment.openState({ uncommitted: (n) => clusterMetrics?.uncommitted(n) });
     state = opened.store;
     if (opened.movedAside) {
       metrics.stateCorrupt.inc();
       logger.error({ file: opened.movedAside.from, movedTo: opened.movedAside.to, reason: opened.movedAside.reason }, 'STATE DATABASE DAMAGED: moved aside; starting from a fresh baseline (changes while the daemon was down are not reported)');
     }
   } catch (err) {
-    process.stderr.write(`${err instanceof ForeignFileError || err instanceof NewerSchemaError ? err.message : `state.file: cannot open ${config.state.file}: ${(err as Error).message}`}\n`);
+    process.stderr.write(`${(err as Error).message}\n`);
+    await cluster?.close();
     return 2;
   }
-  // Cluster mode on a replica's own store: it commits only while it leads, so a deposed leader's late poll
-  // reaches no sink. (A shared Redis store checks the fencing token inside its commit instead.)
-  if (cluster && config.state.backend !== 'redis') state = new LeaderOnlyStore(state, leadership, (n) => clusterMetrics?.uncommitted(n));
 
   let sinks: Awaited<ReturnType<typeof buildSinks>>;
   try {
     // Shared store: the webhook runs on the leader only, from the cursor in Redis.
-    sinks = await buildSinks(config, logger, metrics, state, config.state.backend === 'redis' ? leadership : undefined);
+    sinks = await buildSinks(config, logger, metrics, state, leadership, deployment.webhookLeader);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // An events file that cannot be opened is the usual cause; a store read (a sink's cursor) the other.
@@ -191,7 +174,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   sinks.list.push({ name: 'status', sink: feed });
   // A standby commits nothing, so nothing reaches its feed through the sinks; with the shared store it
   // can show the leader's events from the stream instead.
-  const feedFollower = cluster && config.state.backend === 'redis' ? new FeedFollower(state, feed, { active: () => !leadership.isLeader(), clock: systemClock, logger }) : undefined;
+  const feedFollower = deployment.kind === 'replicas-shared-store' ? new FeedFollower(state, feed, { active: () => !leadership.isLeader(), clock: systemClock, logger }) : undefined;
   const startMs = systemClock.now();
   const discoveryHealth = new DiscoveryHealth(discoveryMetrics);
   const withMeta = new RoomsWithMeta((appId, roomId) => {
@@ -218,11 +201,6 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     clock: systemClock,
     logger,
   });
-  // With the shared Redis store a deposed leader's commit is refused in Redis, so whatever a poll returns
-  // is committed and belongs in the log: withholding it would only drop it from the log sink and the
-  // status feed. The memory and SQLite stores are per replica: their events leave only while leader.
-  const fenceUnlessShared = (sink: EventSink): EventSink =>
-    config.state.backend === 'redis' ? sink : new FencedSink(sink, leadership, (events) => clusterMetrics?.withheld(events));
   const daemon: Daemon = new Daemon(config, {
     logger,
     clock: systemClock,
@@ -230,7 +208,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     metrics,
     discoveryObserver: discoveryHealth,
     configDir: dirname(resolve(configPath)),
-    sink: fenceUnlessShared(
+    sink: deployment.gateSink(
       new EventFanout(
         sinks.list,
         (events) => metrics.eventsEmitted(events),
@@ -239,6 +217,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
           logger.error({ sink: name, err }, 'event sink failed');
         },
       ),
+      (events) => clusterMetrics?.withheld(events),
     ),
     makeApi: (account) => {
       // Read per client, so a reload that points an account at other variables takes them (or is refused).
@@ -257,6 +236,8 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     },
     state,
     closeSinks: sinks.close,
+    takeover: sinks.takeover,
+    leaderBaseline: deployment.leaderBaseline,
     version,
     http: { endpoint, enableLifecycle: options.enableLifecycle === true },
     routes: (req, res, path) => status.handle(req, res, path),
@@ -315,32 +296,36 @@ async function buildSinks(
   logger: Logger,
   metrics: Metrics,
   store: StateStore,
+  leadership: Leadership,
   webhookLeader?: Leadership,
-): Promise<{ list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void> }> {
+): Promise<{ list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void>; takeover: (token: number) => Promise<void> }> {
   // The log sink writes each event as it is committed; file and webhook deliver from the committed log.
   const list: { name: string; sink: EventSink }[] = [];
   if (config.events.log) list.push({ name: 'log', sink: new EventLogSink(createEventLogger()) });
   const observer = (sink: string): ConstructorParameters<typeof LogDelivery>[3] => {
-    return { clock: systemClock, logger, observer: { lost: (n) => metrics.sinkLost.inc({ sink }, n), backlog: (n) => metrics.sinkBacklog.set({ sink }, n), failed: () => metrics.sinkError(sink) } };
+    return { clock: systemClock, logger, fence: () => leadership.token(), observer: { lost: (n) => metrics.sinkLost.inc({ sink }, n), backlog: (n) => metrics.sinkBacklog.set({ sink }, n), failed: () => metrics.sinkError(sink) } };
   };
   // The daemon's deadline is on the monotonic clock; the sinks run on the wall clock.
   const wall = (deadlineMs: number): number => systemClock.now() + (deadlineMs - monotonicClock.now());
 
   let file: { sink: EventFileSink; delivery: LogDelivery } | undefined;
+  let webhook: { sink: WebhookSink; delivery: LogDelivery } | undefined;
   if (config.events.file) {
     const sink = new EventFileSink(config.events.file);
     const delivery = new LogDelivery(store, sink, { name: 'file', batch: 1000, ackOnAccept: true }, observer('file'));
-    const written = sink.lastWrittenId();
-    const lastId = await store.lastEventId();
-    if (written !== undefined && written > lastId) {
-      // A fresh store (memory-only, or a damaged database moved aside) would start its ids below the file's.
-      logger.warn({ file: config.events.file, fileLastId: written, storeLastId: lastId }, 'the events file is ahead of the store (new or replaced store); its ids continue after the file\'s');
-      await store.continueIdsAfter(written);
-    }
-    await delivery.start(written);
+    await delivery.start(sink.lastWrittenId());
     file = { sink, delivery };
   }
-  let webhook: { sink: WebhookSink; delivery: LogDelivery } | undefined;
+  // Before a leader's first commit of a term (Daemon): a fresh store (memory-only, a damaged database moved
+  // aside, a Redis that lost its data) would start its ids below what consumers have seen: the events
+  // file's last id, or the last id this process handed to the webhook. A write, so fenced.
+  const takeover = async (token: number): Promise<void> => {
+    const seen = Math.max(file?.sink.lastWrittenId() ?? 0, file?.delivery.position().read ?? 0, webhook?.delivery.position().read ?? 0);
+    const lastId = await store.lastEventId();
+    if (seen <= lastId) return;
+    logger.warn({ file: config.events.file, seenLastId: seen, storeLastId: lastId }, 'the store is behind the ids consumers have seen (new, replaced or lost store); its ids continue after them');
+    await store.continueIdsAfter(seen, token);
+  };
   const hook = config.events.webhook;
   if (hook) {
     // The sink acks into its delivery, which is built around the sink: a late-bound reference.
@@ -359,9 +344,11 @@ async function buildSinks(
           late.delivery?.ack(id);
           late.delivery?.wake();
         },
+        // A shared cursor: only the leader sends, checked at each POST (the lease deadline included).
+        ...(webhookLeader ? { mayPost: () => webhookLeader.isLeader() } : {}),
       },
     );
-    const gated = webhookLeader && new LeaderGatedTarget(sink, webhookLeader);
+    const gated = webhookLeader && new LeaderGatedTarget(sink, webhookLeader, systemClock);
     const delivery = new LogDelivery(store, gated ?? sink, { name: 'webhook', batch: hook.batchSize, ackOnAccept: false }, observer('webhook'));
     gated?.follow(() => delivery.resync(), logger, 'webhook');
     late.delivery = delivery;
@@ -370,6 +357,7 @@ async function buildSinks(
   }
   return {
     list,
+    takeover,
     close: async (deadlineMs) => {
       const deadline = wall(deadlineMs);
       if (file) {

@@ -15,7 +15,7 @@ describe('rtc-room-monitor CLI (built)', () => {
     try {
       const { store } = SqliteStore.open(join(dir, 'data', 'state.db'), { maxEvents: 100, maxAgeSeconds: 3600 });
       const events = ['a', 'b', 'c'].map((userId) => ({ time: '2026-01-01T00:00:00.000Z', type: 'join' as const, appId: 'app', roomId: 'r', userId, visibility: 'visible' as const, source: 'poll' as const }));
-      await store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 3, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events });
+      await store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 3, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events }, 1);
       await store.close();
       writeFileSync(join(dir, 'monitor.yaml'), `state: {file: ${join(dir, 'data', 'state.db')}}\nrooms: [{appId: app, roomId: r}]\n`);
       const res = cli('events', '--after', '1', '--config', join(dir, 'monitor.yaml'));

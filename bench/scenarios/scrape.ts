@@ -59,7 +59,7 @@ export async function savedState(rooms: number, nowMs: number): Promise<Buffer> 
         baseline: { visible: [`u_${roomId(i)}_1`, `u_${roomId(i)}_2`], invisible: [] },
         changes: [],
         events: [],
-      });
+      }, 1);
     }
     await store.close();
     return readFileSync(file);

@@ -62,7 +62,7 @@ export interface SamplerRun {
 export const SAMPLER_PASSES = 20;
 
 export function samplerPasses(rooms: number, passes: number): SamplerRun {
-  const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }));
+  const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }), () => 1);
   store.setRooms(Array.from({ length: rooms }, (_, i) => ({ appId: 'bench-app', roomId: roomId(i) })));
   const views = [...store.views()] as Array<{ lastSuccessMs?: number; totalUsers: number }>;
   let now = Date.now();

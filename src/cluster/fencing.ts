@@ -1,5 +1,7 @@
 import type Redis from 'ioredis';
-import { StateWriteError } from '../store/store';
+import { StaleLeaderError } from '../store/store';
+
+export { StaleLeaderError };
 
 /**
  * Fencing for commits. Every write a leader makes to the shared state runs as one Lua script that first
@@ -28,17 +30,6 @@ export function fencedScript(body: string): string {
   return `${FENCE_LUA}\n${body}`;
 }
 
-/**
- * A write refused because the writer's fencing token is no longer the lease's (not retryable). A
- * StateWriteError, so a poller treats a fenced commit like any failed commit: nothing applied, counted.
- */
-export class StaleLeaderError extends StateWriteError {
-  override readonly name = 'StaleLeaderError';
-  readonly retryable = false;
-  constructor(readonly token: number) {
-    super(`fencing token ${token} no longer holds the leader lease; the write was refused`, 'StaleLeader');
-  }
-}
 
 /**
  * Run `body` atomically if and only if `token` still holds the lease at `leaseKey`; rejects with

@@ -7,7 +7,9 @@ import type { Leadership } from './leadership';
  * flight when the lease was lost commits nothing, so neither its events (which the file and webhook sinks
  * read from the committed log) nor its member changes exist: the view stays on the last commit, and the
  * new leader is the only one that reports the change. The check is local (the lease's own deadline); a
- * store in Redis checks the fencing token atomically in its commit instead.
+ * store in Redis checks the fencing token atomically in its commit instead. The store underneath refuses
+ * every other write without the current token by itself (leaderFence, deployment.ts); this wrapper adds
+ * the count of the events a refused commit withheld (rtc_cluster_fenced_events_total).
  */
 export class LeaderOnlyStore implements StateStore {
   readonly description: string;
@@ -20,7 +22,7 @@ export class LeaderOnlyStore implements StateStore {
     this.description = inner.description;
   }
 
-  commitPoll(commit: PollCommit, fence?: Fence): Promise<RoomEvent[]> {
+  commitPoll(commit: PollCommit, fence: Fence): Promise<RoomEvent[]> {
     if (!this.leadership.isLeader()) {
       this.withheld(commit.events.length);
       return Promise.reject(new StateWriteError('not the leader: the poll is not committed', 'NotLeader'));
@@ -34,8 +36,8 @@ export class LeaderOnlyStore implements StateStore {
   loadRoom(appId: string, roomId: string): Promise<StoredRoom | undefined> {
     return this.inner.loadRoom(appId, roomId);
   }
-  retainRooms(keep: ReadonlySet<string>): Promise<void> {
-    return this.inner.retainRooms(keep);
+  forgetRooms(keys: readonly string[], fence: Fence): Promise<void> {
+    return this.inner.forgetRooms(keys, fence);
   }
   readEvents(afterId: number, limit: number): Promise<RoomEvent[]> {
     return this.inner.readEvents(afterId, limit);
@@ -49,17 +51,17 @@ export class LeaderOnlyStore implements StateStore {
   getCursor(name: string): Promise<number | undefined> {
     return this.inner.getCursor(name);
   }
-  setCursor(name: string, eventId: number): Promise<void> {
-    return this.inner.setCursor(name, eventId);
+  setCursor(name: string, eventId: number, fence: Fence): Promise<void> {
+    return this.inner.setCursor(name, eventId, fence);
   }
-  prune(nowMs: number): Promise<number> {
-    return this.inner.prune(nowMs);
+  prune(nowMs: number, fence: Fence): Promise<number> {
+    return this.inner.prune(nowMs, fence);
   }
   recentCallbackIds(sinceMs: number): Promise<string[]> {
     return this.inner.recentCallbackIds(sinceMs);
   }
-  continueIdsAfter(id: number): Promise<void> {
-    return this.inner.continueIdsAfter(id);
+  continueIdsAfter(id: number, fence: Fence): Promise<void> {
+    return this.inner.continueIdsAfter(id, fence);
   }
   close(): Promise<void> {
     return this.inner.close();

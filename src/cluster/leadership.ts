@@ -1,3 +1,5 @@
+import type { FenceCheck } from '../store/store';
+
 /**
  * Leadership is a capability passed in, like the clock: the daemon polls and commits only while
  * `isLeader()` says so, and never asks whether it runs in a cluster. A single process gets
@@ -24,6 +26,14 @@ export interface Leadership {
   start(): void;
   /** Stop campaigning; a leader gives the lease up so a standby takes over at once. */
   stop(): Promise<void>;
+}
+
+/**
+ * The fence of a store that is not shared (memory, SQLite) under `leadership`: a write is current only
+ * while this process leads and carries this term's token.
+ */
+export function leaderFence(leadership: Leadership): FenceCheck {
+  return { holds: (token) => token !== undefined && leadership.token() === token };
 }
 
 /** A single process: always the leader, with a constant token. */

@@ -34,7 +34,7 @@ export function buildRedisCluster(cfg: ClusterConfig, deps: { password?: string;
     makeLimiter: (rate, accessKeyId, action) =>
       new RedisLimiter({ redis, key: `${cfg.redis.keyPrefix}ratelimit:${accessKeyId}:${action}`, rate, clock: deps.monotonic, gate: () => lease.isLeader(), id }),
     makeCallbackInbox: () => new RedisCallbackInbox(redis, `${cfg.redis.keyPrefix}callbacks:inbox`, leaseKey(cfg.redis.keyPrefix)),
-    makeStore: (retention) => new RedisStore({ redis, keyPrefix: cfg.redis.keyPrefix, leaseKey: leaseKey(cfg.redis.keyPrefix), fenced: true, retention }),
+    makeStore: (retention) => new RedisStore({ redis, keyPrefix: cfg.redis.keyPrefix, leaseKey: leaseKey(cfg.redis.keyPrefix), retention }),
     connected: (timeoutMs) =>
       redis.status === 'ready'
         ? Promise.resolve()

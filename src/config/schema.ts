@@ -101,10 +101,12 @@ export const DEFAULT_STATE_FILE = 'data/rtc-room-monitor.db';
 const state = z
   .strictObject({
     /**
-     * `sqlite` (durable, the default), `memory` (nothing survives a restart) or `redis` (cluster mode only:
-     * the replicas share one state and event log in cluster.redis).
+     * `sqlite` (durable), `memory` (nothing survives a restart) or `redis` (cluster mode only: the replicas
+     * share one state and event log in cluster.redis). Default: `redis` with `cluster`, else `sqlite`
+     * (set in configSchema's transform, which sees both sections): replicas on per-replica stores diverge,
+     * so they get one only when it is asked for.
      */
-    backend: z.enum(['sqlite', 'memory', 'redis']).default('sqlite'),
+    backend: z.enum(['sqlite', 'memory', 'redis']).optional(),
     /** SQLite database path, relative to the working directory. */
     file: nonEmpty.default(DEFAULT_STATE_FILE),
     retention: z
@@ -309,7 +311,7 @@ export const configSchema = configSchemaBase
     if (cfg.state.backend === 'redis' && !cfg.cluster) {
       ctx.addIssue({ code: 'custom', path: ['state', 'backend'], message: 'redis needs cluster mode (cluster.redis.url); use sqlite or memory for one process' });
     }
-    if (cfg.state.backend === 'sqlite' && cfg.events.file !== undefined && resolve(cfg.state.file) === resolve(cfg.events.file)) {
+    if (stateBackend(cfg) === 'sqlite' && cfg.events.file !== undefined && resolve(cfg.state.file) === resolve(cfg.events.file)) {
       ctx.addIssue({ code: 'custom', path: ['state', 'file'], message: 'must not be the same file as events.file' });
     }
     const seen = new Map<string, number>();
@@ -328,7 +330,12 @@ export const configSchema = configSchemaBase
     });
   })
   // `rooms` is always a list after parsing (empty when only discovery is configured).
-  .transform((cfg) => ({ ...cfg, rooms: cfg.rooms ?? [] }));
+  .transform((cfg) => ({ ...cfg, rooms: cfg.rooms ?? [], state: { ...cfg.state, backend: stateBackend(cfg) } }));
+
+/** state.backend as given, else the default for the deployment: the shared store with `cluster`. */
+function stateBackend(cfg: { state: { backend?: 'sqlite' | 'memory' | 'redis' }; cluster?: unknown }): 'sqlite' | 'memory' | 'redis' {
+  return cfg.state.backend ?? (cfg.cluster ? 'redis' : 'sqlite');
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type RoomConfig = Config['rooms'][number];

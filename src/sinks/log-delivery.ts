@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { RoomEvent } from '../rooms/room-event';
-import type { StateStore } from '../store/store';
+import { Fence, StaleLeaderError, StateStore } from '../store/store';
 
 /** The part of the store a delivery reads: the committed log and its own cursor. */
 export type EventLog = Pick<StateStore, 'readEvents' | 'lastEventId' | 'onCommitted' | 'getCursor' | 'setCursor'>;
@@ -55,12 +55,20 @@ export class LogDelivery {
   private saving: Promise<void> = Promise.resolve();
   private failing = false;
   private idleWaiters: Array<() => void> = [];
+  /** Bumped by resync(): a read that started before it is not handed over (its position is stale). */
+  private generation = 0;
 
   constructor(
     private readonly log: EventLog,
     private readonly target: DeliveryTarget,
     private readonly opts: LogDeliveryOptions,
-    private readonly deps: { clock: Clock; logger: Logger; observer: DeliveryObserver },
+    private readonly deps: {
+      clock: Clock;
+      logger: Logger;
+      observer: DeliveryObserver;
+      /** The token cursor writes carry (Leadership.token()); the store refuses a stale one. */
+      fence: () => Fence;
+    },
   ) {}
 
   /**
@@ -73,7 +81,7 @@ export class LogDelivery {
     const stored = await this.log.getCursor(this.opts.name);
     this.readPos = startAfter ?? stored ?? this.lastId;
     this.acked = this.readPos;
-    if (stored !== this.readPos) await this.log.setCursor(this.opts.name, this.readPos);
+    if (stored !== this.readPos) await this.saveCursor(this.readPos);
     this.unsubscribe = this.log.onCommitted((id) => {
       this.lastId = Math.max(this.lastId, id);
       this.reportBacklog();
@@ -89,11 +97,14 @@ export class LogDelivery {
    */
   async resync(): Promise<void> {
     const stored = await this.log.getCursor(this.opts.name);
-    if (stored !== undefined) {
-      this.readPos = stored;
-      this.acked = stored;
-      this.reportBacklog();
-    }
+    this.generation++;
+    // Without a stored cursor, from what this process had finished with (never past an unacknowledged event).
+    this.readPos = stored ?? this.acked;
+    this.acked = this.readPos;
+    // The first leader of a shared cursor stores where it starts (its start could not: it did not lead
+    // then), so the leaders after it resume from there, not from wherever each of them started.
+    if (stored === undefined) await this.saveCursor(this.readPos);
+    this.reportBacklog();
     this.wake();
   }
 
@@ -109,9 +120,11 @@ export class LogDelivery {
     this.acked = id;
     this.reportBacklog();
     // Serialised, so an older cursor never overwrites a newer one.
-    this.saving = this.saving.then(() => this.log.setCursor(this.opts.name, id)).catch((err: unknown) => {
-      this.deps.logger.error({ sink: this.opts.name, err }, 'saving the delivery cursor failed; events after the last saved cursor may be delivered again');
-    });
+    this.saving = this.saving
+      .then(() => this.saveCursor(id))
+      .catch((err: unknown) => {
+        this.deps.logger.error({ sink: this.opts.name, err }, 'saving the delivery cursor failed; events after the last saved cursor may be delivered again');
+      });
     if (this.acked >= this.lastId) this.resolveIdle();
   }
 
@@ -170,7 +183,10 @@ export class LogDelivery {
     this.pending = false;
     const room = Math.min(this.opts.batch, this.target.capacity());
     if (room <= 0) return false;
+    const generation = this.generation;
     const events = await this.log.readEvents(this.readPos, room);
+    // A resync (a new term) moved the position while this read ran: read again from there.
+    if (generation !== this.generation) return true;
     if (events.length === 0) return false;
     const first = events[0]!.id;
     if (first > this.readPos + 1) {
@@ -185,6 +201,19 @@ export class LogDelivery {
     if (this.opts.ackOnAccept) this.ack(last);
     else this.reportBacklog();
     return true;
+  }
+
+  /**
+   * A cursor write refused by the fence is not a failure: this replica does not lead (a standby's own
+   * events file takes its position from the file), and the leader's cursor is the one that counts.
+   */
+  private async saveCursor(id: number): Promise<void> {
+    try {
+      await this.log.setCursor(this.opts.name, id, this.deps.fence());
+    } catch (err) {
+      if (err instanceof StaleLeaderError) return void this.deps.logger.debug({ sink: this.opts.name, cursor: id }, 'not the leader: delivery cursor not saved');
+      throw err;
+    }
   }
 
   private async idle(ms: number): Promise<void> {

@@ -46,6 +46,12 @@ export interface WebhookSinkDeps {
    * sent after the next start.
    */
   onDelivered?: (lastId: number) => void;
+  /**
+   * Asked right before every POST (the first and each retry); false: do not send now. The leader's gate
+   * (Leadership.isLeader, which checks the lease deadline): a process paused past its lease must not send
+   * a timer's retry in the moment before anything told it that it no longer leads.
+   */
+  mayPost?: () => boolean;
 }
 
 /** Longest reply body read from the receiver (it is ignored anyway); a hostile receiver cannot fill the heap. */
@@ -99,6 +105,8 @@ export class WebhookSink implements EventSink, DeliveryTarget {
   /** Events dropped in the current overflow episode; undefined when not overflowing. */
   private overflowDropped: number | undefined;
   private failing = false;
+  /** Bumped by discard(): a batch sent before it is neither retried nor acknowledged after it. */
+  private epoch = 0;
 
   constructor(
     private readonly opts: WebhookSinkOptions,
@@ -190,6 +198,24 @@ export class WebhookSink implements EventSink, DeliveryTarget {
     }
   }
 
+  /**
+   * Forget everything queued, abort the request in flight and any retry, without reporting anything as
+   * delivered: this process may no longer send (it lost the leader lease). The events stay in the log;
+   * the leader delivers them from the shared cursor. Resolves nothing; returns how many were dropped.
+   */
+  discard(): number {
+    this.epoch++;
+    const left = this.queue.length;
+    this.queue.length = 0;
+    this.inFlight?.abort();
+    this.wake();
+    this.overflowDropped = undefined;
+    this.deps.observer.queueLength(0);
+    this.resolveDrainWaiters();
+    if (left > 0) this.deps.logger.info({ sink: 'webhook', url: this.target, events: left }, 'webhook queue discarded (no longer the leader); the leader delivers these events');
+    return left;
+  }
+
   private async run(): Promise<void> {
     while (!this.closed) {
       try {
@@ -216,8 +242,9 @@ export class WebhookSink implements EventSink, DeliveryTarget {
       }
     }
     const batch = this.queue.slice(0, this.opts.batchSize).map((q) => q.event);
-    const delivered = await this.deliver(batch);
-    if (this.closed) return;
+    const epoch = this.epoch;
+    const delivered = await this.deliver(batch, epoch);
+    if (this.closed || epoch !== this.epoch) return;
     // Drop-newest overflow never touches the head, so the batch is still the first `batch.length` entries.
     this.queue.splice(0, batch.length);
     if (delivered) this.deps.onDelivered?.(batch[batch.length - 1]!.id);
@@ -226,11 +253,17 @@ export class WebhookSink implements EventSink, DeliveryTarget {
   }
 
   /** Send one batch until it succeeds or retries run out; resolves true when delivered. Never rejects. */
-  private async deliver(events: RoomEvent[]): Promise<boolean> {
+  private async deliver(events: RoomEvent[], epoch: number): Promise<boolean> {
     const body = JSON.stringify({ events });
     for (let attempt = 0; ; attempt++) {
+      while (this.deps.mayPost && !this.deps.mayPost()) {
+        // Usually the refusal discarded the queue already (a leadership change): then this batch is gone.
+        if (this.closed || epoch !== this.epoch) return false;
+        await this.wait('backoff', this.opts.flushIntervalMs);
+      }
+      if (this.closed || epoch !== this.epoch) return false;
       const failure = await this.attempt(body);
-      if (this.closed) return false;
+      if (this.closed || epoch !== this.epoch) return false;
       this.deps.observer.delivery(failure === undefined ? 'success' : 'failure');
       if (failure === undefined) {
         if (this.failing) this.deps.logger.info({ sink: 'webhook', url: this.target }, 'webhook delivery recovered');
@@ -250,7 +283,7 @@ export class WebhookSink implements EventSink, DeliveryTarget {
         return false;
       }
       await this.wait('backoff', this.backoffMs(attempt));
-      if (this.closed) return false;
+      if (this.closed || epoch !== this.epoch) return false;
     }
   }
 

@@ -1,6 +1,6 @@
 import type { RoomEvent } from '../rooms/room-event';
 import { roomKey } from '../rooms/room-event';
-import { CALLBACK_ID_RETENTION_MS, CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StoredRoom } from './store';
+import { CALLBACK_ID_RETENTION_MS, CommitNotifier, Fence, FenceCheck, PollCommit, PRUNE_EVERY_MS, rejectStale, RetentionPolicy, SINGLE_WRITER, StateStore, StoredRoom } from './store';
 
 interface MemRoom extends Omit<StoredRoom, 'visible' | 'invisible'> {
   /** userId → true when invisible. */
@@ -23,9 +23,11 @@ export class MemoryStore implements StateStore {
   private readonly notifier = new CommitNotifier();
   private lastPruneMs: number;
 
+  /** `fence` decides whether a writer's token is current (deployment.ts: the lease, or a single writer). */
   constructor(
     private readonly retention: RetentionPolicy,
     private readonly now: () => number = Date.now,
+    private readonly fence: FenceCheck = SINGLE_WRITER,
   ) {
     this.lastPruneMs = now();
   }
@@ -50,7 +52,8 @@ export class MemoryStore implements StateStore {
     return Promise.resolve({ appId: r.appId, roomId: r.roomId, exists: r.exists, totalUsers: r.totalUsers, totalInvisibleUsers: r.totalInvisibleUsers, lastSuccessMs: r.lastSuccessMs, visible, invisible });
   }
 
-  commitPoll(c: PollCommit, _fence?: Fence): Promise<RoomEvent[]> {
+  commitPoll(c: PollCommit, fence: Fence): Promise<RoomEvent[]> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     const key = roomKey(c.appId, c.roomId);
     let room = this.rooms.get(key);
     if (!room || c.baseline) {
@@ -74,15 +77,16 @@ export class MemoryStore implements StateStore {
     if (committed.length > 0) {
       if (atMs - this.lastPruneMs >= PRUNE_EVERY_MS) {
         this.lastPruneMs = atMs;
-        void this.prune(atMs);
+        void this.prune(atMs, fence);
       }
       this.notifier.notify(this.nextId - 1);
     }
     return Promise.resolve(committed);
   }
 
-  retainRooms(keep: ReadonlySet<string>): Promise<void> {
-    for (const key of this.rooms.keys()) if (!keep.has(key)) this.rooms.delete(key);
+  forgetRooms(keys: readonly string[], fence: Fence): Promise<void> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
+    for (const key of keys) this.rooms.delete(key);
     return Promise.resolve();
   }
 
@@ -96,7 +100,8 @@ export class MemoryStore implements StateStore {
     return Promise.resolve(this.nextId - 1);
   }
 
-  continueIdsAfter(id: number): Promise<void> {
+  continueIdsAfter(id: number, fence: Fence): Promise<void> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     if (this.log.length === 0) this.nextId = Math.max(this.nextId, id + 1);
     else if (id >= this.nextId) {
       // Keep the log's ids contiguous from its first entry: drop it (it is older than the ids to come).
@@ -114,8 +119,9 @@ export class MemoryStore implements StateStore {
     return Promise.resolve(this.cursors.get(name));
   }
 
-  setCursor(name: string, eventId: number): Promise<void> {
-    this.cursors.set(name, eventId);
+  setCursor(name: string, eventId: number, fence: Fence): Promise<void> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
+    this.cursors.set(name, Math.max(eventId, this.cursors.get(name) ?? eventId));
     return Promise.resolve();
   }
 
@@ -125,7 +131,8 @@ export class MemoryStore implements StateStore {
     return Promise.resolve(out);
   }
 
-  prune(nowMs: number): Promise<number> {
+  prune(nowMs: number, fence: Fence): Promise<number> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     for (const [id, atMs] of this.callbackIds) {
       if (atMs >= nowMs - CALLBACK_ID_RETENTION_MS) break;
       this.callbackIds.delete(id);

@@ -75,15 +75,15 @@ export class RoomStore {
   private setVersion = 0;
 
   /**
-   * `fence` gives the token each commit carries (the leader's fencing token in cluster mode); the store,
-   * not this class, decides what a stale one means.
+   * `fence` gives the token each write carries (Leadership.token(): the leader's fencing token, undefined
+   * while not leading); the store, not this class, decides what a stale one means.
    */
   /** With callbacks: one commit at a time per room (a poll and a callback must not diff the same state). */
   private readonly roomLocks = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly state: StateStore,
-    private readonly fence: () => Fence = () => undefined,
+    private readonly fence: () => Fence,
     private readonly callbacks?: CallbackOrdering,
   ) {}
 
@@ -126,14 +126,15 @@ export class RoomStore {
   /** Make the configured set exactly `specs`, keeping the state of rooms that stay. */
   setRooms(specs: readonly RoomSpec[]): { added: number; removed: number } {
     const wanted = new Map(specs.map((s) => [roomKey(s.appId, s.roomId), s]));
-    let removed = 0;
+    const dropped: string[] = [];
     for (const key of this.rooms.keys()) {
       if (!wanted.has(key)) {
         this.rooms.delete(key);
         this.pending.delete(key);
-        removed++;
+        dropped.push(key);
       }
     }
+    const removed = dropped.length;
     let added = 0;
     for (const [key, spec] of wanted) {
       const existing = this.rooms.get(key);
@@ -147,7 +148,8 @@ export class RoomStore {
     }
     if (added + removed > 0) this.setVersion++;
     // Housekeeping only: a stale row for a removed room is harmless, so a failure here is not surfaced.
-    if (removed > 0) this.state.retainRooms(new Set(wanted.keys())).catch(() => undefined);
+    // Fenced like every write: a standby's (refused) retention must not delete the leader's rooms.
+    if (removed > 0) this.state.forgetRooms(dropped, this.fence()).catch(() => undefined);
     return { added, removed };
   }
 
@@ -356,14 +358,18 @@ export class RoomStore {
   }
 
   /**
-   * Forget the in-memory baselines: every room reads its committed one again (loadPending, or its next
-   * poll). A replica that becomes leader does this, since another leader may have committed meanwhile.
+   * Forget the in-memory baselines. A replica that becomes leader does this, since another leader may have
+   * committed meanwhile. `from: 'committed'` (a shared store): every room reads its committed baseline
+   * again (loadPending, or its next poll) and continues the log. `from: 'empty'` (a store of this replica
+   * only, which missed the other leaders' commits): every room's next poll is a fresh baseline without
+   * events, so nothing is reported twice against a stale baseline.
    */
-  invalidate(): void {
+  invalidate(from: 'committed' | 'empty' = 'committed'): void {
     for (const [key, room] of this.rooms) {
       room.baselined = false;
       room.membership = new Members();
-      this.pending.add(key);
+      if (from === 'committed') this.pending.add(key);
+      else this.pending.delete(key);
     }
   }
 

@@ -5,8 +5,9 @@ import type { ChangeType, Visibility } from '../rooms/membership-diff';
 import type { RoomEvent } from '../rooms/room-event';
 import { roomKey } from '../rooms/room-event';
 import type { ChangeSource } from '../rooms/change-order';
-import { CALLBACK_ID_RETENTION_MS, CommitNotifier, PRUNE_EVERY_MS, Fence, PollCommit, RetentionPolicy, StateStore, StateWriteError, StoredRoom } from './store';
-import { classifyStoreFile, ForeignFileError, moveAside } from './store-file';
+import { assertFence, CALLBACK_ID_RETENTION_MS, CommitNotifier, Fence, FenceCheck, PollCommit, PRUNE_EVERY_MS, rejectStale, RetentionPolicy, SINGLE_WRITER, StateStore, StateWriteError, StoredRoom } from './store';
+import { classifyStoreFile, ForeignFileError, moveAside, NewerSchemaError } from './store-file';
+import { StoreLock } from './store-lock';
 
 export const STORE_FORMAT = 'rtc-room-monitor-store';
 /**
@@ -50,13 +51,7 @@ function hasColumn(db: Database.Database, table: string, column: string): boolea
   return (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).some((c) => c.name === column);
 }
 
-/** A store written by a newer release: refused rather than misread. */
-export class NewerSchemaError extends Error {
-  constructor(file: string, found: string) {
-    super(`state.file: ${file} has store schema ${found}, newer than this release knows (${STORE_SCHEMA_VERSION}); upgrade rtc-room-monitor or point state.file elsewhere`);
-    this.name = 'NewerSchemaError';
-  }
-}
+export { NewerSchemaError };
 
 interface EventRow {
   id: number;
@@ -89,11 +84,14 @@ export class SqliteStore implements StateStore {
   private readonly commitTx: (c: PollCommit) => RoomEvent[];
   private readonly commitManyTx: (cs: readonly PollCommit[]) => RoomEvent[][];
 
+  private lock?: StoreLock;
+
   private constructor(
     private readonly db: Database.Database,
     file: string,
     private readonly retention: RetentionPolicy,
     private readonly now: () => number,
+    private readonly fence: FenceCheck,
   ) {
     this.description = `sqlite:${file}`;
     this.lastPruneMs = now();
@@ -106,10 +104,23 @@ export class SqliteStore implements StateStore {
    * Open or create the store at `file`. Throws ForeignFileError (nothing touched) when the path holds
    * something else; moves a damaged store aside and starts a fresh one.
    */
-  static open(file: string, retention: RetentionPolicy, now: () => number = Date.now): OpenResult {
+  static open(file: string, retention: RetentionPolicy, now: () => number = Date.now, fence: FenceCheck = SINGLE_WRITER): OpenResult {
     const kind = classifyStoreFile(file);
     if (kind === 'foreign') throw new ForeignFileError(file, 'it is not a SQLite database');
     mkdirSync(dirname(file), { recursive: true });
+    // Before anything is read or written: another live daemon on this file is refused (StoreInUseError).
+    const lock = StoreLock.acquire(file);
+    try {
+      const opened = SqliteStore.openUnlocked(file, kind, retention, now, fence);
+      opened.store.lock = lock;
+      return opened;
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private static openUnlocked(file: string, kind: ReturnType<typeof classifyStoreFile>, retention: RetentionPolicy, now: () => number, fence: FenceCheck): OpenResult {
     if (kind === 'sqlite') {
       let damage: string | undefined;
       let db: Database.Database | undefined;
@@ -124,7 +135,7 @@ export class SqliteStore implements StateStore {
         const version = tables.includes('meta') ? (db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined)?.value : undefined;
         if (version !== undefined && Number(version) > Number(STORE_SCHEMA_VERSION)) {
           db.close();
-          throw new NewerSchemaError(file, version);
+          throw new NewerSchemaError(file, version, STORE_SCHEMA_VERSION);
         }
         const check = db.pragma('quick_check', { simple: true });
         if (check !== 'ok') damage = `integrity check: ${String(check)}`;
@@ -132,19 +143,19 @@ export class SqliteStore implements StateStore {
         if (err instanceof ForeignFileError || err instanceof NewerSchemaError) throw err;
         damage = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : 'unreadable';
       }
-      if (damage === undefined) return { store: SqliteStore.init(db!, file, retention, now) };
+      if (damage === undefined) return { store: SqliteStore.init(db!, file, retention, now, fence) };
       try {
         db?.close();
       } catch {
         // Already unusable; it is being moved aside.
       }
       const to = moveAside(file, now());
-      return { store: SqliteStore.init(new Database(file), file, retention, now), movedAside: { to, reason: damage } };
+      return { store: SqliteStore.init(new Database(file), file, retention, now, fence), movedAside: { to, reason: damage } };
     }
-    return { store: SqliteStore.init(new Database(file), file, retention, now) };
+    return { store: SqliteStore.init(new Database(file), file, retention, now, fence) };
   }
 
-  private static init(db: Database.Database, file: string, retention: RetentionPolicy, now: () => number): SqliteStore {
+  private static init(db: Database.Database, file: string, retention: RetentionPolicy, now: () => number, fence: FenceCheck): SqliteStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
@@ -160,7 +171,7 @@ export class SqliteStore implements StateStore {
         db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(version);
       }
     })();
-    return new SqliteStore(db, file, retention, now);
+    return new SqliteStore(db, file, retention, now, fence);
   }
 
   private prepare() {
@@ -185,7 +196,7 @@ export class SqliteStore implements StateStore {
       read: db.prepare('SELECT id, time, type, app_id, room_id, user_id, visibility, source FROM events WHERE id > ? ORDER BY id LIMIT ?'),
       lastId: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
       getCursor: db.prepare('SELECT event_id FROM cursors WHERE name = ?'),
-      setCursor: db.prepare('INSERT INTO cursors (name, event_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET event_id = excluded.event_id'),
+      setCursor: db.prepare('INSERT INTO cursors (name, event_id) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET event_id = max(event_id, excluded.event_id)'),
       pruneCount: db.prepare('DELETE FROM events WHERE id <= ?'),
       pruneAge: db.prepare('DELETE FROM events WHERE committed_ms < ?'),
       roomKeys: db.prepare('SELECT app_id, room_id FROM rooms'),
@@ -240,7 +251,8 @@ export class SqliteStore implements StateStore {
     });
   }
 
-  commitPoll(c: PollCommit, _fence?: Fence): Promise<RoomEvent[]> {
+  commitPoll(c: PollCommit, fence: Fence): Promise<RoomEvent[]> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     let committed: RoomEvent[];
     try {
       committed = this.commitTx(c);
@@ -252,12 +264,13 @@ export class SqliteStore implements StateStore {
     if (nowMs - this.lastPruneMs >= PRUNE_EVERY_MS) {
       this.lastPruneMs = nowMs;
       // Retention is housekeeping: a failure here must not fail the poll that was just committed.
-      this.prune(nowMs).catch(() => undefined);
+      this.prune(nowMs, fence).catch(() => undefined);
     }
     return Promise.resolve(committed);
   }
 
-  commitPolls(commits: readonly PollCommit[], _fence?: Fence): Promise<RoomEvent[][]> {
+  commitPolls(commits: readonly PollCommit[], fence: Fence): Promise<RoomEvent[][]> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     let committed: RoomEvent[][];
     try {
       committed = this.commitManyTx(commits);
@@ -269,9 +282,11 @@ export class SqliteStore implements StateStore {
     return Promise.resolve(committed);
   }
 
-  retainRooms(keep: ReadonlySet<string>): Promise<void> {
+  forgetRooms(keys: readonly string[], fence: Fence): Promise<void> {
     return attempt(() => {
-      const drop = (this.q.roomKeys.all() as { app_id: string; room_id: string }[]).filter((r) => !keep.has(roomKey(r.app_id, r.room_id)));
+      assertFence(this.fence, fence);
+      const forget = new Set(keys);
+      const drop = (this.q.roomKeys.all() as { app_id: string; room_id: string }[]).filter((r) => forget.has(roomKey(r.app_id, r.room_id)));
       if (drop.length === 0) return;
       this.db.transaction(() => {
         for (const r of drop) {
@@ -290,7 +305,8 @@ export class SqliteStore implements StateStore {
     return attempt(() => (this.q.lastId.get() as { seq: number } | undefined)?.seq ?? 0);
   }
 
-  continueIdsAfter(id: number): Promise<void> {
+  continueIdsAfter(id: number, fence: Fence): Promise<void> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     return attempt(() =>
       this.db.transaction(() => {
         if (id <= ((this.q.lastId.get() as { seq: number } | undefined)?.seq ?? 0)) return;
@@ -310,7 +326,8 @@ export class SqliteStore implements StateStore {
     return attempt(() => (this.q.getCursor.get(name) as { event_id: number } | undefined)?.event_id);
   }
 
-  setCursor(name: string, eventId: number): Promise<void> {
+  setCursor(name: string, eventId: number, fence: Fence): Promise<void> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     return attempt(() => void this.q.setCursor.run(name, eventId));
   }
 
@@ -318,7 +335,8 @@ export class SqliteStore implements StateStore {
     return attempt(() => (this.q.callbackIds.all(sinceMs) as { event_id: string }[]).map((r) => r.event_id));
   }
 
-  prune(nowMs: number): Promise<number> {
+  prune(nowMs: number, fence: Fence): Promise<number> {
+    if (!this.fence.holds(fence)) return rejectStale(fence);
     return attempt(() =>
       this.db.transaction(() => {
         this.q.pruneCallbackIds.run(nowMs - CALLBACK_ID_RETENTION_MS);
@@ -333,6 +351,7 @@ export class SqliteStore implements StateStore {
   close(): Promise<void> {
     return attempt(() => {
       if (this.db.open) this.db.close();
+      this.lock?.release();
     });
   }
 }
@@ -368,6 +387,7 @@ function attempt<T>(fn: () => T): Promise<T> {
 }
 
 function writeError(err: unknown): StateWriteError {
+  if (err instanceof StateWriteError) return err;
   const code = (err as { code?: unknown }).code;
   return new StateWriteError(err instanceof Error ? err.message : String(err), typeof code === 'string' ? code : 'SQLITE_ERROR');
 }

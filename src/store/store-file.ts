@@ -50,3 +50,24 @@ export class ForeignFileError extends Error {
     this.name = 'ForeignFileError';
   }
 }
+
+/** Another live process has the state database open. */
+export class StoreInUseError extends Error {
+  constructor(
+    readonly file: string,
+    readonly lockFile: string,
+  ) {
+    super(
+      `state.file: ${file} is in use by another running process (it holds ${lockFile}); each daemon needs its own state.file (replicas share state with state.backend: redis). The events command can read it meanwhile.`,
+    );
+    this.name = 'StoreInUseError';
+  }
+}
+
+/** A store written by a newer release: refused rather than misread (a downgrade). */
+export class NewerSchemaError extends Error {
+  constructor(file: string, found: string, known: string) {
+    super(`state.file: ${file} has store schema ${found}, newer than this release knows (${known}); upgrade rtc-room-monitor or point state.file elsewhere`);
+    this.name = 'NewerSchemaError';
+  }
+}

@@ -49,10 +49,24 @@ export interface PollCommit {
 export const CALLBACK_ID_RETENTION_MS = 3_600_000;
 
 /**
- * Opaque token a later leader-election layer passes to every commit; a backend that supports fencing
- * rejects a commit whose token is stale. Single-process backends ignore it.
+ * The writer's fencing token: the leader's token of the current term (Leadership.token()), or undefined
+ * when the writer does not lead. EVERY mutation of the store takes one (commit, room retention, cursors,
+ * id continuation, pruning) and the backend refuses it unless the token is current: the Redis scripts
+ * check the lease inside Redis; memory and SQLite ask their FenceCheck. A write therefore cannot be left
+ * unfenced by the wiring it passes through (issue #18).
  */
-export type Fence = unknown;
+export type Fence = number | undefined;
+
+/** How a store that is not shared (memory, SQLite) decides whether a token is the current leader's. */
+export interface FenceCheck {
+  holds(token: Fence): boolean;
+}
+
+/**
+ * A single process: it is always the leader (AlwaysLeader), so any token is current, but a write without
+ * one is still refused, so a caller that forgot the token fails in every deployment, not only in a cluster.
+ */
+export const SINGLE_WRITER: FenceCheck = { holds: (token) => token !== undefined };
 
 export interface RetentionPolicy {
   /** Keep at most this many events in the log. */
@@ -75,16 +89,21 @@ export interface StateStore {
    * Commit the room's member changes and its events in one transaction; resolves with the events as
    * committed (with ids, strictly increasing per store). Rejects (and commits nothing) on failure.
    */
-  commitPoll(commit: PollCommit, fence?: Fence): Promise<RoomEvent[]>;
+  commitPoll(commit: PollCommit, fence: Fence): Promise<RoomEvent[]>;
 
   /**
    * Optional: several rooms' commits in one transaction (all or none), resolving with each one's events.
-   * A store without it gets the commits one after another (each atomic on its own).
+   * A store without it gets the commits one after another (each atomic on its own). Fenced like commitPoll.
    */
-  commitPolls?(commits: readonly PollCommit[], fence?: Fence): Promise<RoomEvent[][]>;
+  commitPolls?(commits: readonly PollCommit[], fence: Fence): Promise<RoomEvent[][]>;
 
-  /** Forget rooms not in `keep` (keys from roomKey), so a room dropped from the config leaves no state. */
-  retainRooms(keep: ReadonlySet<string>): Promise<void>;
+  /**
+   * Forget these rooms (keys from roomKey), so a room dropped from the config leaves no state. Exactly
+   * the rooms the caller dropped, never "all but the ones I know": a replica knows fewer rooms than the
+   * leader (a standby's, or a new leader's ListRoomInfo discovery has not run). Fenced: a standby's is
+   * refused. Unknown keys are ignored.
+   */
+  forgetRooms(keys: readonly string[], fence: Fence): Promise<void>;
 
   /** Committed events with id > afterId, in id order, at most `limit`. */
   readEvents(afterId: number, limit: number): Promise<RoomEvent[]>;
@@ -96,7 +115,7 @@ export interface StateStore {
    * Make every later id greater than `id` (no effect if it already is). Used when an events file holds
    * ids from an earlier store, so the file's ids keep increasing.
    */
-  continueIdsAfter(id: number): Promise<void>;
+  continueIdsAfter(id: number, fence: Fence): Promise<void>;
 
   /**
    * Call `listener(lastId)` after each commit that added events. Returns the unsubscribe function.
@@ -106,13 +125,17 @@ export interface StateStore {
 
   /** A delivery cursor: the id of the last event the named consumer has finished with. */
   getCursor(name: string): Promise<number | undefined>;
-  setCursor(name: string, eventId: number): Promise<void>;
+  /**
+   * Move a cursor forward to `eventId`. Never backwards: a deposed leader's late acknowledgement (or a
+   * writer that read an older position) cannot make the next leader deliver again what was delivered.
+   */
+  setCursor(name: string, eventId: number, fence: Fence): Promise<void>;
 
   /** EventIds of callbacks committed since `sinceMs` (their commit's time), to drop repeats after a restart. */
   recentCallbackIds(sinceMs: number): Promise<string[]>;
 
   /** Apply the retention policy now (and forget callback ids older than CALLBACK_ID_RETENTION_MS); resolves with how many events were removed. */
-  prune(nowMs: number): Promise<number>;
+  prune(nowMs: number, fence: Fence): Promise<number>;
 
   close(): Promise<void>;
 }
@@ -135,6 +158,31 @@ export class StateWriteError extends Error {
     super(message);
     this.name = 'StateWriteError';
   }
+}
+
+/** StateWriteError code of a write refused by the fence. */
+export const STALE_LEADER_CODE = 'StaleLeader';
+
+/**
+ * A write refused because the writer's fencing token is not the current leader's (not retryable). A
+ * StateWriteError, so a poller treats a fenced commit like any failed commit: nothing applied, counted.
+ */
+export class StaleLeaderError extends StateWriteError {
+  override readonly name = 'StaleLeaderError';
+  readonly retryable = false;
+  constructor(readonly token: number) {
+    super(token > 0 ? `fencing token ${token} no longer holds the leader lease; the write was refused` : 'not the leader (no fencing token); the write was refused', STALE_LEADER_CODE);
+  }
+}
+
+/** Throws StaleLeaderError unless `check` holds `token`: the guard of every mutation of a local store. */
+export function assertFence(check: FenceCheck, token: Fence): void {
+  if (!check.holds(token)) throw new StaleLeaderError(token ?? 0);
+}
+
+/** The refusal of a write whose token is not current, for a method that returns a Promise. */
+export function rejectStale(token: Fence): Promise<never> {
+  return Promise.reject(new StaleLeaderError(token ?? 0));
 }
 
 /** The committed-event notifier shared by the single-process backends. */

@@ -5,6 +5,7 @@ import { Daemon } from '../../src/daemon';
 import type { Ticker } from '../../src/scheduler/ticker';
 import { Metrics } from '../../src/sinks/metrics';
 import { MemoryStore } from '../../src/store/memory-store';
+import { leaderFence } from '../../src/cluster/leadership';
 import { FakeApi, snapshot } from '../fakes/fake-api';
 import { memoryLogger, RecordingSink } from '../fakes/recorders';
 import { waitFor } from '../support/wait-for';
@@ -154,5 +155,46 @@ describe('Daemon with a Leadership capability', () => {
     expect(fences.every((f) => f === 5)).toBe(true);
     await a.daemon.shutdown();
     await b.daemon.shutdown();
+  });
+
+  it('defect 7: a replica with its own store that leads again starts from an empty baseline: no repeated join', async () => {
+    const config = parseConfig('server: {host: 127.0.0.1, port: 0}\nrooms: [{appId: a, roomId: r1}]');
+    // A leads with {u1}; while it is paused B reports join u2; A leads again and finds {u1, u2}.
+    const api = new FakeApi().script('r1', snapshot(['u1']), snapshot(['u1', 'u2']), snapshot(['u1', 'u2']));
+    const leadership = new ManualLeadership();
+    const ticker = new ManualTicker();
+    const sink = new RecordingSink();
+    const metrics = new Metrics({ rooms: () => [], roomCount: () => 1, rates: () => [], pollIntervalSeconds: () => 15, version: 't' });
+    const daemon = new Daemon(config, {
+      logger: memoryLogger().logger,
+      clock: systemClock,
+      monotonic: monotonicClock,
+      metrics,
+      sink,
+      makeApi: () => Object.assign(api, { listRoomInfo: () => Promise.reject(new Error('no discovery in this test')) }),
+      discoveryObserver: { request: () => undefined, passSucceeded: () => undefined, targetRemoved: () => undefined, rangeSplit: () => undefined },
+      state: new MemoryStore({ maxEvents: 100, maxAgeSeconds: 3600 }, Date.now, leaderFence(leadership)),
+      makeTicker: () => ticker,
+      loadConfig: () => config,
+      closeSinks: async () => undefined,
+      version: 't',
+      leadership,
+      leaderBaseline: 'empty',
+    });
+    await daemon.start();
+    try {
+    leadership.set('leader');
+    await waitFor('A: baseline {u1}', () => (api.calls.length === 1 ? true : undefined), { timeoutMs: 5000, intervalMs: 10 });
+    leadership.set('standby');
+    leadership.set('leader');
+    await waitFor('A: polled again as leader', () => (api.calls.length === 2 ? true : undefined), { timeoutMs: 5000, intervalMs: 10 });
+    await new Promise((r) => setTimeout(r, 50));
+    ticker.fire(); // and a later poll with no change reports nothing either
+    await waitFor('A: third poll', () => (api.calls.length === 3 ? true : undefined), { timeoutMs: 5000, intervalMs: 10 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sink.events.map((e) => `${e.type}:${e.userId}`)).toEqual([]);
+    } finally {
+      await daemon.shutdown();
+    }
   });
 });

@@ -43,6 +43,14 @@ describe('cluster config', () => {
     expect(parseConfig(`${ROOMS}state: {backend: redis}\ncluster: {redis: {url: "redis://h"}}`).state.backend).toBe('redis');
   });
 
+  it('defect 11: with cluster and no state.backend the replicas share the Redis store; a per-replica store only when asked for', () => {
+    expect(parseConfig(`${ROOMS}cluster: {redis: {url: "redis://h"}}`).state.backend).toBe('redis');
+    expect(parseConfig(`${ROOMS}state: {file: x.db}\ncluster: {redis: {url: "redis://h"}}`).state.backend).toBe('redis');
+    expect(parseConfig(`${ROOMS}state: {backend: sqlite}\ncluster: {redis: {url: "redis://h"}}`).state.backend).toBe('sqlite');
+    expect(parseConfig(`${ROOMS}state: {backend: memory}\ncluster: {redis: {url: "redis://h"}}`).state.backend).toBe('memory');
+    expect(parseConfig(ROOMS).state.backend).toBe('sqlite');
+  });
+
   it('never echoes a password from the URL in an error', () => {
     const found = problems('cluster: {redis: {url: "ftp://user:hunter2@h:6379"}}').join('\n');
     expect(found).toContain('cluster.redis.url');

@@ -4,7 +4,7 @@ import { MemoryStore } from '../../src/store/memory-store';
 async function storeWith(n: number): Promise<MemoryStore> {
   const s = new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 });
   const events = Array.from({ length: n }, (_, i) => ({ time: '2026-01-01T00:00:00.000Z', type: 'join' as const, appId: 'a', roomId: 'r', userId: `u${i + 1}`, visibility: 'visible' as const }));
-  await s.commitPoll({ appId: 'a', roomId: 'r', exists: true, totalUsers: n, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events });
+  await s.commitPoll({ appId: 'a', roomId: 'r', exists: true, totalUsers: n, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events }, 1);
   return s;
 }
 

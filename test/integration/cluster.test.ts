@@ -85,6 +85,9 @@ describeWithRequirements('cluster mode (replicas on Redis)', [redisServer], () =
         rateLimit: { qps: QPS },
         schedule: '*/1 * * * * *',
         events: { file: join(dir, `events-${i}.ndjson`), log: false },
+        // Per-replica stores, asked for explicitly (the default with cluster is the shared Redis store,
+        // tested in cluster-store.test.ts): these tests read each replica's own events file.
+        state: { backend: 'memory' },
         cluster: { redis: { url: redisUrl, keyPrefix: 'it:', commandTimeoutMs: 500 }, failoverSeconds: FAILOVER_S },
         rooms: rooms.map((r) => ({ appId: r.appId, roomId: r.roomId })),
       },

@@ -157,7 +157,7 @@ describe('resilience', () => {
     // A real store, then its pages scribbled over (the SQLite header kept): damaged, not foreign.
     const { SqliteStore } = await import('../../src/store/sqlite-store');
     const { store } = SqliteStore.open(stateFile, { maxEvents: 10, maxAgeSeconds: 10 });
-    for (let i = 0; i < 100; i++) await store.commitPoll({ appId: 'app', roomId: `x${i}`, exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 1, baseline: { visible: ['u'.repeat(200)], invisible: [] }, changes: [], events: [] });
+    for (let i = 0; i < 100; i++) await store.commitPoll({ appId: 'app', roomId: `x${i}`, exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 1, baseline: { visible: ['u'.repeat(200)], invisible: [] }, changes: [], events: [] }, 1);
     await store.close();
     const bytes = readFileSync(stateFile);
     for (let i = 4096; i < bytes.length; i += 5) bytes[i] = 0x5a;

@@ -83,7 +83,7 @@ describe('rate limit on the wire', () => {
     };
     const rate = new AdaptiveRate(QPS, 1);
     const limiter = new SlidingWindowLimiter(monotonicClock, rate, 40);
-    const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }));
+    const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }), () => 1);
     const rooms = Array.from({ length: ROOMS }, (_, i) => ({ appId: 'app', roomId: `r${i}` }));
     store.setRooms(rooms);
     const poller = new RoomPoller({

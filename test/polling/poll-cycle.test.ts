@@ -24,7 +24,7 @@ describe('PollCycle', () => {
   function setup() {
     const clock = new FakeClock(1_000_000);
     const registry = new RoomRegistry(5000);
-    const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }));
+    const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }), () => 1);
     const calls: string[] = [];
     const gone = new Set<string>();
     const pollers = new Map([
@@ -65,7 +65,7 @@ describe('PollCycle order', () => {
   it('polls rooms never polled before the ones it knows', async () => {
     const clock = new FakeClock(0);
     const registry = new RoomRegistry(0);
-    const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }));
+    const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }), () => 1);
     const calls: string[] = [];
     const poller = stubPoller('a', store, calls, new Set());
     const cycle = new PollCycle({ registry, store, pollerOf: () => poller, pollers: () => [poller], clock, logger: memoryLogger().logger });

@@ -3,7 +3,7 @@ import { AdaptiveRate } from '../../src/ratelimit/adaptive-rate';
 import { Permit, SlidingWindowLimiter } from '../../src/ratelimit/limiter';
 import { MemoryStore } from '../../src/store/memory-store';
 import { RoomStore } from '../../src/store/room-store';
-import type { PollCommit, StateStore } from '../../src/store/store';
+import type { Fence, PollCommit, StateStore } from '../../src/store/store';
 import { StateWriteError } from '../../src/store/store';
 import { TransportError, VendorError } from '../../src/volc/errors';
 import { FakeApi, snapshot } from '../fakes/fake-api';
@@ -21,9 +21,9 @@ function setup(maxRetries = 2) {
   const failing = { code: undefined as string | undefined };
   // The memory store, with commits that fail while `failing.code` is set.
   const flaky = Object.assign(Object.create(state) as StateStore, {
-    commitPoll: (c: PollCommit) => (failing.code ? Promise.reject(new StateWriteError('cannot write', failing.code)) : state.commitPoll(c)),
+    commitPoll: (c: PollCommit, fence: Fence) => (failing.code ? Promise.reject(new StateWriteError('cannot write', failing.code)) : state.commitPoll(c, fence)),
   });
-  const store = new RoomStore(flaky);
+  const store = new RoomStore(flaky, () => 1);
   store.setRooms([room]);
   const sink = new RecordingSink();
   const observer = new RecordingObserver();

@@ -135,12 +135,12 @@ describe('EventFileSink on a full tmpfs', () => {
     const sink = new EventFileSink(file);
     const failures = { n: 0 };
     const log = memoryLogger();
-    const delivery = new LogDelivery(store, sink, { name: 'file', batch: 1000, ackOnAccept: true }, { clock, logger: log.logger, observer: { lost: () => undefined, backlog: () => undefined, failed: () => void failures.n++ } });
+    const delivery = new LogDelivery(store, sink, { name: 'file', batch: 1000, ackOnAccept: true }, { clock, logger: log.logger, fence: () => 1, observer: { lost: () => undefined, backlog: () => undefined, failed: () => void failures.n++ } });
     let next = 1;
     const commit = async (n: number): Promise<void> => {
       const events: NewEvent[] = [];
       for (let i = 0; i < n; i++) events.push({ time: '2026-01-01T00:00:00.000Z', type: 'join', appId: 'app', roomId: 'r', userId: `user-${next++}`, visibility: 'visible' });
-      await store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 0, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events });
+      await store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 0, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events }, 1);
     };
     await delivery.start(sink.lastWrittenId());
     await commit(3);

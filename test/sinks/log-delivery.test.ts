@@ -32,9 +32,9 @@ function setup(retention = { maxEvents: 1000, maxAgeSeconds: 3600 }) {
   const failures = { n: 0 };
   const log = memoryLogger();
   const make = (ackOnAccept = true, batch = 100): LogDelivery =>
-    new LogDelivery(store, target, { name: 'file', batch, ackOnAccept }, { clock, logger: log.logger, observer: { lost: (n) => lost.push(n), backlog: (n) => backlog.push(n), failed: () => void failures.n++ } });
+    new LogDelivery(store, target, { name: 'file', batch, ackOnAccept }, { clock, logger: log.logger, fence: () => 1, observer: { lost: (n) => lost.push(n), backlog: (n) => backlog.push(n), failed: () => void failures.n++ } });
   const commit = async (...users: string[]): Promise<RoomEvent[]> =>
-    store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 0, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events: users.map(ev) });
+    store.commitPoll({ appId: 'app', roomId: 'r', exists: true, totalUsers: 0, totalInvisibleUsers: 0, lastSuccessMs: 0, changes: [], events: users.map(ev) }, 1);
   return { clock, store, target, lost, backlog, failures, log, make, commit };
 }
 
@@ -55,7 +55,7 @@ describe('LogDelivery', () => {
   test('resumes after the stored cursor, or after an explicit start, in id order and in batches', async () => {
     const t = setup();
     await t.commit('a', 'b', 'c', 'd', 'e');
-    await t.store.setCursor('file', 1);
+    await t.store.setCursor('file', 1, 1);
     const d = t.make(true, 2);
     await d.start();
     await t.clock.advance(0);
@@ -64,7 +64,7 @@ describe('LogDelivery', () => {
     await d.stop();
     const again = setup();
     await again.commit('a', 'b', 'c');
-    await again.store.setCursor('file', 3);
+    await again.store.setCursor('file', 3, 1);
     const d2 = again.make();
     await d2.start(1);
     await settle();
@@ -134,7 +134,7 @@ describe('LogDelivery', () => {
     t.target.room = 0; // a stalled target
     await d.start();
     await t.commit('a', 'b', 'c', 'd', 'e');
-    await t.store.prune(t.clock.now());
+    await t.store.prune(t.clock.now(), 1);
     t.target.room = 1000;
     d.wake();
     await settle();

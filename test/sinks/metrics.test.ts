@@ -11,7 +11,7 @@ import { snapshot } from '../fakes/fake-api';
 const GOLDEN = join(__dirname, '..', 'fixtures', 'metrics', 'rtc.golden.prom');
 
 async function build(): Promise<{ metrics: Metrics; store: RoomStore; registry: RoomRegistry }> {
-  const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }));
+  const store = new RoomStore(new MemoryStore({ maxEvents: 1000, maxAgeSeconds: 3600 }), () => 1);
   store.setRooms([
     { appId: 'app', roomId: 'full', capacity: 3 },
     { appId: 'app', roomId: 'gone' },

@@ -42,7 +42,7 @@ function setup(batch = 500) {
       lastSuccessMs: 0,
       changes: [],
       events: Array.from({ length: n }, () => ({ time: '2026-01-01T00:00:00.000Z', type: 'join' as const, appId: 'app', roomId: 'r', userId: `u${++user}`, visibility: 'visible' as const })),
-    });
+    }, 1);
   const tick = async (): Promise<void> => {
     await clock.advance(1000);
     await settle();

@@ -23,16 +23,21 @@ const prefixes = new WeakMap<StateStore, { prefix: string; retention: { maxEvent
 storeContract('redis', {
   make: async ({ now, ...retention }) => {
     const prefix = `contract${++n}:`;
-    const store = new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), fenced: false, retention, now });
+    const store = new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), requireBaseline: false, retention, now });
     prefixes.set(store, { prefix, retention, now });
     return store;
   },
   reopen: async (store) => {
     const { prefix, retention, now } = prefixes.get(store)!;
     await store.close();
-    const again = new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), fenced: false, retention, now });
+    const again = new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), requireBaseline: false, retention, now });
     prefixes.set(again, { prefix, retention, now });
     return again;
+  },
+  lead: async (store, token) => {
+    const key = leaseKey(prefixes.get(store)!.prefix);
+    if (token === undefined) await redis.del(key);
+    else await redis.set(key, `${token}:contract`);
   },
 });
 
@@ -51,7 +56,7 @@ describe('RedisStore fencing', () => {
   });
   const fenced = async (): Promise<{ store: RedisStore; prefix: string }> => {
     const prefix = `fence${++n}:`;
-    return { store: new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), fenced: true, retention }), prefix };
+    return { store: new RedisStore({ redis, keyPrefix: prefix, leaseKey: leaseKey(prefix), retention }), prefix };
   };
 
   test('a commit with the token the lease holds is written; large millisecond times survive', async () => {
@@ -108,9 +113,42 @@ describe('RedisStore fencing', () => {
     expect(raw[0]![1][2]).toBe('t');
   });
 
+  test('defect 9: an id counter lost behind the stream continues above the stream\'s last id; nothing is written in part', async () => {
+    const { store, prefix } = await fenced();
+    await redis.set(leaseKey(prefix), '7:replica-a');
+    await store.commitPoll(commit([], []), 7);
+    await store.commitPoll(commit(['a', 'b']), 7);
+    await redis.del(`${prefix}event-id`); // the counter key was lost; the stream's top is 2-0
+    const events = await store.commitPoll(commit(['c']), 7);
+    expect(events.map((e) => [e.id, e.userId])).toEqual([[3, 'c']]);
+    expect((await store.readEvents(0, 10)).map((e) => e.id)).toEqual([1, 2, 3]);
+    expect(new Set((await store.loadRoom('app', 'r1'))!.visible)).toEqual(new Set(['a', 'b', 'c']));
+    // Pruned away entirely: the stream remembers its last id, and so do the next ids.
+    await redis.xtrim(store.streamKey, 'MAXLEN', 0);
+    await redis.del(`${prefix}event-id`);
+    const [d] = await store.commitPoll(commit(['d']), 7);
+    expect(d!.id).toBe(4);
+  });
+
+  test('defect 9: a commit that cannot append its events writes nothing at all (no member change, no counter)', async () => {
+    const { store, prefix } = await fenced();
+    await redis.set(leaseKey(prefix), '7:replica-a');
+    await store.commitPoll(commit([], ['a']), 7);
+    await redis.del(store.streamKey);
+    await redis.set(store.streamKey, 'not a stream');
+    await expect(store.commitPoll(commit(['b']), 7)).rejects.toBeInstanceOf(StateWriteError);
+    expect((await store.loadRoom('app', 'r1'))!.visible).toEqual(['a']);
+    expect(await redis.get(`${prefix}event-id`)).toBeNull();
+    await redis.set(`${prefix}event-id`, 'garbage');
+    await redis.del(store.streamKey);
+    await expect(store.commitPoll(commit(['b']), 7)).rejects.toBeInstanceOf(StateWriteError);
+    expect((await store.loadRoom('app', 'r1'))!.visible).toEqual(['a']);
+  });
+
   test('a Redis failure rejects with a StateWriteError', async () => {
-    const broken = new RedisStore({ redis, keyPrefix: 'broken:', leaseKey: 'broken:leader', fenced: false, retention });
+    const broken = new RedisStore({ redis, keyPrefix: 'broken:', leaseKey: 'broken:leader', requireBaseline: false, retention });
+    await redis.set('broken:leader', '1:r');
     await redis.set('broken:rooms', 'not a hash');
-    await expect(broken.commitPoll(commit(['a'], []))).rejects.toBeInstanceOf(StateWriteError);
+    await expect(broken.commitPoll(commit(['a'], []), 1)).rejects.toBeInstanceOf(StateWriteError);
   });
 });

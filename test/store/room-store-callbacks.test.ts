@@ -16,7 +16,7 @@ const items = (...cbs: MemberCallback[]): { eventId: string; callback: MemberCal
 
 function setup(): { s: RoomStore; state: MemoryStore } {
   const state = new MemoryStore({ maxEvents: 10_000, maxAgeSeconds: 3600 });
-  const s = new RoomStore(state, () => undefined, { graceMs: GRACE });
+  const s = new RoomStore(state, () => 1, { graceMs: GRACE });
   s.setRooms([ref]);
   return { s, state };
 }

@@ -2,7 +2,7 @@ import { Members } from '../../src/rooms/membership-diff';
 import { roomKey } from '../../src/rooms/room-event';
 import { MemoryStore } from '../../src/store/memory-store';
 import { RoomStore } from '../../src/store/room-store';
-import type { PollCommit, StateStore } from '../../src/store/store';
+import type { Fence, PollCommit, StateStore } from '../../src/store/store';
 import { BASELINE_MISSING_CODE, StateWriteError } from '../../src/store/store';
 import type { RoomSnapshot } from '../../src/volc/room-online-users';
 
@@ -20,7 +20,7 @@ const gone: RoomSnapshot = { exists: false, totalUsers: 0, totalInvisibleUsers: 
 const retention = { maxEvents: 1000, maxAgeSeconds: 3600 };
 
 function store(state: StateStore = new MemoryStore(retention)): RoomStore {
-  const s = new RoomStore(state);
+  const s = new RoomStore(state, () => 1);
   s.setRooms([{ ...ref, capacity: 10 }]);
   return s;
 }
@@ -120,8 +120,8 @@ describe('RoomStore', () => {
 
   it('loads committed membership as the baseline and skips rooms no longer configured', async () => {
     const state = new MemoryStore(retention);
-    await state.commitPoll({ appId: 'app', roomId: 'r1', exists: true, totalUsers: 2, totalInvisibleUsers: 1, lastSuccessMs: 500, baseline: { visible: ['a'], invisible: ['b'] }, changes: [], events: [] });
-    await state.commitPoll({ appId: 'app', roomId: 'old', exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 500, baseline: { visible: ['x'], invisible: [] }, changes: [], events: [] });
+    await state.commitPoll({ appId: 'app', roomId: 'r1', exists: true, totalUsers: 2, totalInvisibleUsers: 1, lastSuccessMs: 500, baseline: { visible: ['a'], invisible: ['b'] }, changes: [], events: [] }, 1);
+    await state.commitPoll({ appId: 'app', roomId: 'old', exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 500, baseline: { visible: ['x'], invisible: [] }, changes: [], events: [] }, 1);
     const s = store(state);
     expect(await s.loadPending()).toBe(1);
     expect(s.get('app', 'r1')).toMatchObject({ baselined: true, totalUsers: 2, lastSuccessMs: 500 });
@@ -135,7 +135,7 @@ describe('RoomStore', () => {
   it('commits exactly the changes of a poll, and nothing for an unchanged room', async () => {
     const state = new MemoryStore(retention);
     const commits: PollCommit[] = [];
-    const spy: StateStore = Object.assign(Object.create(state) as StateStore, { commitPoll: (c: PollCommit) => (commits.push(c), state.commitPoll(c)) });
+    const spy: StateStore = Object.assign(Object.create(state) as StateStore, { commitPoll: (c: PollCommit, fence: Fence) => (commits.push(c), state.commitPoll(c, fence)) });
     const s = store(spy);
     const big = Array.from({ length: 10_000 }, (_, i) => `u${i}`);
     await s.applySuccess(ref, snap(big), 1000);
@@ -169,7 +169,7 @@ describe('RoomStore', () => {
   it('takes the order of a complete answer that differs from the held one, so the next unchanged answer takes the fast path', async () => {
     const state = new MemoryStore(retention);
     // Restored in another order than the server lists (a SQLite store returns ids sorted).
-    await state.commitPoll({ appId: 'app', roomId: 'r1', exists: true, totalUsers: 3, totalInvisibleUsers: 1, lastSuccessMs: 500, baseline: { visible: ['3', '20'], invisible: ['i'] }, changes: [], events: [] });
+    await state.commitPoll({ appId: 'app', roomId: 'r1', exists: true, totalUsers: 3, totalInvisibleUsers: 1, lastSuccessMs: 500, baseline: { visible: ['3', '20'], invisible: ['i'] }, changes: [], events: [] }, 1);
     const s = store(state);
     await s.loadPending();
     const diff = jest.spyOn(Members.prototype, 'diff');
@@ -200,7 +200,7 @@ describe('RoomStore', () => {
     const state = new MemoryStore(retention);
     let fail = false;
     const flaky: StateStore = Object.assign(Object.create(state) as StateStore, {
-      commitPoll: (c: PollCommit) => (fail ? Promise.reject(new StateWriteError('disk full', 'SQLITE_FULL')) : state.commitPoll(c)),
+      commitPoll: (c: PollCommit, fence: Fence) => (fail ? Promise.reject(new StateWriteError('disk full', 'SQLITE_FULL')) : state.commitPoll(c, fence)),
     });
     const s = store(flaky);
     await s.applySuccess(ref, snap(['a']), 1000);
@@ -235,8 +235,8 @@ describe('RoomStore on a shared store (replicas)', () => {
 
   it('after invalidate() continues from what another replica committed: no repeated, no lost event', async () => {
     const state = new MemoryStore(retention);
-    const a = new RoomStore(state);
-    const b = new RoomStore(state);
+    const a = new RoomStore(state, () => 1);
+    const b = new RoomStore(state, () => 1);
     a.setRooms([ref]);
     b.setRooms([ref]);
     await b.loadPending(); // a standby at start: nothing committed yet
@@ -251,17 +251,55 @@ describe('RoomStore on a shared store (replicas)', () => {
   });
 });
 
+describe('RoomStore on a shared store (issue #18, defect 1)', () => {
+  it('a standby that drops rooms from its set deletes nothing the leader committed', async () => {
+    const lease = { token: 3 as number | undefined };
+    const state = new MemoryStore(retention, Date.now, { holds: (t) => t !== undefined && t === lease.token });
+    const discovered = { appId: 'app', roomId: 'discovered' };
+    const leader = new RoomStore(state, () => 3);
+    const standby = new RoomStore(state, () => undefined);
+    leader.setRooms([ref, discovered]);
+    await leader.applySuccess(ref, snap(['a']), 1000);
+    await leader.applySuccess(discovered, snap(['d']), 1000);
+    // The standby knows only the fixed room (its discovery does not run), and a reload removes it too.
+    standby.setRooms([ref]);
+    standby.setRooms([]);
+    await new Promise((r) => setImmediate(r));
+    expect((await state.loadRooms()).map((r) => r.roomId).sort()).toEqual(['discovered', 'r1']);
+    // The leader's own retention still works.
+    leader.setRooms([discovered]);
+    await new Promise((r) => setImmediate(r));
+    expect((await state.loadRooms()).map((r) => r.roomId)).toEqual(['discovered']);
+  });
+});
+
+describe('RoomStore room retention forgets only what it removed (issue #18, defect 1)', () => {
+  it('a new leader that has not discovered a room yet does not delete it when it drops another room', async () => {
+    const state = new MemoryStore(retention);
+    const discovered = { appId: 'app', roomId: 'discovered' };
+    const old = { appId: 'app', roomId: 'old' };
+    const before = new RoomStore(state, () => 1);
+    before.setRooms([ref, old, discovered]);
+    for (const r of [ref, old, discovered]) await before.applySuccess(r, snap(['a']), 1000);
+    const next = new RoomStore(state, () => 1); // took over; its ListRoomInfo pass has not run yet
+    next.setRooms([ref, old]);
+    next.setRooms([ref]); // a reload removes `old`
+    await new Promise((r) => setImmediate(r));
+    expect((await state.loadRooms()).map((r) => r.roomId).sort()).toEqual(['discovered', 'r1']);
+  });
+});
+
 describe('RoomStore.loadPending', () => {
   it('a read failure leaves every room whose baseline was not applied pending: none falls back to a fresh baseline', async () => {
     const state = new MemoryStore(retention);
     const refs = ['r1', 'r2', 'r3'].map((roomId) => ({ appId: 'app', roomId }));
-    const writer = new RoomStore(state);
+    const writer = new RoomStore(state, () => 1);
     writer.setRooms(refs);
     for (const r of refs) await writer.applySuccess(r, snap(['a']), 1000);
     const load = state.loadRoom.bind(state);
     let calls = 0;
     state.loadRoom = (appId, roomId) => (++calls === 2 ? Promise.reject(new Error('connection lost')) : load(appId, roomId));
-    const reader = new RoomStore(state);
+    const reader = new RoomStore(state, () => 1);
     reader.setRooms(refs);
     await expect(reader.loadPending()).rejects.toThrow('connection lost');
     expect(await reader.loadPending()).toBe(3);

@@ -46,7 +46,7 @@ describe('SQLite schema upgrades', () => {
     ]);
     expect(await store.getCursor('file')).toBe(1);
     // New writes use the new columns and continue the ids.
-    const [e] = await store.commitPoll({ appId: 'app1', roomId: 'room1', exists: true, totalUsers: 4, totalInvisibleUsers: 1, lastSuccessMs: undefined, changes: [{ type: 'join', userId: 'u4', visibility: 'visible' }], events: [{ time: 't', type: 'join', appId: 'app1', roomId: 'room1', userId: 'u4', visibility: 'visible', source: 'callback' }], callbackIds: ['cb1'] });
+    const [e] = await store.commitPoll({ appId: 'app1', roomId: 'room1', exists: true, totalUsers: 4, totalInvisibleUsers: 1, lastSuccessMs: undefined, changes: [{ type: 'join', userId: 'u4', visibility: 'visible' }], events: [{ time: 't', type: 'join', appId: 'app1', roomId: 'room1', userId: 'u4', visibility: 'visible', source: 'callback' }], callbackIds: ['cb1'] }, 1);
     expect(e).toMatchObject({ id: 3, source: 'callback' });
     expect(await store.recentCallbackIds(0)).toEqual(['cb1']);
     await store.close();

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite-store';
 import type { StateStore } from '../../src/store/store';
-import { StateWriteError } from '../../src/store/store';
+import { StaleLeaderError, StateWriteError } from '../../src/store/store';
 import { ForeignFileError } from '../../src/store/store-file';
-import { storeContract } from './store-contract';
+import { storeContract, TestLease } from './store-contract';
 
 const dirs: string[] = [];
 const tmp = (): string => {
@@ -17,21 +17,23 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const files = new WeakMap<StateStore, { file: string; retention: { maxEvents: number; maxAgeSeconds: number }; now: () => number }>();
+const files = new WeakMap<StateStore, { file: string; retention: { maxEvents: number; maxAgeSeconds: number }; now: () => number; lease: TestLease }>();
 storeContract('sqlite', {
   make: async ({ now, ...retention }) => {
     const file = join(tmp(), 'nested', 'state.db');
-    const { store } = SqliteStore.open(file, retention, now);
-    files.set(store, { file, retention, now });
+    const lease = new TestLease();
+    const { store } = SqliteStore.open(file, retention, now, lease);
+    files.set(store, { file, retention, now, lease });
     return store;
   },
   reopen: async (store) => {
-    const { file, retention, now } = files.get(store)!;
+    const { file, retention, now, lease } = files.get(store)!;
     await store.close();
-    const { store: again } = SqliteStore.open(file, retention, now);
-    files.set(again, { file, retention, now });
+    const { store: again } = SqliteStore.open(file, retention, now, lease);
+    files.set(again, { file, retention, now, lease });
     return again;
   },
+  lead: async (store, token) => void (files.get(store)!.lease.current = token),
 });
 
 describe('SqliteStore files', () => {
@@ -63,7 +65,7 @@ describe('SqliteStore files', () => {
   test('moves a damaged store aside and starts fresh', async () => {
     const file = join(tmp(), 'state.db');
     const { store } = SqliteStore.open(file, retention);
-    for (let i = 0; i < 200; i++) await store.commitPoll({ appId: 'a', roomId: `r${i}`, exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 1, baseline: { visible: [`u${i}`.repeat(50)], invisible: [] }, changes: [], events: [] });
+    for (let i = 0; i < 200; i++) await store.commitPoll({ appId: 'a', roomId: `r${i}`, exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 1, baseline: { visible: [`u${i}`.repeat(50)], invisible: [] }, changes: [], events: [] }, 1);
     await store.close();
     const bytes = readFileSync(file);
     // Keep the 100-byte header, scribble over the pages after it.
@@ -79,9 +81,9 @@ describe('SqliteStore files', () => {
   test('a failed commit rejects with StateWriteError and commits nothing', async () => {
     const file = join(tmp(), 'state.db');
     const { store } = SqliteStore.open(file, retention);
-    await store.commitPoll({ appId: 'a', roomId: 'r', exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 1, baseline: { visible: ['x'], invisible: [] }, changes: [], events: [] });
+    await store.commitPoll({ appId: 'a', roomId: 'r', exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 1, baseline: { visible: ['x'], invisible: [] }, changes: [], events: [] }, 1);
     const bad = { appId: 'a', roomId: 'r', exists: true, totalUsers: 2, totalInvisibleUsers: 0, lastSuccessMs: 2, changes: [{ type: 'join' as const, userId: 'y', visibility: 'visible' as const }], events: [{ time: 't', type: 'join' as const, appId: 'a', roomId: 'r', userId: null as unknown as string, visibility: 'visible' as const }] };
-    await expect(store.commitPoll(bad)).rejects.toBeInstanceOf(StateWriteError);
+    await expect(store.commitPoll(bad, 1)).rejects.toBeInstanceOf(StateWriteError);
     expect(await store.loadRooms()).toEqual([expect.objectContaining({ totalUsers: 1, visible: ['x'] })]);
     expect(await store.lastEventId()).toBe(0);
     await store.close();
@@ -91,12 +93,14 @@ describe('SqliteStore files', () => {
     const file = join(tmp(), 'state.db');
     const { store } = SqliteStore.open(file, retention);
     const ok = (roomId: string, userId: string) => ({ appId: 'a', roomId, exists: true, totalUsers: 1, totalInvisibleUsers: 0, lastSuccessMs: 1, baseline: { visible: [userId], invisible: [] }, changes: [], events: [{ time: 't', type: 'join' as const, appId: 'a', roomId, userId, visibility: 'visible' as const }] });
-    const committed = await store.commitPolls([ok('r1', 'x'), ok('r2', 'y')]);
+    const committed = await store.commitPolls([ok('r1', 'x'), ok('r2', 'y')], 1);
     expect(committed.map((events) => events.map((e) => [e.id, e.roomId]))).toEqual([[[1, 'r1']], [[2, 'r2']]]);
     const bad = { ...ok('r4', 'z'), events: [{ time: 't', type: 'join' as const, appId: 'a', roomId: 'r4', userId: null as unknown as string, visibility: 'visible' as const }] };
-    await expect(store.commitPolls([ok('r3', 'w'), bad])).rejects.toBeInstanceOf(StateWriteError);
+    await expect(store.commitPolls([ok('r3', 'w'), bad], 1)).rejects.toBeInstanceOf(StateWriteError);
     expect((await store.loadRooms()).map((r) => r.roomId).sort()).toEqual(['r1', 'r2']);
     expect(await store.lastEventId()).toBe(2);
+    // Fenced like a single commit: no token, nothing written.
+    await expect(store.commitPolls([ok('r5', 'v')], undefined)).rejects.toBeInstanceOf(StaleLeaderError);
     await store.close();
   });
 });
