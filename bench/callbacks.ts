@@ -24,6 +24,10 @@ import { sleep, waitUntil } from './wait';
  *
  *   npm run build && node dist/bench/callbacks.js [--part delay|intake|both] [--rooms 2000] [--members 20]
  *     [--qps 35] [--seconds 180] [--mode callbacks|poll] [--concurrency 32] [--intake-seconds 10]
+ *     [--strategy round-robin|adaptive] [--schedule CRON] [--skew]
+ *
+ * With `--mode poll --skew` and each strategy (run side by side, each with its own simulator) it is also
+ * issue #20's real-time comparison: detection delay of busy and idle rooms, and the longest poll gap.
  */
 
 const SECRET = 'bench-callback-secret';
@@ -92,14 +96,38 @@ function replay(baseline: Members, events: readonly FileEvent[]): { members: Mem
 
 const sorted = (m: Members): string => JSON.stringify([...m].sort());
 
-async function delayPart(opts: { rooms: number; members: number; qps: number; seconds: number; mode: string }): Promise<Record<string, unknown>> {
+interface DelayOptions {
+  rooms: number;
+  members: number;
+  qps: number;
+  seconds: number;
+  mode: string;
+  strategy: string;
+  schedule: string;
+  /** A tenth of the rooms carry nine tenths of the changes (else every room churns alike). */
+  skew: boolean;
+}
+
+/** Rooms with an index below this are the busy tenth of a skewed world. */
+const busyRooms = (rooms: number): number => Math.round(rooms / 10);
+
+async function delayPart(opts: DelayOptions): Promise<Record<string, unknown>> {
   const changes: WorldChange[] = [];
   const churnPerMinute = 1.2; // joins and leaves per room per minute: 2,000 rooms make ~40 changes a second
+  // Skewed: the same total, nine tenths of it in the busy tenth (81 times an idle room's rate).
+  const idleRate = (churnPerMinute * 0.1) / 0.9;
+  const busyRate = churnPerMinute * 9;
   const sim = new Simulator({
     credentials: BENCH_CREDENTIALS,
-    rooms: Array.from({ length: opts.rooms }, (_, i) => ({ appId: BENCH_APP, roomId: roomId(i), visible: opts.members - 2, invisible: 2 })),
+    rooms: Array.from({ length: opts.rooms }, (_, i) => ({
+      appId: BENCH_APP,
+      roomId: roomId(i),
+      visible: opts.members - 2,
+      invisible: 2,
+      ...(opts.skew ? { churn: i < busyRooms(opts.rooms) ? { joinsPerMinute: busyRate, leavesPerMinute: busyRate } : { joinsPerMinute: idleRate, leavesPerMinute: idleRate } } : {}),
+    })),
     // Paused until the daemon has its baselines; every room churns alike from then on.
-    defaultChurn: { joinsPerMinute: churnPerMinute, leavesPerMinute: churnPerMinute, visibilityChangesPerMinute: 0.2, paused: true },
+    defaultChurn: { joinsPerMinute: churnPerMinute, leavesPerMinute: churnPerMinute, visibilityChangesPerMinute: opts.skew ? 0 : 0.2, paused: true },
     recordServed: true,
     seed: 19,
     onChange: (c) => void changes.push(c),
@@ -112,7 +140,8 @@ async function delayPart(opts: { rooms: number; members: number; qps: number; se
     config: {
       api: { endpoint, timeoutMs: 5000 },
       rateLimit: { qps: opts.qps },
-      schedule: '*/1 * * * * *',
+      schedule: opts.schedule,
+      polling: { strategy: opts.strategy },
       state: { file: 'state.db' },
       events: { log: false, file: 'events.ndjson' },
       ...(opts.mode === 'callbacks' ? { callbacks: {} } : {}),
@@ -165,6 +194,10 @@ async function delayPart(opts: { rooms: number; members: number; qps: number; se
     }
     const delays: number[] = [];
     const delaysLost: number[] = [];
+    const busyDelays: number[] = [];
+    const idleDelays: number[] = [];
+    const busyCut = busyRooms(opts.rooms);
+    const isBusy = (rid: string): boolean => Number(rid.slice('room-'.length)) < busyCut;
     let missed = 0;
     for (const c of changes) {
       if (c.kind === 'destroy') continue;
@@ -174,17 +207,23 @@ async function delayPart(opts: { rooms: number; members: number; qps: number; se
         missed++;
         continue;
       }
-      (found.e.source === 'callback' ? delays : delaysLost).push((found.seenMs - c.atMs) / 1000);
+      const seconds = (found.seenMs - c.atMs) / 1000;
+      (found.e.source === 'callback' ? delays : delaysLost).push(seconds);
+      (isBusy(c.roomId) ? busyDelays : idleDelays).push(seconds);
       if (process.env.BENCH_DEBUG && found.e.source === 'callback' && found.seenMs - c.atMs > 1500) {
         process.stderr.write(`slow: ${JSON.stringify(c)} -> ${JSON.stringify(found.e)} seen +${found.seenMs - c.atMs} ms\n`);
       }
     }
     let inconsistencies = 0;
     let roomsEqual = 0;
+    // The longest gap between two polls of a room while the churn ran (the bound adaptive keeps).
+    let longestGapS = 0;
     for (let i = 0; i < opts.rooms; i++) {
       const rid = roomId(i);
       const served = sim.servedSnapshots(BENCH_APP, rid);
       const first = served[0]!;
+      const times = served.map((x) => x.at).filter((t) => t >= start && t <= stoppedMs);
+      for (let k = 1; k < times.length; k++) longestGapS = Math.max(longestGapS, (times[k]! - times[k - 1]!) / 1000);
       const base: Members = new Map([...first.invisible.map((u): [string, string] => [u, 'invisible']), ...first.visible.map((u): [string, string] => [u, 'visible'])]);
       const r = replay(base, follower.events.filter((x) => x.e.roomId === rid).map((x) => x.e));
       inconsistencies += r.inconsistencies;
@@ -193,8 +232,17 @@ async function delayPart(opts: { rooms: number; members: number; qps: number; se
       if (sorted(r.members) === sorted(world)) roomsEqual++;
     }
     const f = (x: number): number => Math.round(x * 1000) / 1000;
+    const all = [...delays, ...delaysLost];
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
     return {
       mode: opts.mode,
+      strategy: opts.strategy,
+      schedule: opts.schedule,
+      churn: opts.skew ? 'skewed (a tenth of the rooms carry nine tenths of the changes)' : 'uniform',
+      delayAllSeconds: { n: all.length, mean: f(mean(all)), p50: f(median(all)), p99: f(percentile(all, 99)) },
+      delayBusyRoomsSeconds: { n: busyDelays.length, mean: f(mean(busyDelays)), p99: f(percentile(busyDelays, 99)) },
+      delayIdleRoomsSeconds: { n: idleDelays.length, mean: f(mean(idleDelays)), p99: f(percentile(idleDelays, 99)) },
+      longestGapBetweenPollsSeconds: f(longestGapS),
       rooms: opts.rooms,
       members: opts.members,
       qps: opts.qps,
@@ -277,6 +325,9 @@ async function main(): Promise<void> {
       qps: { type: 'string', default: '35' },
       seconds: { type: 'string', default: '180' },
       mode: { type: 'string', default: 'callbacks' },
+      strategy: { type: 'string', default: 'round-robin' },
+      schedule: { type: 'string', default: '*/1 * * * * *' },
+      skew: { type: 'boolean', default: false },
       concurrency: { type: 'string', default: '32' },
       'intake-seconds': { type: 'string', default: '10' },
     },
@@ -284,7 +335,16 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = { run: runInfo(`node dist/bench/callbacks.js ${process.argv.slice(2).join(' ')}`.trim(), 'callbacks') };
   if (values.part === 'intake' || values.part === 'both') out.intake = await intakePart({ concurrency: Number(values.concurrency), seconds: Number(values['intake-seconds']) });
   if (values.part === 'delay' || values.part === 'both') {
-    out.delay = await delayPart({ rooms: Number(values.rooms), members: Number(values.members), qps: Number(values.qps), seconds: Number(values.seconds), mode: values.mode ?? 'callbacks' });
+    out.delay = await delayPart({
+      rooms: Number(values.rooms),
+      members: Number(values.members),
+      qps: Number(values.qps),
+      seconds: Number(values.seconds),
+      mode: values.mode ?? 'callbacks',
+      strategy: values.strategy ?? 'round-robin',
+      schedule: values.schedule ?? '*/1 * * * * *',
+      skew: values.skew === true,
+    });
   }
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
