@@ -1,40 +1,12 @@
 import { monotonicClock, systemClock } from '../../src/clock';
-import type { Leadership, Role } from '../../src/cluster/leadership';
 import { parseConfig } from '../../src/config/load';
 import { Daemon } from '../../src/daemon';
 import { Metrics } from '../../src/sinks/metrics';
 import { MemoryStore } from '../../src/store/memory-store';
 import { FakeApi, snapshot } from '../fakes/fake-api';
+import { ManualLeadership } from '../fakes/manual-leadership';
 import { memoryLogger, RecordingSink } from '../fakes/recorders';
 import { waitFor } from '../support/wait-for';
-
-/** A leadership the test sets by hand (the daemon polls only while it says leader). */
-class ManualLeadership implements Leadership {
-  private current: Role = 'unknown';
-  private readonly listeners = new Set<(r: Role) => void>();
-  set(role: Role): void {
-    this.current = role;
-    for (const l of this.listeners) l(role);
-  }
-  isLeader(): boolean {
-    return this.current === 'leader';
-  }
-  token(): number | undefined {
-    return this.isLeader() ? 1 : undefined;
-  }
-  role(): Role {
-    return this.current;
-  }
-  ownsRoomSeries(): boolean {
-    return this.isLeader();
-  }
-  onChange(l: (r: Role) => void): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  start(): void {}
-  async stop(): Promise<void> {}
-}
 
 function daemonWith(yaml: string, next?: string) {
   const config = parseConfig(`server: {host: 127.0.0.1, port: 0}\n${yaml}`);

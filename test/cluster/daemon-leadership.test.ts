@@ -1,5 +1,4 @@
 import { monotonicClock, systemClock } from '../../src/clock';
-import type { Leadership, Role } from '../../src/cluster/leadership';
 import { parseConfig } from '../../src/config/load';
 import { Daemon } from '../../src/daemon';
 import type { Ticker } from '../../src/scheduler/ticker';
@@ -7,43 +6,11 @@ import { Metrics } from '../../src/sinks/metrics';
 import { MemoryStore } from '../../src/store/memory-store';
 import { leaderFence } from '../../src/cluster/leadership';
 import { FakeApi, snapshot } from '../fakes/fake-api';
+import { ManualLeadership } from '../fakes/manual-leadership';
 import { memoryLogger, RecordingSink } from '../fakes/recorders';
 import { waitFor } from '../support/wait-for';
 
 /** The daemon with a leadership it does not know the kind of: it polls only while told it leads. */
-
-class ManualLeadership implements Leadership {
-  private current: Role = 'unknown';
-  private readonly listeners = new Set<(r: Role) => void>();
-  set(role: Role): void {
-    this.current = role;
-    for (const l of this.listeners) l(role);
-  }
-  isLeader(): boolean {
-    return this.current === 'leader';
-  }
-  token(): number | undefined {
-    return this.isLeader() ? 5 : undefined;
-  }
-  role(): Role {
-    return this.current;
-  }
-  ownsRoomSeries(): boolean {
-    return this.isLeader();
-  }
-  onChange(l: (r: Role) => void): () => void {
-    this.listeners.add(l);
-    return () => this.listeners.delete(l);
-  }
-  started = false;
-  stopped = false;
-  start(): void {
-    this.started = true;
-  }
-  async stop(): Promise<void> {
-    this.stopped = true;
-  }
-}
 
 class ManualTicker implements Ticker {
   private onTick?: () => void;
@@ -62,7 +29,7 @@ describe('Daemon with a Leadership capability', () => {
   it('polls only as the leader, at once on taking over; a standby is ready; shutdown hands the lease back', async () => {
     const config = parseConfig('server: {host: 127.0.0.1, port: 0}\nrooms: [{appId: a, roomId: r1}, {appId: a, roomId: r2}]');
     const api = new FakeApi().script('r1', snapshot(['u1'])).script('r2', snapshot(['u2']));
-    const leadership = new ManualLeadership();
+    const leadership = new ManualLeadership(5);
     const ticker = new ManualTicker();
     const metrics = new Metrics({ rooms: () => daemon.store.views(), roomCount: () => 2, rates: () => [], pollIntervalSeconds: () => 15, version: 't' });
     const daemon: Daemon = new Daemon(config, {
@@ -115,7 +82,7 @@ describe('Daemon with a Leadership capability', () => {
       return commit(c, fence);
     };
     const replica = (api: FakeApi): { daemon: Daemon; leadership: ManualLeadership; sink: RecordingSink; ticker: ManualTicker } => {
-      const leadership = new ManualLeadership();
+      const leadership = new ManualLeadership(5);
       const ticker = new ManualTicker();
       const sink = new RecordingSink();
       const metrics = new Metrics({ rooms: () => [], roomCount: () => 1, rates: () => [], pollIntervalSeconds: () => 15, version: 't' });
@@ -161,7 +128,7 @@ describe('Daemon with a Leadership capability', () => {
     const config = parseConfig('server: {host: 127.0.0.1, port: 0}\nrooms: [{appId: a, roomId: r1}]');
     // A leads with {u1}; while it is paused B reports join u2; A leads again and finds {u1, u2}.
     const api = new FakeApi().script('r1', snapshot(['u1']), snapshot(['u1', 'u2']), snapshot(['u1', 'u2']));
-    const leadership = new ManualLeadership();
+    const leadership = new ManualLeadership(5);
     const ticker = new ManualTicker();
     const sink = new RecordingSink();
     const metrics = new Metrics({ rooms: () => [], roomCount: () => 1, rates: () => [], pollIntervalSeconds: () => 15, version: 't' });

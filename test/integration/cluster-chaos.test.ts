@@ -1,5 +1,5 @@
 import * as http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import { Simulator } from '../../src/simulator';
 import type { SimRoomSpec } from '../../src/simulator';
 import { createRng } from '../../src/simulator/rng';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
-import { LoggedEvent, lastServed, replayRoom } from '../support/event-replay';
-import { metricValue } from '../support/served-oracle';
+import { lastServed, LoggedEvent, readEventsFile, replayRoom } from '../support/event-replay';
+import { reportsLeader } from '../support/served-oracle';
 import { describeWithRequirements } from '../support/required-tools';
 import { RedisProcess, redisServer } from '../support/redis-process';
 import { waitFor } from '../support/wait-for';
@@ -26,24 +26,9 @@ const FAILOVER_S = 2;
 const ROUNDS = 4;
 const PREFIX = 'chaos:';
 
-const fileIds = (file: string): number[] => {
-  try {
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .map((l) => (JSON.parse(l) as LoggedEvent).id);
-  } catch {
-    return [];
-  }
-};
+const fileIds = (file: string): number[] => readEventsFile<LoggedEvent>(file).map((e) => e.id);
 
-const isLeader = async (d: RunningDaemon): Promise<boolean> => {
-  try {
-    return metricValue(await (await fetch(`${d.url}/metrics`)).text(), 'rtc_cluster_leader') === 1;
-  } catch {
-    return false;
-  }
-};
+const isLeader = (d: RunningDaemon): Promise<boolean> => reportsLeader(d.url);
 
 describeWithRequirements('cluster chaos (three replicas, shared Redis store, webhook)', [redisServer], () => {
   let dir: string;

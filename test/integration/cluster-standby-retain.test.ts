@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { parse, stringify } from 'yaml';
 import { Simulator } from '../../src/simulator';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
-import { metricValue } from '../support/served-oracle';
+import { reportsLeader } from '../support/served-oracle';
 import { describeWithRequirements } from '../support/required-tools';
 import { RedisProcess, redisServer } from '../support/redis-process';
 import { waitFor } from '../support/wait-for';
@@ -18,13 +18,7 @@ const credentials = { accessKeyId: 'AKLTretain', secretAccessKey: 'retain-secret
 const APP = 'app-d';
 const PREFIX = 'retain:';
 
-const isLeader = async (d: RunningDaemon): Promise<boolean> => {
-  try {
-    return metricValue(await (await fetch(`${d.url}/metrics`)).text(), 'rtc_cluster_leader') === 1;
-  } catch {
-    return false;
-  }
-};
+const isLeader = (d: RunningDaemon): Promise<boolean> => reportsLeader(d.url);
 
 describeWithRequirements('cluster mode: a standby never deletes shared room state', [redisServer], () => {
   let redis: RedisProcess;

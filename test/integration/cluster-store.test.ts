@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
@@ -6,10 +6,10 @@ import { Simulator } from '../../src/simulator';
 import type { SimRoomSpec } from '../../src/simulator';
 import { createRng } from '../../src/simulator/rng';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
-import { metricValue } from '../support/served-oracle';
+import { metricValue, reportsLeader } from '../support/served-oracle';
 import { describeWithRequirements } from '../support/required-tools';
 import { RedisProcess, redisServer } from '../support/redis-process';
-import { LoggedEvent, lastServed, replayRoom } from '../support/event-replay';
+import { LoggedEvent, lastServed, readEventsFile, replayRoom } from '../support/event-replay';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -25,26 +25,9 @@ const FAILOVER_S = 2;
 const KILLS = 4;
 const PREFIX = 'shared:';
 
-function fileEvents(file: string): LoggedEvent[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as LoggedEvent);
-}
+const fileEvents = (file: string): LoggedEvent[] => readEventsFile<LoggedEvent>(file);
 
-const isLeader = async (d: RunningDaemon): Promise<boolean> => {
-  try {
-    return metricValue(await (await fetch(`${d.url}/metrics`)).text(), 'rtc_cluster_leader') === 1;
-  } catch {
-    return false;
-  }
-};
+const isLeader = (d: RunningDaemon): Promise<boolean> => reportsLeader(d.url);
 
 describeWithRequirements('cluster mode with the shared Redis store', [redisServer], () => {
   let dir: string;

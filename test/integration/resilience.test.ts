@@ -8,6 +8,7 @@ import { RunningDaemon, startDaemon } from '../support/daemon-process';
 import { DAEMON_CLI } from '../support/repo-paths';
 import { SpawnedProcess } from '../support/spawned-process';
 import { actualRows as rowsOf, expectedRows, metricValue as metric } from '../support/served-oracle';
+import { readEventsFile } from '../support/event-replay';
 import { waitFor } from '../support/wait-for';
 
 /** Faults, restarts, reloads and shutdown, each against the built daemon and the simulator on loopback. */
@@ -16,18 +17,7 @@ const credentials = { accessKeyId: 'AKLTresilience', secretAccessKey: 'resilienc
 
 const scrape = async (d: RunningDaemon): Promise<string> => (await fetch(`${d.url}/metrics`)).text();
 
-function readEvents(file: string): Record<string, string>[] {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, string>);
-}
+const readEvents = (file: string): Record<string, string>[] => readEventsFile(file) as unknown as Record<string, string>[];
 
 describe('resilience', () => {
   let dir: string;
