@@ -6,6 +6,8 @@ import type { Fence, PollCommit, StateStore, StoredRoom } from './store';
 import type { MemberCallback } from '../callbacks/member-callback';
 import { planCallbacks, RecentChanges, RECORD_TTL_MS, reconcileBaseline, reconcilePoll } from '../rooms/member-reconcile';
 import type { MemberRecord } from '../rooms/change-order';
+import { RoomLocks } from './room-locks';
+import { callbackCommit, commitAll } from './callback-commit';
 
 /** Rooms whose committed baselines are read at once by loadPending. */
 const LOAD_BATCH = 100;
@@ -74,53 +76,29 @@ export class RoomStore {
   /** Changes whenever a room is added or removed. */
   private setVersion = 0;
 
+  /** With callbacks: one commit at a time per room (a poll and a callback must not diff the same state). */
+  private readonly locks?: RoomLocks;
+
   /**
    * `fence` gives the token each write carries (Leadership.token(): the leader's fencing token, undefined
-   * while not leading); the store, not this class, decides what a stale one means.
+   * while not leading); the store, not this class, decides what a stale one means. `callbacks`: vendor
+   * callbacks are on (member change times, one commit at a time per room).
    */
-  /** With callbacks: one commit at a time per room (a poll and a callback must not diff the same state). */
-  private readonly roomLocks = new Map<string, Promise<unknown>>();
-
   constructor(
     private readonly state: StateStore,
     private readonly fence: () => Fence,
     private readonly callbacks?: CallbackOrdering,
-  ) {}
-
-  /**
-   * Runs `fn` once every one of the rooms' previous commits settled, holding them all until it settles. The
-   * chains are extended synchronously for all keys at once, so two batches can never wait on each other.
-   */
-  private serialMany<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
-    if (!this.callbacks) return fn();
-    const unique = [...new Set(keys)];
-    const previous = unique.map((k) => this.roomLocks.get(k) ?? Promise.resolve());
-    const next = Promise.all(previous).then(fn, fn);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    for (const k of unique) this.roomLocks.set(k, settled);
-    void settled.then(() => {
-      for (const k of unique) if (this.roomLocks.get(k) === settled) this.roomLocks.delete(k);
-    });
-    return next;
+  ) {
+    if (callbacks) this.locks = new RoomLocks();
   }
 
-  /** Runs `fn` after the room's previous commit settled (with callbacks on; otherwise at once). */
+  /** Runs `fn` once the rooms' previous commits settled (with callbacks on; otherwise at once). */
+  private serialMany<T>(keys: readonly string[], fn: () => Promise<T>): Promise<T> {
+    return this.locks ? this.locks.run(keys, fn) : fn();
+  }
+
   private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    if (!this.callbacks) return fn();
-    const previous = this.roomLocks.get(key) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.roomLocks.set(key, settled);
-    void settled.then(() => {
-      if (this.roomLocks.get(key) === settled) this.roomLocks.delete(key);
-    });
-    return next;
+    return this.serialMany([key], fn);
   }
 
   /** Make the configured set exactly `specs`, keeping the state of rooms that stay. */
@@ -434,44 +412,4 @@ function freshRoom(spec: RoomSpec): RoomState {
     membership: new Members(),
     baselined: false,
   };
-}
-
-/** The commit of one room's planned callbacks: their changes and events, and gauges moved by them. */
-function callbackCommit(room: RoomState, plan: ReturnType<typeof planCallbacks>, eventIds: readonly string[]): PollCommit {
-  let total = room.totalUsers;
-  let hidden = room.totalInvisibleUsers;
-  for (const c of plan.changes) {
-    const step = c.type === 'join' ? 1 : c.type === 'leave' ? -1 : 0;
-    total += step;
-    if (c.visibility === 'invisible') hidden += c.type === 'visibility_change' ? 1 : step;
-    else if (c.type === 'visibility_change') hidden -= 1;
-  }
-  const exists = plan.destroyed ? false : plan.changes.length > 0 ? true : (room.exists ?? true);
-  const commit: PollCommit = {
-    appId: room.appId,
-    roomId: room.roomId,
-    exists,
-    totalUsers: exists ? Math.max(0, total) : 0,
-    totalInvisibleUsers: exists ? Math.max(0, Math.min(hidden, total)) : 0,
-    lastSuccessMs: room.lastSuccessMs,
-    changes: plan.changes,
-    events: plan.changes.map((c, i) => ({ time: new Date(plan.times[i]!).toISOString(), type: c.type, appId: room.appId, roomId: room.roomId, userId: c.userId, visibility: c.visibility, source: 'callback' as const })),
-    callbackIds: eventIds,
-  };
-  // A room not polled yet has no committed member list: write the one the callbacks built, so a store
-  // that insists on a baseline (Redis) takes it; the first poll then replaces it.
-  if (!room.baselined) {
-    const next = Members.of([...room.membership.visible()], [...room.membership.invisible()]);
-    next.apply(plan.changes);
-    commit.baseline = { visible: [...next.visible()], invisible: [...next.invisible()] };
-  }
-  return commit;
-}
-
-/** Several rooms' commits: in one transaction where the store offers it, else one after another. */
-async function commitAll(state: StateStore, commits: readonly PollCommit[], fence: Fence): Promise<RoomEvent[][]> {
-  if (state.commitPolls) return state.commitPolls(commits, fence);
-  const out: RoomEvent[][] = [];
-  for (const c of commits) out.push(await state.commitPoll(c, fence));
-  return out;
 }
