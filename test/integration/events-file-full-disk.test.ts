@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Simulator } from '../../src/simulator';
@@ -7,6 +7,7 @@ import type { SimRoomSpec } from '../../src/simulator';
 import { RunningDaemon, startDaemon } from '../support/daemon-process';
 import type { LoggedEvent } from '../support/event-replay';
 import { waitFor } from '../support/wait-for';
+import { fillDisk, mountTmpfs } from '../support/tmpfs';
 
 /**
  * Issue #18 defect 2 end to end: the events file on a 64 KiB tmpfs that fills up while the daemon runs
@@ -18,15 +19,6 @@ import { waitFor } from '../support/wait-for';
 
 const credentials = { accessKeyId: 'AKLTdiskfull', secretAccessKey: 'disk-full-secret-never-printed' };
 
-function mountTmpfs(dir: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' });
-    return true;
-  } catch (err) {
-    console.warn(`skipping the full-disk test: cannot mount a tmpfs (${(err as Error).message.split('\n')[0]})`);
-    return false;
-  }
-}
 
 /** Every line of the file as an event; throws on a line that is not whole JSON. */
 function fileEvents(file: string): LoggedEvent[] {
@@ -56,7 +48,7 @@ describe('the events file on a disk that fills up and is freed', () => {
     dir = mkdtempSync(join(tmpdir(), 'rtc-disk-full-'));
     disk = join(dir, 'disk');
     mkdirSync(disk);
-    mounted = mountTmpfs(disk);
+    mounted = mountTmpfs(disk, 'the full-disk test');
   });
   afterEach(async () => {
     await daemon?.stop();
@@ -95,19 +87,7 @@ describe('the events file on a disk that fills up and is freed', () => {
     await waitFor('a few events in the file', () => (lineCount(eventsFile) >= 5 ? true : undefined), { timeoutMs: 30_000 });
 
     // Fill every free block; what is left is the unused tail of the file's last block.
-    const filler = join(disk, 'filler');
-    mkdirSync(filler);
-    const block = Buffer.alloc(4096, 0x78);
-    for (let i = 0; ; i++) {
-      const fd = openSync(join(filler, `f${i}`), 'w');
-      try {
-        writeSync(fd, block);
-      } catch {
-        break;
-      } finally {
-        closeSync(fd);
-      }
-    }
+    const filler = fillDisk(disk);
     const full = lineCount(eventsFile);
     await waitFor('file writes to fail', async () => (sinkErrors(await (await fetch(`${url}/metrics`)).text()) > 0 ? true : undefined), { timeoutMs: 30_000 });
     // Commits go on meanwhile: the log grows past what the file could take.

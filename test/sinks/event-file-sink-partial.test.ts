@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RoomEvent } from '../../src/rooms/room-event';
@@ -9,6 +9,7 @@ import { MemoryStore } from '../../src/store/memory-store';
 import type { NewEvent } from '../../src/store/store';
 import { FakeClock, settle } from '../fakes/fake-clock';
 import { memoryLogger } from '../fakes/recorders';
+import { fillDisk, mountTmpfs } from '../support/tmpfs';
 
 const event = (i: number): RoomEvent => ({ id: i, time: new Date(1_700_000_000_000 + i).toISOString(), type: 'join', appId: 'app', roomId: 'r', userId: `u${i}`, visibility: 'visible' });
 
@@ -104,22 +105,13 @@ describe('EventFileSink: a write that stops part way (disk full)', () => {
  * The real thing: a 64 KiB tmpfs filled to the last few bytes, then freed. Needs root (mount); skipped
  * with a message otherwise, the FillingDisk cases above cover the same logic.
  */
-function mountTmpfs(dir: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'pipe' });
-    return true;
-  } catch (err) {
-    console.warn(`skipping the tmpfs test: cannot mount a tmpfs (${(err as Error).message.split('\n')[0]})`);
-    return false;
-  }
-}
 
 describe('EventFileSink on a full tmpfs', () => {
   let dir: string;
   let mounted = false;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'rtc-events-tmpfs-'));
-    mounted = mountTmpfs(dir);
+    mounted = mountTmpfs(dir, 'the tmpfs test');
   });
   afterAll(() => {
     // Lazy: a failed test may still hold the file open; the mount goes once it is closed.
@@ -148,19 +140,7 @@ describe('EventFileSink on a full tmpfs', () => {
     expect(fileIds(file)).toEqual([1, 2, 3]);
 
     // Fill every free block but the events file's last, partly used one.
-    const fillerDir = join(dir, 'filler');
-    mkdirSync(fillerDir);
-    const block = Buffer.alloc(4096, 0x78);
-    for (let i = 0; ; i++) {
-      const fd = openSync(join(fillerDir, `f${i}`), 'w');
-      try {
-        writeSync(fd, block);
-      } catch {
-        break;
-      } finally {
-        closeSync(fd);
-      }
-    }
+    const fillerDir = fillDisk(dir);
     // A batch far bigger than the few bytes left: written in part, then ENOSPC.
     await commit(200);
     await settle();
