@@ -86,6 +86,8 @@ export class Simulator {
   private faultSettings: FaultSettings;
   private started = false;
   private readonly pusher?: CallbackPusher;
+  /** The callback POSTs' keep-alive sockets, closed by stop(). */
+  private readonly callbackAgents: CallbackAgents = { http: new HttpAgent({ keepAlive: true, maxSockets: CALLBACK_SOCKETS }), https: new HttpsAgent({ keepAlive: true, maxSockets: CALLBACK_SOCKETS }) };
   private tickTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: SimulatorOptions) {
@@ -96,7 +98,7 @@ export class Simulator {
     if (opts.callbacks) {
       this.pusher = new CallbackPusher(
         { ...DEFAULT_CALLBACK_PUSH, ...opts.callbacks },
-        { rng: createRng(hashSeed(seed, 'callbacks')), post: postJson, later: (ms, fn) => void setTimeout(fn, ms).unref() },
+        { rng: createRng(hashSeed(seed, 'callbacks')), post: (url, body) => postJson(this.callbackAgents, url, body), later: (ms, fn) => void setTimeout(fn, ms).unref() },
       );
     }
     const pusher = this.pusher;
@@ -162,6 +164,8 @@ export class Simulator {
   async stop(): Promise<void> {
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.pusher?.stop();
+    this.callbackAgents.http.destroy();
+    this.callbackAgents.https.destroy();
     await this.http.close();
   }
 
@@ -218,17 +222,21 @@ export class Simulator {
  * socket per callback, and a receiver's connection limit then refuses some (server.maxConnections).
  */
 const CALLBACK_SOCKETS = 16;
-const callbackAgents = { http: new HttpAgent({ keepAlive: true, maxSockets: CALLBACK_SOCKETS }), https: new HttpsAgent({ keepAlive: true, maxSockets: CALLBACK_SOCKETS }) };
+
+interface CallbackAgents {
+  http: HttpAgent;
+  https: HttpsAgent;
+}
 
 /** One callback POST; resolves with the status, rejects on a transport error or after 5 s. */
-function postJson(url: string, body: string): Promise<number> {
+function postJson(agents: CallbackAgents, url: string, body: string): Promise<number> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
   const send = secure ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
       target,
-      { method: 'POST', agent: secure ? callbackAgents.https : callbackAgents.http, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 5000 },
+      { method: 'POST', agent: secure ? agents.https : agents.http, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: 5000 },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
