@@ -95,8 +95,11 @@ export class Daemon {
   private readonly pump?: DuePump;
   /** A takeover the pump is waiting for (termPrepared). */
   private preparing?: Promise<boolean>;
-  /** Round-robin: active rooms per account, for roomPlan, kept while the registry's version stays. */
-  private perAccount?: { version: number; counts: Map<string, number> };
+  /**
+   * Active rooms per rate (an access key's: accounts on one key share it), kept while the registry's
+   * version stays; a reload that moves an account to another key drops it.
+   */
+  private perRate?: { version: number; counts: Map<{ configuredCap(): number } | undefined, number> };
   private readonly server: HttpServer;
   /** The vendor callbacks' receiver and confirm polls, while `callbacks` is configured. */
   private readonly callbacks?: CallbackService;
@@ -248,33 +251,35 @@ export class Daemon {
    * access key's rooms / qps (keys are polled in parallel).
    */
   pollIntervalSeconds(): number {
-    // Per access key: accounts on one key share its rate.
-    const perKey = new Map<{ configuredCap(): number } | undefined, number>();
-    for (const r of this.registry.active()) {
-      const rate = this.accounts.get(r.account)?.rate;
-      perKey.set(rate, (perKey.get(rate) ?? 0) + 1);
-    }
     let slowest = 0;
-    for (const [rate, n] of perKey) slowest = Math.max(slowest, n / (rate?.configuredCap() ?? 1));
+    for (const [rate, n] of this.roomsPerRate()) slowest = Math.max(slowest, n / (rate?.configuredCap() ?? 1));
     return Math.max(this.periodSeconds, slowest);
+  }
+
+  /** Active rooms per access key's rate (accounts on one key share it). */
+  private roomsPerRate(): Map<{ configuredCap(): number } | undefined, number> {
+    const version = this.registry.version();
+    if (this.perRate?.version !== version) {
+      const counts = new Map<{ configuredCap(): number } | undefined, number>();
+      for (const r of this.registry.active()) {
+        const rate = this.accounts.get(r.account)?.rate;
+        counts.set(rate, (counts.get(rate) ?? 0) + 1);
+      }
+      this.perRate = { version, counts };
+    }
+    return this.perRate.counts;
   }
 
   /**
    * A room's current target interval and (adaptive only) its estimated changes per second; undefined for
-   * a room not polled now. Round-robin: the account's rooms / qps, at least the period.
+   * a room not polled now. Round-robin: its access key's rooms / qps, at least the period.
    */
   roomPlan(appId: string, roomId: string): { intervalSeconds: number; changesPerSecond?: number } | undefined {
     if (this.pump) return this.pump.roomPlan(appId, roomId);
     const room = this.registry.get(appId, roomId);
     if (!room || room.retiredAtMs !== undefined) return undefined;
-    const version = this.registry.version();
-    if (this.perAccount?.version !== version) {
-      const counts = new Map<string, number>();
-      for (const r of this.registry.active()) counts.set(r.account, (counts.get(r.account) ?? 0) + 1);
-      this.perAccount = { version, counts };
-    }
-    const qps = this.accounts.get(room.account)?.rate.configuredCap() ?? 1;
-    return { intervalSeconds: Math.max(this.periodSeconds, (this.perAccount.counts.get(room.account) ?? 0) / qps) };
+    const rate = this.accounts.get(room.account)?.rate;
+    return { intervalSeconds: Math.max(this.periodSeconds, (this.roomsPerRate().get(rate) ?? 0) / (rate?.configuredCap() ?? 1)) };
   }
 
   /** The polling strategy in force (polling.strategy at start; a reload does not change it). */
@@ -345,6 +350,7 @@ export class Daemon {
     }
     try {
       this.accounts.update(nextAccounts);
+      this.perRate = undefined; // an account may have moved to another key
     } catch (err) {
       // A client could not be built (e.g. a renamed key variable that is not set): nothing was swapped.
       const message = err instanceof Error ? err.message : String(err);
