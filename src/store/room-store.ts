@@ -97,10 +97,6 @@ export class RoomStore {
     return this.locks ? this.locks.run(keys, fn) : fn();
   }
 
-  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.serialMany([key], fn);
-  }
-
   /** Make the configured set exactly `specs`, keeping the state of rooms that stay. */
   setRooms(specs: readonly RoomSpec[]): { added: number; removed: number } {
     const wanted = new Map(specs.map((s) => [roomKey(s.appId, s.roomId), s]));
@@ -164,7 +160,8 @@ export class RoomStore {
    */
   applySuccess(ref: { appId: string; roomId: string }, snap: RoomSnapshot, nowMs: number, sentMs: number = nowMs): Promise<ApplyResult> {
     const key = roomKey(ref.appId, ref.roomId);
-    return this.serial(key, () => this.commitSuccess(key, snap, nowMs, sentMs));
+    // Every poll comes here: without callbacks there is no lock, and no closure or key list to build for one.
+    return this.locks ? this.locks.run([key], () => this.commitSuccess(key, snap, nowMs, sentMs)) : this.commitSuccess(key, snap, nowMs, sentMs);
   }
 
   /** The room, with its committed baseline read first when it is not yet (a restart, a leadership change). */
