@@ -68,10 +68,8 @@ export class CallbackIntakeQueue implements CallbackIntake {
   }
 
   submit(verified: VerifiedCallback): Promise<'accepted' | 'duplicate' | 'stale'> {
-    if (this.seen.has(verified.eventId)) return Promise.resolve('duplicate');
-    const same = this.inFlight.get(verified.eventId);
-    if (same) return same.then(() => 'duplicate' as const);
     if (!this.deps.mayApply()) {
+      if (this.seen.has(verified.eventId)) return Promise.resolve('duplicate');
       // A standby: stored for the leader, which applies it (and drops it if it is a repeat).
       if (this.deps.inbox) return this.deps.inbox.push(verified).then(() => 'accepted' as const);
       return Promise.reject(new NotLeaderError());
