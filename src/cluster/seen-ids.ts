@@ -29,21 +29,30 @@ export interface SeenIds {
   counterExists(): Promise<boolean>;
 }
 
+interface PublishCommand {
+  rtcSeenIdsPublish(counter: string, board: string, replicaId: string, id: number): Promise<number>;
+}
+
 export class RedisSeenIds implements SeenIds {
+  private readonly redis: Redis & PublishCommand;
   private readonly board: string;
   private readonly counter: string;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     keyPrefix: string,
     private readonly replicaId: string,
   ) {
     this.board = `${keyPrefix}seen-ids`;
     this.counter = `${keyPrefix}event-id`;
+    const r = redis as Redis & Partial<PublishCommand>;
+    // Once a second from every replica: EVALSHA (defineCommand), not the script text each time.
+    if (!r.rtcSeenIdsPublish) r.defineCommand('rtcSeenIdsPublish', { numberOfKeys: 2, lua: PUBLISH_LUA });
+    this.redis = r as Redis & PublishCommand;
   }
 
   async publish(id: number): Promise<void> {
-    await this.redis.eval(PUBLISH_LUA, 2, this.counter, this.board, this.replicaId, Math.floor(id));
+    await this.redis.rtcSeenIdsPublish(this.counter, this.board, this.replicaId, Math.floor(id));
   }
 
   async highest(): Promise<number> {
