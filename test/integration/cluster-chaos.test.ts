@@ -119,8 +119,9 @@ describeWithRequirements('cluster chaos (three replicas, shared Redis store, dis
     await set.killAndRelaunch(await set.waitForLeader('a leader to kill'));
 
     // Retired and re-added. A standby's reload that drops a fixed room must not touch the shared store
-    // (defect 1: its s2 log below stays one log). The file loses f2 on every replica; the call in d2 ends.
-    // Both expire (retireAfterSeconds) and the leader forgets them; then both come back, as new baselines.
+    // (defect 1: its s2 log below stays one log). The leader's reload drops s1 (a fixed room leaves at
+    // once), the file loses f2 on every replica, the call in d2 ends; f2 and d2 expire (retireAfterSeconds).
+    // The leader forgets all three; then all three come back, as new baselines.
     const li = await set.waitForLeader('a leader before the reloads');
     const standby = (li + 1) % 3;
     const edit = async (i: number, rooms: string[]): Promise<void> => {
@@ -132,18 +133,22 @@ describeWithRequirements('cluster chaos (three replicas, shared Redis store, dis
     };
     trace('retire');
     await edit(standby, ['s1']);
+    await edit(li, ['s2']);
     const d2 = { appId: CALL_APP, roomId: 'd2' };
     sim.timeline.add({ ...d2, startMs: Date.now() - 1000, endMs: Date.now() + 4000, visible: 3, churn: CHURN });
     await waitFor('the call in d2 to be discovered and committed', () => inRedis(d2).then((y) => y || undefined), { timeoutMs: 15_000 });
     writeList(['f1', 'f3']);
     const f2 = { appId: APP, roomId: 'f2' };
-    await waitFor('f2 and the ended d2 to expire and leave Redis', async () => (!(await inRedis(f2)) && !(await inRedis(d2)) ? true : undefined), { timeoutMs: 20_000 });
+    const s1 = { appId: APP, roomId: 's1' };
+    const readded = [s1, f2, d2];
+    await waitFor('s1, f2 and the ended d2 to leave Redis', async () => ((await Promise.all(readded.map(inRedis))).some(Boolean) ? undefined : true), { timeoutMs: 20_000 });
     trace('re-add');
     await edit(standby, STATIC);
     const readdedAtMs = Date.now();
+    await edit(li, STATIC);
     writeList(FILED);
     sim.timeline.add({ ...d2, startMs: Date.now(), visible: 3, churn: CHURN });
-    await waitFor('f2 and d2 back in Redis', async () => ((await inRedis(f2)) && (await inRedis(d2)) ? true : undefined), { timeoutMs: 20_000 });
+    await waitFor('s1, f2 and d2 back in Redis', async () => ((await Promise.all(readded.map(inRedis))).every(Boolean) ? true : undefined), { timeoutMs: 20_000 });
     expect(await inRedis({ appId: APP, roomId: 's2' })).toBe(true);
 
     // Redis restarts with its data (an RDB written at shutdown): nothing is lost, the log goes on.
@@ -203,7 +208,7 @@ describeWithRequirements('cluster chaos (three replicas, shared Redis store, dis
     for (const r of all) {
       const log = servedBefore.get(key(r))!;
       const end = lastServed(log);
-      if (r.roomId === 'f2' || r.roomId === 'd2') {
+      if (readded.some((x) => key(x) === key(r))) {
         const first = before.filter((e) => e.committedMs < readdedAtMs);
         const second = before.filter((e) => e.committedMs >= readdedAtMs);
         const firstEnd = replayRoom(log[0]!, first, r.roomId);
