@@ -3,7 +3,9 @@ import { config as loadDotenv } from 'dotenv';
 import { monotonicClock, systemClock } from './clock';
 import { chooseDeployment } from './cluster/deployment';
 import { LeaderGatedTarget } from './cluster/leader-delivery';
+import { IdFloor, SEEN_IDS_INTERVAL_MS, SEEN_IDS_SETTLE_MS } from './cluster/id-floor';
 import type { Leadership } from './cluster/leadership';
+import type { SeenIds } from './cluster/seen-ids';
 import { loadConfigWithCa } from './config/ca-file';
 import { ConfigError } from './config/load';
 import type { Config } from './config/schema';
@@ -159,7 +161,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
   let sinks: Awaited<ReturnType<typeof buildSinks>>;
   try {
     // Shared store: the webhook runs on the leader only, from the cursor in Redis.
-    sinks = await buildSinks(config, logger, metrics, state, leadership, deployment.webhookLeader);
+    sinks = await buildSinks(config, logger, metrics, state, leadership, deployment.webhookLeader, deployment.seenIds);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // An events file that cannot be opened is the usual cause; a store read (a sink's cursor) the other.
@@ -298,6 +300,7 @@ async function buildSinks(
   store: StateStore,
   leadership: Leadership,
   webhookLeader?: Leadership,
+  seenIds?: SeenIds,
 ): Promise<{ list: { name: string; sink: EventSink }[]; close: (deadlineMs: number) => Promise<void>; takeover: (token: number) => Promise<void> }> {
   // The log sink writes each event as it is committed; file and webhook deliver from the committed log.
   const list: { name: string; sink: EventSink }[] = [];
@@ -318,9 +321,12 @@ async function buildSinks(
   }
   // Before a leader's first commit of a term (Daemon): a fresh store (memory-only, a damaged database moved
   // aside, a Redis that lost its data) would start its ids below what consumers have seen: the events
-  // file's last id, or the last id this process handed to the webhook. A write, so fenced.
+  // file's last id, or the last id this process handed to the webhook; with a shared log, every replica's
+  // (idFloor). A write, so fenced.
+  const ownSeen = (): number => Math.max(file?.sink.lastWrittenId() ?? 0, file?.delivery.position().read ?? 0, webhook?.delivery.position().read ?? 0);
+  const idFloor = seenIds && new IdFloor({ board: seenIds, seen: ownSeen, store, fence: () => leadership.token(), clock: systemClock, logger, intervalMs: SEEN_IDS_INTERVAL_MS, settleMs: SEEN_IDS_SETTLE_MS });
   const takeover = async (token: number): Promise<void> => {
-    const seen = Math.max(file?.sink.lastWrittenId() ?? 0, file?.delivery.position().read ?? 0, webhook?.delivery.position().read ?? 0);
+    const seen = idFloor ? await idFloor.floorForTerm() : ownSeen();
     const lastId = await store.lastEventId();
     if (seen <= lastId) return;
     logger.warn({ file: config.events.file, seenLastId: seen, storeLastId: lastId }, 'the store is behind the ids consumers have seen (new, replaced or lost store); its ids continue after them');
@@ -355,11 +361,13 @@ async function buildSinks(
     await delivery.start();
     webhook = { sink, delivery };
   }
+  idFloor?.start();
   return {
     list,
     takeover,
     close: async (deadlineMs) => {
       const deadline = wall(deadlineMs);
+      await idFloor?.stop();
       if (file) {
         await file.delivery.drain(deadline);
         await file.delivery.stop();

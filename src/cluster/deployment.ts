@@ -10,6 +10,7 @@ import { FencedSink } from './fenced-sink';
 import { LeaderOnlyStore } from './leader-only-store';
 import { AlwaysLeader, Leadership, leaderFence } from './leadership';
 import { buildRedisCluster, RedisCluster } from './redis-cluster';
+import type { SeenIds } from './seen-ids';
 
 /**
  * The deployment is chosen once, here, from the config: one process; replicas with their own stores; or
@@ -34,6 +35,11 @@ export interface Deployment {
    * cursor); undefined when every process delivers its own log.
    */
   readonly webhookLeader?: Leadership;
+  /**
+   * Where the replicas report what their consumers have seen of a shared log, so that its ids continue
+   * above all of them after Redis lost its data (id-floor.ts); undefined when each process has its own log.
+   */
+  readonly seenIds?: SeenIds;
   /** Open the state store; throws with a message fit for stderr (it names the config key). */
   openState(counters: { uncommitted(events: number): void }): Promise<OpenedStore>;
   /** The member-event fan-out as the pollers see it. */
@@ -61,6 +67,7 @@ export function chooseDeployment(config: Config, deps: { redisPassword?: string;
       cluster,
       leaderBaseline: 'committed',
       webhookLeader: leadership,
+      seenIds: cluster.makeSeenIds(),
       openState: async () => {
         // The shared store is read before anything starts (baselines, the events file's position).
         try {

@@ -9,6 +9,7 @@ import { leaseTimings } from './lease-timings';
 import { leaseKey, RedisLease } from './redis-lease';
 import { connectRedis } from './redis-connection';
 import { RedisCallbackInbox } from './redis-callback-inbox';
+import { RedisSeenIds, SeenIds } from './seen-ids';
 
 /** Everything cluster mode adds, built from `cluster` (main wires it into the daemon). */
 export interface RedisCluster {
@@ -17,6 +18,8 @@ export interface RedisCluster {
   makeLimiter(rate: { current(): number }, accessKeyId: string, action: string): RedisLimiter;
   /** The shared state (state.backend: redis) on the same connection; every commit is fenced by the lease. */
   makeStore(retention: RetentionPolicy): RedisStore;
+  /** Where every replica reports how far its consumers read the log (id-floor.ts). */
+  makeSeenIds(): SeenIds;
   /** Where standbys store verified callbacks for the leader (callbacks in cluster mode). */
   makeCallbackInbox(): RedisCallbackInbox;
   /** Resolves once the connection is up; rejects after `timeoutMs` (the shared store needs it to start). */
@@ -33,6 +36,7 @@ export function buildRedisCluster(cfg: ClusterConfig, deps: { password?: string;
     lease,
     makeLimiter: (rate, accessKeyId, action) =>
       new RedisLimiter({ redis, key: `${cfg.redis.keyPrefix}ratelimit:${accessKeyId}:${action}`, rate, clock: deps.monotonic, gate: () => lease.isLeader(), id }),
+    makeSeenIds: () => new RedisSeenIds(redis, cfg.redis.keyPrefix, id),
     makeCallbackInbox: () => new RedisCallbackInbox(redis, `${cfg.redis.keyPrefix}callbacks:inbox`, leaseKey(cfg.redis.keyPrefix)),
     makeStore: (retention) => new RedisStore({ redis, keyPrefix: cfg.redis.keyPrefix, leaseKey: leaseKey(cfg.redis.keyPrefix), retention }),
     connected: (timeoutMs) =>

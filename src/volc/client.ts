@@ -1,10 +1,13 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
 import axios, { AxiosInstance } from 'axios';
-import { AbortError } from '../clock';
+import { AbortError, isAbortError } from '../clock';
 import { Credentials } from './credentials';
 import { decodeBody } from './content-encoding';
 import { ApiError, TransportError } from './errors';
 import type { ApiAgents } from './http-agent';
 import { ACTION, parseRoomOnlineUsers, RoomSnapshot } from './room-online-users';
+import { gatedTransport, RequestModule } from './send-gate';
 import { sign } from './signer';
 import type { AccountApi } from './account-api';
 import { LIST_ROOM_INFO, ListRoomInfoQuery, listRoomInfoParams, parseListRoomInfo, RoomListPage } from './list-room-info';
@@ -15,8 +18,8 @@ export interface RoomRef {
 }
 
 /**
- * Called by the client at the moment a request is about to leave (after any asynchronous step between
- * the caller and the socket); the request waits for it. The poller passes its rate-limit permit's start.
+ * Called by the client at the moment a request's bytes can leave: its socket is connected and, over TLS,
+ * handshaken (send-gate.ts); the bytes wait for it. The poller passes its rate-limit permit's start.
  */
 export type SendGate = () => Promise<void>;
 
@@ -56,6 +59,8 @@ export class VolcClient implements AccountApi {
   private readonly http: AxiosInstance;
   private readonly url: URL;
   private readonly maxBytes: number;
+  /** node:http or node:https, for the endpoint's scheme (the gated transport wraps it). */
+  private readonly base: RequestModule;
 
   constructor(
     private readonly opts: VolcClientOptions,
@@ -63,6 +68,7 @@ export class VolcClient implements AccountApi {
   ) {
     this.url = new URL(opts.endpoint);
     this.maxBytes = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    this.base = this.url.protocol === 'https:' ? https : http;
     this.http = axios.create({
       timeout: opts.timeoutMs,
       // Parse ourselves: a half-written body must become MalformedResponse, not an axios guess. The bytes as
@@ -96,10 +102,6 @@ export class VolcClient implements AccountApi {
 
   /** One signed GET of any action (`query` holds Action and Version), parsed by the action's own parser. */
   private async call<T>(query: Record<string, string>, parse: (status: number, body: string) => T, signal?: AbortSignal, start?: SendGate): Promise<T> {
-    // Last before signing and sending: from here the request reaches axios and the socket within this task
-    // (a new connection's handshake aside, which the window's guard absorbs), so the permit's start is the
-    // request's start, and the X-Date is current. Its AbortError is shutdown.
-    await start?.();
     const started = performance.now();
     let code = 'Success';
     try {
@@ -121,10 +123,17 @@ export class VolcClient implements AccountApi {
       const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs);
       const onShutdown = (): void => controller.abort();
       signal?.addEventListener('abort', onShutdown, { once: true });
+      // The gate runs when the socket can carry the request (after a new connection's handshake), so the
+      // permit's start is the request's start at the server. The wait for it is within timeoutMs; its
+      // AbortError (shutdown) ends the request, and the signal says it was shutdown.
+      let gateError: unknown;
+      const transport = start ? gatedTransport(this.base, () => start().catch((err: unknown) => Promise.reject((gateError = err)))) : undefined;
       const res = await this.http
-        .get<Buffer>(`${this.url.origin}/?${signed.queryString}`, { headers: signed.headers, signal: controller.signal })
+        .get<Buffer>(`${this.url.origin}/?${signed.queryString}`, { headers: signed.headers, signal: controller.signal, ...(transport ? { transport } : {}) })
         .catch((err: unknown) => {
           if (signal?.aborted) throw new AbortError('request cancelled by shutdown');
+          // The limiter closed while the request waited for its start: shutdown too, not a failed request.
+          if (isAbortError(gateError)) throw gateError;
           throw this.transportError(err);
         })
         .finally(() => {

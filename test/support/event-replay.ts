@@ -62,3 +62,40 @@ export function readEventsFile<T extends LoggedEvent = LoggedEvent & { time: str
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as T);
 }
+
+/** A stream entry: the event and its commit time (the `t` field, ms). */
+export interface StreamEvent extends LoggedEvent {
+  committedMs: number;
+}
+
+/** The whole Redis event stream (`<keyPrefix>events`), oldest first. */
+export async function readStream(client: { xrange(key: string, start: string, end: string): Promise<[string, string[]][]> }, key: string): Promise<StreamEvent[]> {
+  return (await client.xrange(key, '-', '+')).map(([id, f]) => ({
+    id: Number.parseInt(id, 10),
+    ...(JSON.parse(f[f.indexOf('e') + 1]!) as Omit<LoggedEvent, 'id'>),
+    committedMs: Number(f[f.indexOf('t') + 1]),
+  }));
+}
+
+const same = (a: Map<string, string>, b: Map<string, string>): boolean => JSON.stringify([...a]) === JSON.stringify([...b]);
+
+/**
+ * A room's log from a fresh baseline (a room that came back after it expired, or after Redis lost its
+ * data). A baseline commits no events, so the log does not say which served answer it was: try each
+ * candidate, oldest first. Resolves with the replay from the first one from which `events` replay
+ * consistently and, when `end` is given, end there; throws with every candidate's failure otherwise.
+ * A log that invents events (a join storm, a leave of a member never listed) fits no candidate.
+ */
+export function replayFromFreshBaseline(candidates: readonly ServedSnapshot[], events: readonly LoggedEvent[], roomId: string, end?: Map<string, string>): Map<string, string> {
+  const failures: string[] = [];
+  for (const [i, baseline] of candidates.entries()) {
+    try {
+      const replayed = replayRoom(baseline, events, roomId);
+      if (end === undefined || same(replayed, end)) return replayed;
+      failures.push(`candidate ${i}: ends at ${JSON.stringify([...replayed])}`);
+    } catch (err) {
+      failures.push(`candidate ${i}: ${(err as Error).message}`);
+    }
+  }
+  throw new Error(`${roomId}: no served answer is a baseline the log continues from (${candidates.length} tried; expected end ${JSON.stringify([...(end ?? [])])}):\n${failures.slice(-5).join('\n')}`);
+}

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { freePort } from './free-port';
 import { executable } from './required-tools';
@@ -6,7 +9,8 @@ import { waitFor } from './wait-for';
 
 /**
  * A throwaway redis-server on a free loopback port, no persistence, for the cluster tests. Stop it with
- * `stop()`; `kill()` and `restart()` simulate a Redis outage (same port, empty data).
+ * `stop()`; `kill()` + `launch()` simulate a Redis outage (same port, empty data); `restart()` does the
+ * same and can keep the data (an RDB written at shutdown, in the server's own scratch directory).
  */
 
 export const redisServer = executable('redis-server', 'run scripts/ci-install-tools.sh (Debian: apt-get install redis-server)');
@@ -14,6 +18,9 @@ export const redisServer = executable('redis-server', 'run scripts/ci-install-to
 export class RedisProcess {
   private proc?: SpawnedProcess;
   private readonly clients: Redis[] = [];
+
+  /** RDB snapshots go here (only `restart({ keepData: true })` writes one), never into the repo. */
+  private readonly dir = mkdtempSync(join(tmpdir(), 'rtc-redis-'));
 
   private constructor(readonly port: number) {}
 
@@ -37,7 +44,7 @@ export class RedisProcess {
   }
 
   async launch(): Promise<void> {
-    this.proc = new SpawnedProcess('redis-server', 'redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    this.proc = new SpawnedProcess('redis-server', 'redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir]);
     const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {
@@ -58,8 +65,29 @@ export class RedisProcess {
     await this.proc.waitForExit();
   }
 
+  /**
+   * Stop the server and start it again on the same port. keepData: `SHUTDOWN SAVE` (no write can land
+   * between the snapshot and the exit), and the new server loads it: a restart of a Redis with
+   * persistence. Otherwise kill -9 and no snapshot: a Redis without persistence, every key gone.
+   */
+  async restart({ keepData }: { keepData: boolean }): Promise<void> {
+    rmSync(join(this.dir, 'dump.rdb'), { force: true });
+    if (keepData) {
+      const admin = new Redis(this.port, '127.0.0.1', { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      admin.on('error', () => undefined);
+      await new Promise((resolve) => admin.once('ready', resolve));
+      await admin.call('SHUTDOWN', 'SAVE').catch(() => undefined); // the connection closes as the server exits
+      admin.disconnect();
+      await this.proc?.waitForExit();
+    } else {
+      await this.kill();
+    }
+    await this.launch();
+  }
+
   async stop(): Promise<void> {
     for (const c of this.clients.splice(0)) c.disconnect();
     await this.proc?.stop();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

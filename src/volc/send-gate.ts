@@ -1,0 +1,68 @@
+import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+
+/**
+ * Holds a request's bytes until its socket can carry them, then runs the send gate (the rate-limit
+ * permit's start) and lets them go. The vendor caps requests *started* in any rolling second, and a
+ * request starts at the server when its bytes arrive: over a new connection that is after the TCP connect
+ * and the TLS handshake, which can take hundreds of milliseconds. Counting the start before the handshake
+ * would let that request arrive in the same second as the ones granted after it (issue #18).
+ *
+ * How: Node writes a request's buffered headers when the request gets its socket; the socket is corked
+ * at that moment (before the write), and uncorked once it is ready and the gate resolved. A reused
+ * keep-alive socket is ready at once, so the usual request waits only for the gate.
+ */
+
+export type Gate = () => Promise<void>;
+
+/** The part of node:http / node:https axios calls as its `transport`. */
+export interface RequestModule {
+  request(options: RequestOptions, callback?: (res: IncomingMessage) => void): ClientRequest;
+}
+
+export function gatedTransport(base: RequestModule, gate: Gate): RequestModule {
+  return {
+    request(options, callback) {
+      const req = base.request(options, callback);
+      req.once('socket', (socket: Socket) => {
+        socket.cork();
+        whenReady(socket, req.reusedSocket)
+          .then(async (ready) => {
+            // Closed before it was ready: the request fails on its own (a connection error); nothing to count.
+            if (!ready) return;
+            await gate();
+            socket.uncork();
+          })
+          .catch((err: unknown) => req.destroy(err instanceof Error ? err : new Error(String(err))));
+      });
+      return req;
+    },
+  };
+}
+
+/** Resolves true once `socket` is connected (and, for TLS, handshaken); false if it closes first. */
+export function whenReady(socket: Socket, reused: boolean): Promise<boolean> {
+  if (socket.destroyed) return Promise.resolve(false);
+  if (reused || isReady(socket)) return Promise.resolve(true);
+  const event = socket instanceof TLSSocket ? 'secureConnect' : 'connect';
+  return new Promise((resolve) => {
+    const settle = (ready: boolean): void => {
+      socket.off(event, onReady);
+      socket.off('close', onClose);
+      resolve(ready);
+    };
+    const onReady = (): void => settle(true);
+    const onClose = (): void => settle(false);
+    socket.once(event, onReady);
+    socket.once('close', onClose);
+  });
+}
+
+function isReady(socket: Socket): boolean {
+  // A TLS socket has a cipher only once the handshake is done (getProtocol() already names the version
+  // the client offers before it). A proxy agent's tunnel may hand over a socket that is already secure.
+  if (socket instanceof TLSSocket) return Boolean(socket.getCipher());
+  // A proxy agent may hand over a stream that is not a net.Socket: it has no `connecting`, and is ready.
+  return socket.connecting !== true;
+}
