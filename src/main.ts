@@ -38,6 +38,7 @@ import { packageVersion } from './version';
 import { VolcClient } from './volc/client';
 import { accountCredentials } from './accounts/account-credentials';
 import { accountSettings } from './accounts/account-settings';
+import { YoungGenerationCap, v8Heap, wanted } from './young-generation';
 import { ApiAgentCache, idleTimeoutFor } from './volc/http-agent';
 
 export const ENV_WEBHOOK_SECRET = 'RTC_WEBHOOK_SECRET';
@@ -279,6 +280,11 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     daemon.reload().catch((err: unknown) => logger.error({ err }, 'config reload failed unexpectedly'));
   });
 
+  // Process-wide, so here rather than in the Daemon: the young generation's size is V8's (young-generation.ts).
+  const youngGeneration = wanted(process.execArgv, process.env.NODE_OPTIONS) ? new YoungGenerationCap(v8Heap) : undefined;
+  youngGeneration?.start();
+  void stopped.finally(() => youngGeneration?.stop());
+
   try {
     await daemon.start();
     logger.info(endpoint.describe(), endpoint.tlsEnabled ? 'serving HTTPS' : 'serving HTTP');
@@ -288,6 +294,7 @@ export async function runDaemon(configPath: string, options: RunOptions = {}): P
     feedFollower?.start();
   } catch (err) {
     logger.error({ err, host: config.server.host, port: config.server.port }, 'cannot start');
+    youngGeneration?.stop();
     return 1;
   }
   return stopped;

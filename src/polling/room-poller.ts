@@ -157,6 +157,14 @@ export class RoomPoller {
     }
   }
 
+  /**
+   * The next permit of this poller's budget, for a caller that picks what to poll once it is granted (the
+   * poll cycle's lanes); pass it to poll(). Rejects with an AbortError at shutdown.
+   */
+  nextPermit(): Promise<Permit> {
+    return this.permit(false);
+  }
+
   /** A permit of the limiter in force when it is granted (a reload may have moved the account to another key meanwhile). */
   private async permit(front: boolean): Promise<Permit> {
     let waitedMs = 0;
