@@ -73,8 +73,8 @@ export class PollCycle {
    * One account's rooms in order, each started when a permit of its budget is granted: the lane asks for
    * the next permit only then, so the rooms still waiting for the budget are positions in an array rather
    * than a suspended poll each. (With every room of a cycle waiting in the limiter at once, those chains
-   * lived for seconds, survived V8's young-generation collections and kept its young generation large: several
-   * MiB of RSS at 100 rooms; BENCHMARKS.md, "Cost after this wave".) Accounts' lanes run in parallel; lanes
+   * lived for seconds and survived V8's young-generation collections, which grow the young generation
+   * faster; BENCHMARKS.md, "Young generation".) Accounts' lanes run in parallel; lanes
    * on one access key share its limiter's queue, as a retry or a confirm poll does (ahead of them). Never rejects.
    */
   private async lane(poller: RoomPoller, refs: RoomRef[], signal: AbortSignal): Promise<void> {
