@@ -18,8 +18,8 @@
  * - The prior never holds back a room whose history is significantly above the mean (Poisson upper tail
  *   below SIGNIFICANT_P): such a room is estimated from its history alone. A room that just turned busy
  *   (see the restart below) has little history, and a heavy prior would otherwise pull it back.
- * - A restart on surprise: when a poll finds more changes than the estimate makes plausible (Poisson upper
- *   tail below SURPRISE_P), the history is replaced by that poll, weighted as RESTART_PRIORS priors' worth of
+ * - A restart on surprise: when a poll (or a poll and the one before it, together) finds more changes than
+ *   the estimate makes plausible (Poisson upper tail below SURPRISE_P), the history is replaced by it, weighted as RESTART_PRIORS priors' worth of
  *   watching at the rate it saw over the second half of its span (the new behaviour began within it). A room that turns busy after a long idle spell is then treated as busy from
  *   its first busy poll, instead of after a half-life of evidence. The other direction (busy → idle) is left
  *   to the decay: polling a room more often than needed for a while costs budget, never correctness.
@@ -49,6 +49,8 @@ export interface ChangeRate {
   readonly changes: number;
   /** Decayed seconds of watching (the elapsed time the polls covered). */
   readonly seconds: number;
+  /** The last poll: its changes, its span and the count the estimate expected of it (the two-poll surprise). */
+  readonly last?: { readonly changes: number; readonly seconds: number; readonly expected: number };
 }
 
 export const NO_HISTORY: ChangeRate = Object.freeze({ changes: 0, seconds: 0 });
@@ -57,16 +59,30 @@ export const NO_HISTORY: ChangeRate = Object.freeze({ changes: 0, seconds: 0 });
 export function observe(prev: ChangeRate, changes: number, elapsedSeconds: number, meanRate: number, priorChanges = PRIOR_CHANGES): ChangeRate {
   const dt = Math.max(0, elapsedSeconds);
   const expected = estimateOf(prev, meanRate, priorChanges) * dt;
-  if (changes > 0 && dt > 0 && poissonUpperTail(changes, expected) < SURPRISE_P) {
-    // At most a half-life of weight: a restart at a tiny mean must not outweigh the next hour's polls.
-    const seconds = meanRate > 0 ? Math.max(dt, Math.min((RESTART_PRIORS * PRIOR_CHANGES) / meanRate, HALF_LIFE_SECONDS)) : dt;
-    // The change of behaviour began somewhere within the poll's span, halfway on average: the rate it saw
-    // is over half the span. Too high when the room was busy all along, which costs a little budget until
-    // the next polls correct it; too low would leave a room that turned busy waiting longer.
-    return { changes: (changes / (dt / 2)) * seconds, seconds };
+  const last = { changes, seconds: dt, expected };
+  if (changes > 0 && dt > 0) {
+    if (poissonUpperTail(changes, expected) < SURPRISE_P) return restart(changes, dt, meanRate);
+    // The same test over this poll and the one before: a room that turned busy just before a poll shows
+    // only a few changes at it, and the next poll may fall just short of the test alone.
+    const p = prev.last;
+    if (p && poissonUpperTail(changes + p.changes, expected + p.expected) < SURPRISE_P) return restart(changes + p.changes, dt + p.seconds, meanRate);
   }
   const keep = 2 ** (-dt / HALF_LIFE_SECONDS);
-  return { changes: prev.changes * keep + changes, seconds: prev.seconds * keep + dt };
+  return { changes: prev.changes * keep + changes, seconds: prev.seconds * keep + dt, last };
+}
+
+/**
+ * A history replaced by `changes` seen over the last `span` seconds (see the module comment). It keeps no
+ * last poll: that poll's evidence is the new history, and counted again in the next poll's pair test it
+ * would restart the room a second time at a lower rate.
+ */
+function restart(changes: number, span: number, meanRate: number): ChangeRate {
+  // At most a half-life of weight: a restart at a tiny mean must not outweigh the next hour's polls.
+  const seconds = meanRate > 0 ? Math.max(span, Math.min((RESTART_PRIORS * PRIOR_CHANGES) / meanRate, HALF_LIFE_SECONDS)) : span;
+  // The change of behaviour began somewhere within the span, halfway on average: the rate seen is over
+  // half the span. Too high when the room was busy all along, which costs a little budget until the next
+  // polls correct it; too low would leave a room that turned busy waiting longer.
+  return { changes: (changes / (span / 2)) * seconds, seconds };
 }
 
 /**

@@ -66,6 +66,27 @@ describe('change-rate estimator', () => {
     expect(observe(busy, 2, 20, mean).seconds).toBeGreaterThan(busy.seconds);
   });
 
+  it('restarts from two polls that together are implausible, when neither is alone (an onset just before a poll)', () => {
+    // The model's case: a quiet room (one change in 15 minutes) turns busy 6 s before a poll, which finds
+    // 2 changes; the next, 66 s later, finds 3. Neither alone is below SURPRISE_P; 5 in 181 s is.
+    const mean = 0.01;
+    let r = NO_HISTORY;
+    for (let t = 0; t < 1800; t += 115) r = observe(r, 0, 115, mean);
+    const first = observe(r, 2, 115, mean);
+    expect(first.seconds).toBeGreaterThan(r.seconds); // no restart yet: the history grew
+    const second = observe(first, 3, 66, mean);
+    // Restarted: the rate the two polls saw over the second half of their span.
+    expect(second.seconds).toBeCloseTo(RESTART_PRIORS / mean, 9);
+    expect(second.changes / second.seconds).toBeCloseTo(5 / (181 / 2), 12);
+    expect(estimateOf(second, mean)).toBeGreaterThan(0.05);
+    // The restart's poll does not count again: the next ordinary busy poll keeps the new history.
+    expect(observe(second, 4, 15, mean).seconds).toBeGreaterThan(second.seconds);
+    // A plausible pair (a busy room's ordinary polls) keeps its history.
+    let busy = NO_HISTORY;
+    for (let i = 0; i < 50; i++) busy = observe(busy, 2, 20, mean);
+    expect(observe(observe(busy, 3, 20, mean), 3, 20, mean).seconds).toBeGreaterThan(busy.seconds);
+  });
+
   it('keeps the history for a change the estimate finds plausible', () => {
     let r = NO_HISTORY;
     for (let i = 0; i < 10; i++) r = observe(r, 1, 10, 0.1);
