@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AdaptivePlan } from '../src/scheduler/adaptive-plan';
-import { DueQueue } from '../src/scheduler/due-queue';
-import { pickNext } from '../src/scheduler/pick-next';
+import { PollQueue } from '../src/scheduler/poll-queue';
 import { accountBounds } from '../src/scheduler/pump-wiring';
 import { StartWindow } from '../src/ratelimit/start-window';
 import { createRng, Rng } from '../src/simulator/rng';
@@ -12,8 +11,8 @@ import { maxInWindow, percentile } from './stats';
  * [--warmup 30] [--seed 1]`: round-robin and adaptive polling side by side on a virtual clock, each against
  * the same simulated world (the same seed gives every room the same change times under both strategies).
  *
- * What runs for real: the scheduler's pure core, the same code the daemon's pump runs (the due queue, the
- * choice of the next room in pick-next.ts, the adaptive plan with its estimator and square-root rule, the
+ * What runs for real: the scheduler's pure core, the same code the daemon's pump runs (the poll queue
+ * and its choice of the next room in poll-queue.ts, the adaptive plan with its estimator and square-root rule, the
  * bounds of pump-wiring.ts) and the limiter's start window at `qps`. Round-robin is the same queue with
  * every room at the same interval (AdaptivePlan in uniform mode), which is the order and the pace of
  * back-to-back cycles. What is modelled: the vendor (a poll sees the room's members at its permit time,
@@ -106,8 +105,7 @@ interface Result {
 function run(world: WorldSpec, strategy: 'round-robin' | 'adaptive', o: Options): Result {
   const rooms = Array.from({ length: o.rooms }, (_, i) => new WorldRoom(createRng(o.seed * 1_000_003 + i), (t) => world.rate(i, t), world.busy(i) || world.switchers.includes(i) ? 20 : 3));
   const plan = new AdaptivePlan<number>(strategy === 'round-robin');
-  const queue = new DueQueue<number>();
-  const lastStart = new Map<number, number>();
+  const queue = new PollQueue<number>();
   const lastPoll = new Array<number | undefined>(o.rooms);
   const window = new StartWindow(Math.ceil(o.qps));
   const bounds = accountBounds({ strategy, maxIntervalSeconds: undefined }, o.period, o.qps, o.rooms);
@@ -126,7 +124,7 @@ function run(world: WorldSpec, strategy: 'round-robin' | 'adaptive', o: Options)
       now += wait;
       continue;
     }
-    const pick = pickNext(queue, lastStart, now, o.period * 1000, true);
+    const pick = queue.next(now, true);
     if (pick.key === undefined) {
       now = Math.max(now + 1, Math.min(pick.atMs, now + 1000));
       continue;
@@ -134,7 +132,6 @@ function run(world: WorldSpec, strategy: 'round-robin' | 'adaptive', o: Options)
     window.record(now, o.qps);
     if (now >= warmupMs) starts.push(now);
     const i = pick.key;
-    lastStart.set(i, now);
     const room = rooms[i]!;
     room.advance(now, warmupMs);
     let changes = room.leaves.length;
@@ -152,7 +149,7 @@ function run(world: WorldSpec, strategy: 'round-robin' | 'adaptive', o: Options)
     if (prev !== undefined && now >= warmupMs) result.maxGapOverBound = Math.max(result.maxGapOverBound, (now - prev) / 1000 / bounds.lateAfterSeconds);
     lastPoll[i] = now;
     const interval = plan.polled(i, baseline ? 0 : changes, now, bounds);
-    queue.set(i, now + interval * 1000);
+    queue.set(i, now + interval * 1000, false, now + o.period * 1000);
     result.polls++;
     if (world.switchers.includes(i) && now >= world.onsetMs && !onsetCount.has(-i - 1)) {
       const n = (onsetCount.get(i) ?? 0) + 1;

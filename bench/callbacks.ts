@@ -24,10 +24,12 @@ import { sleep, waitUntil } from './wait';
  *
  *   npm run build && node dist/bench/callbacks.js [--part delay|intake|both] [--rooms 2000] [--members 20]
  *     [--qps 35] [--seconds 180] [--mode callbacks|poll] [--concurrency 32] [--intake-seconds 10]
- *     [--strategy round-robin|adaptive] [--schedule CRON] [--skew]
+ *     [--strategy round-robin|adaptive] [--schedule CRON] [--skew] [--warmup-seconds 0]
  *
  * With `--mode poll --skew` and each strategy (run side by side, each with its own simulator) it is also
  * issue #20's real-time comparison: detection delay of busy and idle rooms, and the longest poll gap.
+ * `--warmup-seconds W` reports the changes of the first W seconds of churn (the estimator's learning) and
+ * those after them (steady state) apart, besides the whole run.
  */
 
 const SECRET = 'bench-callback-secret';
@@ -106,6 +108,12 @@ interface DelayOptions {
   schedule: string;
   /** A tenth of the rooms carry nine tenths of the changes (else every room churns alike). */
   skew: boolean;
+  /**
+   * The first seconds of churn left out of the steady-state figures (reported apart): the adaptive
+   * estimator learns the rooms' rates over the first sweeps, and the issue's comparison is of the rule,
+   * not of its start-up. 0 reports the whole run only.
+   */
+  warmupSeconds: number;
 }
 
 /** Rooms with an index below this are the busy tenth of a skewed world. */
@@ -196,6 +204,10 @@ async function delayPart(opts: DelayOptions): Promise<Record<string, unknown>> {
     const delaysLost: number[] = [];
     const busyDelays: number[] = [];
     const idleDelays: number[] = [];
+    // The same after the warm-up (changes at or after start + warmup) and during it.
+    const steadyFrom = start + opts.warmupSeconds * 1000;
+    const steady = { all: [] as number[], busy: [] as number[], idle: [] as number[], missed: 0 };
+    const warm = { all: [] as number[], busy: [] as number[], idle: [] as number[], missed: 0 };
     const busyCut = busyRooms(opts.rooms);
     const isBusy = (rid: string): boolean => Number(rid.slice('room-'.length)) < busyCut;
     let missed = 0;
@@ -203,13 +215,17 @@ async function delayPart(opts: DelayOptions): Promise<Record<string, unknown>> {
       if (c.kind === 'destroy') continue;
       const type = c.kind === 'visibility' ? 'visibility_change' : c.kind;
       const found = (byKey.get(`${c.roomId}\u0000${c.userId}\u0000${type}`) ?? []).find((x) => x.seenMs >= c.atMs - 5);
+      const part = c.atMs >= steadyFrom ? steady : warm;
       if (!found) {
         missed++;
+        part.missed++;
         continue;
       }
       const seconds = (found.seenMs - c.atMs) / 1000;
       (found.e.source === 'callback' ? delays : delaysLost).push(seconds);
       (isBusy(c.roomId) ? busyDelays : idleDelays).push(seconds);
+      part.all.push(seconds);
+      (isBusy(c.roomId) ? part.busy : part.idle).push(seconds);
       if (process.env.BENCH_DEBUG && found.e.source === 'callback' && found.seenMs - c.atMs > 1500) {
         process.stderr.write(`slow: ${JSON.stringify(c)} -> ${JSON.stringify(found.e)} seen +${found.seenMs - c.atMs} ms\n`);
       }
@@ -234,6 +250,14 @@ async function delayPart(opts: DelayOptions): Promise<Record<string, unknown>> {
     const f = (x: number): number => Math.round(x * 1000) / 1000;
     const all = [...delays, ...delaysLost];
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const sentSteady = sent.filter((t) => t >= steadyFrom && t <= stoppedMs);
+    const summary = (p: typeof steady, fromMs: number, toMs: number): Record<string, unknown> => ({
+      seconds: f((toMs - fromMs) / 1000),
+      delayAllSeconds: { n: p.all.length, mean: f(mean(p.all)), p50: f(median(p.all)), p99: f(percentile(p.all, 99)) },
+      delayBusyRoomsSeconds: { n: p.busy.length, mean: f(mean(p.busy)), p99: f(percentile(p.busy, 99)) },
+      delayIdleRoomsSeconds: { n: p.idle.length, mean: f(mean(p.idle)), p99: f(percentile(p.idle, 99)) },
+      changesNeverReported: p.missed,
+    });
     return {
       mode: opts.mode,
       strategy: opts.strategy,
@@ -242,6 +266,12 @@ async function delayPart(opts: DelayOptions): Promise<Record<string, unknown>> {
       delayAllSeconds: { n: all.length, mean: f(mean(all)), p50: f(median(all)), p99: f(percentile(all, 99)) },
       delayBusyRoomsSeconds: { n: busyDelays.length, mean: f(mean(busyDelays)), p99: f(percentile(busyDelays, 99)) },
       delayIdleRoomsSeconds: { n: idleDelays.length, mean: f(mean(idleDelays)), p99: f(percentile(idleDelays, 99)) },
+      ...(opts.warmupSeconds > 0
+        ? {
+            warmup: summary(warm, start, steadyFrom),
+            steadyState: { ...summary(steady, steadyFrom, stoppedMs), requestsSentPerSecond: f(sentSteady.length / Math.max(1, (stoppedMs - steadyFrom) / 1000)) },
+          }
+        : {}),
       longestGapBetweenPollsSeconds: f(longestGapS),
       rooms: opts.rooms,
       members: opts.members,
@@ -328,6 +358,7 @@ async function main(): Promise<void> {
       strategy: { type: 'string', default: 'round-robin' },
       schedule: { type: 'string', default: '*/1 * * * * *' },
       skew: { type: 'boolean', default: false },
+      'warmup-seconds': { type: 'string', default: '0' },
       concurrency: { type: 'string', default: '32' },
       'intake-seconds': { type: 'string', default: '10' },
     },
@@ -344,6 +375,7 @@ async function main(): Promise<void> {
       strategy: values.strategy ?? 'round-robin',
       schedule: values.schedule ?? '*/1 * * * * *',
       skew: values.skew === true,
+      warmupSeconds: Number(values['warmup-seconds']),
     });
   }
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

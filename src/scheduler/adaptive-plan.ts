@@ -1,4 +1,4 @@
-import { ChangeRate, estimateOf, meanRateOf, NO_HISTORY, observe } from './change-rate';
+import { ChangeRate, estimateOf, meanRateOf, NO_HISTORY, observe, PRIOR_CHANGES, priorChangesOf } from './change-rate';
 import { IntervalBounds, intervalFor, solveScale } from './interval-rule';
 
 /** How often the common scale is solved again (it moves slowly: one room's poll barely shifts it). */
@@ -18,6 +18,8 @@ export class AdaptivePlan<K> {
   private readonly rooms = new Map<K, PlanRoom>();
   private scale = 0;
   private meanRate = 0;
+  /** The prior's weight, estimated from every room's history with the mean (change-rate.ts). */
+  private priorChanges = PRIOR_CHANGES;
   private solvedAtMs = -Infinity;
   private solvedFor: IntervalBounds | undefined;
   private solvedRooms = -1;
@@ -48,7 +50,7 @@ export class AdaptivePlan<K> {
   polled(key: K, changes: number, startMs: number, bounds: IntervalBounds): number {
     const room = this.rooms.get(key);
     if (!room) return bounds.minSeconds;
-    if (room.lastPollMs !== undefined) room.rate = observe(room.rate, changes, (startMs - room.lastPollMs) / 1000, this.meanRate);
+    if (room.lastPollMs !== undefined) room.rate = observe(room.rate, changes, (startMs - room.lastPollMs) / 1000, this.meanRate, this.priorChanges);
     room.lastPollMs = startMs;
     return this.intervalOf(key, startMs, bounds);
   }
@@ -58,21 +60,23 @@ export class AdaptivePlan<K> {
     this.rebalance(nowMs, bounds);
     const room = this.rooms.get(key);
     if (!room) return bounds.minSeconds;
-    return intervalFor(this.uniform ? 1 : estimateOf(room.rate, this.meanRate), this.scale, bounds);
+    return intervalFor(this.uniform ? 1 : estimateOf(room.rate, this.meanRate, this.priorChanges), this.scale, bounds);
   }
 
   /** The room's estimated changes per second (undefined for an unknown room). */
   rateOf(key: K): number | undefined {
     const room = this.rooms.get(key);
-    return room && estimateOf(room.rate, this.meanRate);
+    return room && estimateOf(room.rate, this.meanRate, this.priorChanges);
   }
 
   /** Solve the common scale again when it is stale, the bounds changed or rooms came or went. */
   private rebalance(nowMs: number, bounds: IntervalBounds): void {
     const same = this.solvedFor && this.solvedFor.minSeconds === bounds.minSeconds && this.solvedFor.maxSeconds === bounds.maxSeconds && this.solvedFor.qps === bounds.qps;
     if (same && this.solvedRooms === this.rooms.size && nowMs - this.solvedAtMs < REBALANCE_MS) return;
-    this.meanRate = meanRateOf([...this.rooms.values()].map((r) => r.rate));
-    const rates = [...this.rooms.values()].map((r) => (this.uniform ? 1 : estimateOf(r.rate, this.meanRate)));
+    const histories = [...this.rooms.values()].map((r) => r.rate);
+    this.meanRate = meanRateOf(histories);
+    this.priorChanges = priorChangesOf(histories, this.meanRate);
+    const rates = histories.map((r) => (this.uniform ? 1 : estimateOf(r, this.meanRate, this.priorChanges)));
     this.scale = solveScale(rates, bounds);
     this.solvedAtMs = nowMs;
     this.solvedFor = { ...bounds };

@@ -2,8 +2,7 @@ import { Clock, isAbortError } from '../clock';
 import type { Logger } from '../logger';
 import type { Permit, RateLimiter } from '../ratelimit/limiter';
 import { AdaptivePlan } from './adaptive-plan';
-import { DueQueue } from './due-queue';
-import { pickNext } from './pick-next';
+import { PollQueue } from './poll-queue';
 import type { IntervalBounds } from './interval-rule';
 import { SweepTracker } from './sweep-tracker';
 
@@ -55,7 +54,7 @@ export interface DuePumpDeps {
 }
 
 interface Lane {
-  queue: DueQueue<string>;
+  queue: PollQueue<string>;
   plan: AdaptivePlan<string>;
   loop: Promise<void>;
 }
@@ -95,7 +94,10 @@ export class DuePump {
   /** Every room due now (a new leader polls at once, as the cycle strategy does). */
   runNow(): void {
     const now = this.deps.clock.now();
-    for (const lane of this.lanes.values()) for (const key of [...lane.queue.keys()]) lane.queue.set(key, Math.min(now, lane.queue.dueOf(key) ?? now));
+    for (const [account, lane] of this.lanes) {
+      const periodMs = this.periodMs(account, lane);
+      for (const key of [...lane.queue.keys()]) lane.queue.set(key, Math.min(now, lane.queue.dueOf(key) ?? now), false, this.notBefore(key, periodMs));
+    }
     this.wake();
   }
 
@@ -174,7 +176,7 @@ export class DuePump {
   private laneOf(account: string): Lane {
     let lane = this.lanes.get(account);
     if (!lane) {
-      lane = { queue: new DueQueue<string>(), plan: new AdaptivePlan<string>(), loop: Promise.resolve() };
+      lane = { queue: new PollQueue<string>(), plan: new AdaptivePlan<string>(), loop: Promise.resolve() };
       this.lanes.set(account, lane);
       lane.loop = this.run(account, lane);
     }
@@ -196,11 +198,9 @@ export class DuePump {
   private async step(account: string, lane: Lane): Promise<void> {
     await this.syncRooms();
     const target = this.deps.account(account);
-    const top = lane.queue.peek();
     const now = this.deps.clock.now();
-    if (!this.deps.gate() || !target || !top) return this.nap(MAX_NAP_MS);
-    const periodMs = this.deps.bounds(account, lane.plan.size).minSeconds * 1000;
-    const ready = pickNext(lane.queue, this.lastStart, now, periodMs, false);
+    if (!this.deps.gate() || !target || lane.queue.size === 0) return this.nap(MAX_NAP_MS);
+    const ready = lane.queue.next(now, false);
     if (ready.key === undefined) return this.nap(ready.atMs - now);
     let permit: Permit;
     try {
@@ -212,7 +212,7 @@ export class DuePump {
     }
     if (this.stopped) return;
     // The permit is granted: take the first room that may go now (a new room may have arrived meanwhile).
-    const key = pickNext(lane.queue, this.lastStart, this.deps.clock.now(), periodMs, true).key;
+    const key = lane.queue.next(this.deps.clock.now(), true).key;
     const at = key === undefined ? undefined : this.where.get(key);
     if (key === undefined || !at) return; // the room left while the permit was on its way: the permit is spent
     const p = this.pollOne(target, lane, key, at.room, permit);
@@ -243,8 +243,18 @@ export class DuePump {
       return;
     }
     const interval = changes === undefined ? lane.plan.intervalOf(key, startMs, bounds) : lane.plan.polled(key, changes, startMs, bounds);
-    lane.queue.set(key, startMs + interval * 1000);
+    lane.queue.set(key, startMs + interval * 1000, false, startMs + bounds.minSeconds * 1000);
     this.wake();
+  }
+
+  private periodMs(account: string, lane: Lane): number {
+    return this.deps.bounds(account, lane.plan.size).minSeconds * 1000;
+  }
+
+  /** A room is never polled again within the period of its last poll's start. */
+  private notBefore(key: string, periodMs: number): number {
+    const last = this.lastStart.get(key);
+    return last === undefined ? -Infinity : last + periodMs;
   }
 
   /** Sleep up to `ms`; wake() ends it early (a room became due, a room arrived, stop). */

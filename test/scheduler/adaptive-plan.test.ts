@@ -55,3 +55,45 @@ describe('accountBounds', () => {
     expect(accountBounds({ strategy: 'adaptive', maxIntervalSeconds: 600 }, 15, 35, 2000)).toMatchObject({ lateAfterSeconds: 600, maxSeconds: 540 });
   });
 });
+
+describe('AdaptivePlan after one noisy sweep', () => {
+  const b = { minSeconds: 15, maxSeconds: 154, qps: 35 };
+  /** 2,000 rooms, baseline at 0, then one poll each 57 s later finding a Poisson count at the room's rate. */
+  function sweep(rate: (i: number) => number, seed: number): { plan: AdaptivePlan<number>; t: number } {
+    let state = seed;
+    // A small LCG for the counts: the test needs reproducible noise, not good noise.
+    const next = (): number => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const poisson = (mean: number): number => {
+      let k = 0;
+      for (let p = next(), limit = Math.exp(-mean); p > limit; p *= next()) k++;
+      return k;
+    };
+    const plan = new AdaptivePlan<number>();
+    for (let i = 0; i < 2000; i++) plan.add(i);
+    for (let i = 0; i < 2000; i++) plan.polled(i, 0, i * 28.6, b);
+    for (let i = 0; i < 2000; i++) plan.polled(i, poisson(rate(i) * 57.1), 57_143 + i * 28.6, b);
+    return { plan, t: 120_000 };
+  }
+
+  it('keeps rooms that churn alike at near-equal intervals (estimate noise is not mistaken for a difference)', () => {
+    for (const seed of [1, 42]) {
+      const { plan, t } = sweep(() => 0.043, seed);
+      const T = Array.from({ length: 2000 }, (_, i) => plan.intervalOf(i, t, b));
+      const mean = T.reduce((s, x) => s + x, 0) / T.length;
+      const meanSq = T.reduce((s, x) => s + x * x, 0) / T.length;
+      // A change waits E[T²] / 2E[T] on average: unequal intervals cost E[T²] / E[T]² - 1 of it.
+      expect(meanSq / mean ** 2 - 1).toBeLessThan(0.01);
+    }
+  });
+
+  it('separates rooms that churn apart from the first sweep (a tenth carry nine tenths)', () => {
+    const { plan, t } = sweep((i) => (i < 200 ? 0.36 : 0.0044), 3);
+    const busy = Array.from({ length: 200 }, (_, i) => plan.intervalOf(i, t, b));
+    const idle = Array.from({ length: 1800 }, (_, i) => plan.intervalOf(200 + i, t, b));
+    // Nine in ten busy rooms near the period already (the rest saw fewer changes by chance), where
+    // round-robin would give every room 57 s.
+    expect([...busy].sort((x, y) => x - y)[180]!).toBeLessThanOrEqual(20);
+    const sortedIdle = [...idle].sort((x, y) => x - y);
+    expect(sortedIdle[900]!).toBeGreaterThan(60);
+  });
+});

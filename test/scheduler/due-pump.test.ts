@@ -130,6 +130,28 @@ describe('DuePump', () => {
     expect(t.maxActivePerRoom()).toBe(1);
   });
 
+  it('uses the whole budget when the rooms at the period are first in due order (work-conserving)', async () => {
+    // 40 busy rooms change at every poll and settle at the 15 s period (2.67 of 4 requests a second); the
+    // 60 quiet ones share the rest. The busy rooms come first in the room list, so their polls stay
+    // bunched. Whenever no room is due, a quiet room goes early; the busy rooms, held by their period, must
+    // not stand in its way, or permits go unused. (The limiter's guard makes 4 qps 3.96 starts a second.)
+    const rooms = Array.from({ length: 100 }, (_, i) => `r${i}`);
+    const t = setup({ rooms, qps: 4, periodSeconds: 15, changes: (id, sinceMs) => (Number(id.slice(1)) < 40 ? Math.max(1, Math.round(sinceMs / 500)) : 0) });
+    t.pump.start();
+    await t.clock.advance(900_000);
+    const from = t.clock.now();
+    await t.clock.advance(600_000);
+    await t.stop();
+    const polls = t.polls.filter((p) => p.atMs >= from && p.atMs < from + 600_000);
+    expect(polls.length).toBeGreaterThanOrEqual(0.98 * 4 * 600);
+    // The busy rooms still get the period, and no room is polled within it.
+    expect(countOf(polls, 'r0')).toBeGreaterThanOrEqual(38);
+    for (const r of rooms) {
+      const times = polls.filter((p) => p.roomId === r).map((p) => p.atMs);
+      for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(15_000);
+    }
+  });
+
   it('never polls a room twice at once, even when polls take longer than the period', async () => {
     const t = setup({ rooms: ['a', 'b'], qps: 10, periodSeconds: 1, pollMs: 4000 });
     t.pump.start();
