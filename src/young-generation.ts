@@ -12,7 +12,7 @@ const CHECK_EVERY_MS = 1000;
 /** What the cap needs of V8: its new space's size, and the factor it grows that space by. */
 export interface YoungGenerationHeap {
   newSpaceBytes(): number;
-  setGrowthFactor(factor: 1 | 2): void;
+  setGrowthFactor(factor: 1): void;
 }
 
 /**
@@ -25,13 +25,15 @@ export interface YoungGenerationHeap {
  * no benefit, since its scavenges are cheap at any size (BENCHMARKS.md, "Young generation"). The right tool
  * is `node --max-semi-space-size=2`, but a flag the operator must remember on every command line (npm's bin,
  * `node dist/src/cli.js`, the container's command) is not one they will have; and the maximum cannot be
- * lowered once V8 has started. The growth factor can: V8 reads it each time it grows the space. So this
- * sets it to 1 (no growth) while the space is at the cap and back to V8's 2 while it is under it (after the
- * memory reducer shrank it). An operator who passes `--max-semi-space-size` (or `--semi-space-growth-factor`)
+ * lowered once V8 has started. The growth factor can: V8 reads it each time it grows the space. So once the
+ * space has reached the cap this sets it to 1, for good: letting it grow again after the memory reducer
+ * shrank the space would need a look between every two growths, and with many survivors two growths can
+ * come between two looks (the real-V8 test saw 2 → 8 MiB). A space shrunk below the cap stays there, which
+ * costs a few more scavenges. An operator who passes `--max-semi-space-size` (or `--semi-space-growth-factor`)
  * gets exactly that instead (`wanted`).
  */
 export class YoungGenerationCap {
-  private factor: 1 | 2 = 2;
+  private capped = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -39,16 +41,17 @@ export class YoungGenerationCap {
     private readonly capBytes = YOUNG_GENERATION_CAP_BYTES,
   ) {}
 
-  /** One look at the space: no growth at or over the cap, V8's own growth under it. */
-  check(): void {
-    const factor = this.heap.newSpaceBytes() >= this.capBytes ? 1 : 2;
-    if (factor === this.factor) return;
-    this.heap.setGrowthFactor(factor);
-    this.factor = factor;
+  /** One look at the space: at or over the cap, no more growth from now on. True once capped. */
+  check(): boolean {
+    if (this.capped || this.heap.newSpaceBytes() < this.capBytes) return this.capped;
+    this.heap.setGrowthFactor(1);
+    this.capped = true;
+    this.stop(); // nothing left to watch
+    return true;
   }
 
   start(): void {
-    this.check();
+    if (this.check()) return;
     this.timer ??= setInterval(() => this.check(), CHECK_EVERY_MS).unref();
   }
 
