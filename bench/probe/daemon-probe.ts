@@ -8,6 +8,8 @@ import { getHeapSpaceStatistics } from 'node:v8';
  * see inside the process without touching src/:
  *  - the start time of every outgoing HTTP request (the client side of the rate cap), taken from Node's
  *    `http.client.request.start` diagnostics channel, which axios' http adapter goes through;
+ *  - the time each gated request's bytes were released to its socket (the daemon's
+ *    `rtc-room-monitor:request.sent` channel, src/volc/send-gate.ts): the start as the vendor counts it;
  *  - on SIGUSR2: a forced GC when --expose-gc is on, then a dump of those times and memoryUsage() to the
  *    file named by BENCH_PROBE_OUT, written under a temp name and renamed so a reader never sees half;
  *  - with BENCH_PROBE_LOOP_DELAY=1 only, the event-loop delay (perf_hooks, 10 ms resolution) since the
@@ -19,6 +21,8 @@ import { getHeapSpaceStatistics } from 'node:v8';
 export interface ProbeDump {
   /** performance.timeOrigin + performance.now() at each request start, ms (sub-ms resolution). */
   requestStarts: number[];
+  /** The same clock at each release of a gated request to its socket (empty if the build has no gate). */
+  requestSends: number[];
   memory: NodeJS.MemoryUsage;
   /** Committed bytes of each V8 heap space after that GC (new_space is the young generation). */
   heapSpaces: Record<string, number>;
@@ -29,11 +33,16 @@ export interface ProbeDump {
 
 const out = process.env.BENCH_PROBE_OUT;
 const requestStarts: number[] = [];
+const requestSends: number[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 if (process.env.BENCH_PROBE_LOOP_DELAY === '1') loopDelay.enable();
 
 subscribe('http.client.request.start', () => {
   requestStarts.push(performance.timeOrigin + performance.now());
+});
+// The channel's name as src/volc/send-gate.ts exports it (not imported: the probe loads before the daemon).
+subscribe('rtc-room-monitor:request.sent', () => {
+  requestSends.push(performance.timeOrigin + performance.now());
 });
 
 process.on('SIGUSR2', () => {
@@ -44,7 +53,7 @@ process.on('SIGUSR2', () => {
   // After reading the delay: the forced GC's pause shows in the next period (every period starts with one).
   gc?.();
   const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map((h) => [h.space_name, h.physical_space_size]));
-  const dump: ProbeDump = { requestStarts, memory: process.memoryUsage(), heapSpaces, gcForced: gc !== undefined, eventLoopDelay };
+  const dump: ProbeDump = { requestStarts, requestSends, memory: process.memoryUsage(), heapSpaces, gcForced: gc !== undefined, eventLoopDelay };
   const tmp = `${out}.tmp`;
   writeFileSync(tmp, JSON.stringify(dump));
   renameSync(tmp, out);

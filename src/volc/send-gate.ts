@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
@@ -16,6 +17,14 @@ import { TLSSocket } from 'node:tls';
 
 export type Gate = () => Promise<void>;
 
+/**
+ * Published (with the request) when a gated request's bytes are released to its socket: its start as the
+ * vendor counts it. Node's own `http.client.request.start` fires when the request object is made, before
+ * the connection and the gate, so it cannot show the rate on the wire; benchmarks and tests subscribe here.
+ */
+export const REQUEST_SENT_CHANNEL = 'rtc-room-monitor:request.sent';
+const requestSent = channel(REQUEST_SENT_CHANNEL);
+
 /** The part of node:http / node:https axios calls as its `transport`. */
 export interface RequestModule {
   request(options: RequestOptions, callback?: (res: IncomingMessage) => void): ClientRequest;
@@ -33,6 +42,7 @@ export function gatedTransport(base: RequestModule, gate: Gate): RequestModule {
             if (!ready) return;
             await gate();
             socket.uncork();
+            if (requestSent.hasSubscribers) requestSent.publish({ request: req });
           })
           .catch((err: unknown) => req.destroy(err instanceof Error ? err : new Error(String(err))));
       });

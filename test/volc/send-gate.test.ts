@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
 import { AbortError, monotonicClock } from '../../src/clock';
 import { SlidingWindowLimiter } from '../../src/ratelimit/limiter';
@@ -5,6 +6,7 @@ import { Simulator } from '../../src/simulator';
 import { VolcClient } from '../../src/volc/client';
 import { Credentials } from '../../src/volc/credentials';
 import { ApiAgents, createApiAgents } from '../../src/volc/http-agent';
+import { REQUEST_SENT_CHANNEL } from '../../src/volc/send-gate';
 import { makeThrowawayCa, ThrowawayCa } from '../support/throwaway-ca';
 
 /**
@@ -106,6 +108,21 @@ describe('VolcClient: the start is counted when the socket is ready', () => {
       expect(gated).toBe(1);
     }
     expect(sim.stats().tlsHandshakes - handshakes).toBe(1);
+  });
+
+  it(`publishes ${REQUEST_SENT_CHANNEL} once per request, after its gate resolved (the start on the wire)`, async () => {
+    const client = direct();
+    const order: string[] = [];
+    const onSent = (): void => void order.push('sent');
+    subscribe(REQUEST_SENT_CHANNEL, onSent);
+    try {
+      for (let i = 0; i < 2; i++) {
+        await client.getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, undefined, async () => void order.push('gate'));
+      }
+    } finally {
+      unsubscribe(REQUEST_SENT_CHANNEL, onSent);
+    }
+    expect(order).toEqual(['gate', 'sent', 'gate', 'sent']);
   });
 
   it('a gate that rejects with AbortError (the limiter closed: shutdown) sends nothing and rejects with AbortError', async () => {
