@@ -103,7 +103,7 @@ export class ListRoomInfoSource {
     for (let attempt = 0; ; attempt++) {
       const permit = await deps.limiter.permit({ signal });
       try {
-        const page = await deps.api().listRoomInfo({ appId: deps.appId, startMs: range.startMs, endMs: range.endMs, pageNum, pageSize: MAX_PAGE_SIZE }, signal, permit.start);
+        const page = await deps.api().listRoomInfo({ appId: deps.appId, startMs: range.startMs, endMs: range.endMs, pageNum, pageSize: MAX_PAGE_SIZE }, signal, permit);
         deps.observer.request('list_room_info', true);
         return page;
       } catch (err) {

@@ -107,9 +107,13 @@ export class RoomPoller {
         observer.permitWaited(permit.waitedMs / 1000);
         // The permit counts when the request actually leaves (Permit.start), not when it was granted; that
         // moment is also the poll's request time, which orders it against callbacks (RoomStore).
-        snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal, async () => {
-          await permit.start();
-          sentMs = this.deps.clock.now();
+        snapshot = await this.deps.api.getRoomOnlineUsers(ref, signal, {
+          start: () => permit.start(),
+          holds: () => {
+            if (!permit.holds()) return false;
+            sentMs = this.deps.clock.now();
+            return true;
+          },
         });
       } catch (err) {
         if (isAbortError(err)) return false; // shutdown: not a failure of the room

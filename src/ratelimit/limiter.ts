@@ -15,6 +15,13 @@ export interface Permit {
    * Rejects with AbortError when the limiter closes meanwhile.
    */
   start(): Promise<void>;
+  /**
+   * Call synchronously at the instant the request's bytes are released, after start() resolved: whether
+   * the start it counted still holds. Continuations may run between start()'s check and the send (a
+   * synchronous state commit, a GC pause), so the check is repeated where nothing can come between. False:
+   * the grant went stale; call start() again (it gives the start back and waits for a new one).
+   */
+  holds(): boolean;
 }
 
 /** What pollers need from the limiter: wait for permission to start one request. */

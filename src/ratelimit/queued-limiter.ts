@@ -22,8 +22,14 @@ export abstract class QueuedLimiter implements RateLimiter {
   }
 
   async permit(opts?: AcquireOptions): Promise<Permit> {
-    const granted = await this.enqueue(opts);
-    return { waitedMs: granted.waitedMs, start: () => this.confirm(granted, opts) };
+    let granted = await this.enqueue(opts);
+    return {
+      waitedMs: granted.waitedMs,
+      start: async () => {
+        granted = await this.confirm(granted, opts);
+      },
+      holds: () => this.fresh(granted),
+    };
   }
 
   /** Requests waiting for a permit. */
@@ -70,12 +76,18 @@ export abstract class QueuedLimiter implements RateLimiter {
    * would otherwise start together with the grants after it. Still fresh: it starts now. Late: its counted
    * start is taken back and the request waits again, ahead of the queue, for a start counted now.
    */
-  private async confirm(granted: Granted, opts?: AcquireOptions): Promise<void> {
+  private async confirm(granted: Granted, opts?: AcquireOptions): Promise<Granted> {
     let g = granted;
-    while (this.clock.now() - this.grantedAt(g) > this.lateMs) {
+    while (!this.fresh(g)) {
       this.takeBack(g);
       g = await this.enqueue({ ...opts, front: true });
     }
+    return g;
+  }
+
+  /** Whether a request leaving now may count as `granted`'s start. */
+  private fresh(granted: Granted): boolean {
+    return this.clock.now() - this.grantedAt(granted) <= this.lateMs;
   }
 
   private async pump(): Promise<void> {

@@ -7,7 +7,7 @@ import { decodeBody } from './content-encoding';
 import { ApiError, TransportError } from './errors';
 import type { ApiAgents } from './http-agent';
 import { ACTION, parseRoomOnlineUsers, RoomSnapshot } from './room-online-users';
-import { gatedTransport, RequestModule } from './send-gate';
+import { Gate, gatedTransport, RequestModule } from './send-gate';
 import { sign } from './signer';
 import type { AccountApi } from './account-api';
 import { LIST_ROOM_INFO, ListRoomInfoQuery, listRoomInfoParams, parseListRoomInfo, RoomListPage } from './list-room-info';
@@ -18,10 +18,10 @@ export interface RoomRef {
 }
 
 /**
- * Called by the client at the moment a request's bytes can leave: its socket is connected and, over TLS,
- * handshaken (send-gate.ts); the bytes wait for it. The poller passes its rate-limit permit's start.
+ * Run by the client at the moment a request's bytes can leave: its socket is connected and, over TLS,
+ * handshaken (send-gate.ts); the bytes wait for it. The poller passes its rate-limit permit.
  */
-export type SendGate = () => Promise<void>;
+export type SendGate = Gate;
 
 /** The narrow view of the vendor API the poller needs; tests pass fakes. */
 export interface RoomUsersApi {
@@ -127,7 +127,9 @@ export class VolcClient implements AccountApi {
       // permit's start is the request's start at the server. The wait for it is within timeoutMs; its
       // AbortError (shutdown) ends the request, and the signal says it was shutdown.
       let gateError: unknown;
-      const transport = start ? gatedTransport(this.base, () => start().catch((err: unknown) => Promise.reject((gateError = err)))) : undefined;
+      const transport = start
+        ? gatedTransport(this.base, { start: () => start.start().catch((err: unknown) => Promise.reject((gateError = err))), holds: () => start.holds?.() ?? true })
+        : undefined;
       const res = await this.http
         .get<Buffer>(`${this.url.origin}/?${signed.queryString}`, { headers: signed.headers, signal: controller.signal, ...(transport ? { transport } : {}) })
         .catch((err: unknown) => {

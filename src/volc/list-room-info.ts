@@ -1,4 +1,5 @@
 import { parseEnvelope } from './envelope';
+import type { Gate } from './send-gate';
 import { TransportError } from './errors';
 
 /**
@@ -40,8 +41,8 @@ export interface ListRoomInfoQuery {
 
 /** The narrow view of the vendor API discovery needs; tests pass fakes. */
 export interface ListRoomInfoApi {
-  /** `start`: the rate-limit permit's start, called when the request is about to leave (client.ts SendGate). */
-  listRoomInfo(query: ListRoomInfoQuery, signal?: AbortSignal, start?: () => Promise<void>): Promise<RoomListPage>;
+  /** `start`: the rate-limit permit, run when the request is about to leave (client.ts SendGate). */
+  listRoomInfo(query: ListRoomInfoQuery, signal?: AbortSignal, start?: Gate): Promise<RoomListPage>;
 }
 
 /** RFC 3339 in UTC with whole seconds, e.g. 2026-11-30T10:00:00Z. */

@@ -15,7 +15,15 @@ import { TLSSocket } from 'node:tls';
  * keep-alive socket is ready at once, so the usual request waits only for the gate.
  */
 
-export type Gate = () => Promise<void>;
+/**
+ * The rate-limit permit as the send sees it (ratelimit/limiter.ts Permit): `start` resolves when the
+ * request may leave; `holds`, called synchronously just before the bytes go, says whether that start is
+ * still good (false: wait again). A gate without `holds` always holds.
+ */
+export interface Gate {
+  start(): Promise<void>;
+  holds?(): boolean;
+}
 
 /**
  * Published (with the request) when a gated request's bytes are released to its socket: its start as the
@@ -40,7 +48,10 @@ export function gatedTransport(base: RequestModule, gate: Gate): RequestModule {
           .then(async (ready) => {
             // Closed before it was ready: the request fails on its own (a connection error); nothing to count.
             if (!ready) return;
-            await gate();
+            // start() checks the grant is fresh, but continuations can run between its check and this one
+            // (a synchronous commit, a GC pause); holds() repeats it where nothing can come between.
+            await gate.start();
+            while (gate.holds && !gate.holds()) await gate.start();
             socket.uncork();
             if (requestSent.hasSubscribers) requestSent.publish({ request: req });
           })

@@ -22,7 +22,7 @@ describe('DiscoveryManager', () => {
       observer: { request: () => undefined, passSucceeded: () => undefined, rangeSplit: () => undefined, targetRemoved: (s, t) => removed.push(`${s} ${t}`) },
       clock,
       logger: memoryLogger().logger,
-      account: () => ({ api, listLimiter: { acquire: async () => 0, permit: async () => ({ waitedMs: 0, start: async () => undefined }) } }),
+      account: () => ({ api, listLimiter: { acquire: async () => 0, permit: async () => ({ waitedMs: 0, start: async () => undefined, holds: () => true }) } }),
       configDir: '/nonexistent',
     });
     manager.apply(parseConfig('discovery: {listRoomInfo: {apps: ["a", "b"], intervalSeconds: 10, lookbackHours: 1}}'));

@@ -38,7 +38,7 @@ function setup(maxListable = 10_000) {
     appId: 'app',
     account: 'default',
     api: () => api,
-    limiter: { acquire: async () => 0, permit: async () => ({ waitedMs: 0, start: async () => undefined }) },
+    limiter: { acquire: async () => 0, permit: async () => ({ waitedMs: 0, start: async () => undefined, holds: () => true }) },
     registry,
     observer: {
       request: (_s, ok) => (ok ? observed.requests++ : observed.failures++),

@@ -1,4 +1,4 @@
-import type { RoomRef, RoomUsersApi } from '../../src/volc/client';
+import type { RoomRef, RoomUsersApi, SendGate } from '../../src/volc/client';
 import type { RoomSnapshot } from '../../src/volc/room-online-users';
 
 export type Scripted = RoomSnapshot | Error;
@@ -14,8 +14,9 @@ export class FakeApi implements RoomUsersApi {
   }
 
   /** As the real client: the permit's start is confirmed first (it may wait again), then the request counts. */
-  async getRoomOnlineUsers(room: RoomRef, _signal?: AbortSignal, start?: () => Promise<void>): Promise<RoomSnapshot> {
-    await start?.();
+  async getRoomOnlineUsers(room: RoomRef, _signal?: AbortSignal, start?: SendGate): Promise<RoomSnapshot> {
+    await start?.start();
+    while (start?.holds && !start.holds()) await start.start();
     this.calls.push(room);
     const list = this.scripts.get(room.roomId);
     if (!list || list.length === 0) throw new Error(`no script for ${room.roomId}`);

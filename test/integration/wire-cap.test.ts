@@ -74,9 +74,13 @@ describe('rate limit on the wire', () => {
       getRoomOnlineUsers: (room: RoomRef, signal?: AbortSignal, start?: SendGate) => {
         if (++calls % 25 === 0 && calls < ROOMS) busyLoop(500);
         // The moment the client goes on to sign and send: the request's start as this process sees it.
-        const noted: SendGate = async () => {
-          await start?.();
-          sent.push(performance.now());
+        const noted: SendGate = {
+          start: () => start?.start() ?? Promise.resolve(),
+          holds: () => {
+            const holds = start?.holds?.() ?? true;
+            if (holds) sent.push(performance.now());
+            return holds;
+          },
         };
         return client.getRoomOnlineUsers(room, signal, noted);
       },

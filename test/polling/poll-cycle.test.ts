@@ -12,7 +12,7 @@ import { memoryLogger } from '../fakes/recorders';
 /** A poller that records which account polled what and answers from a map of room → exists. */
 function stubPoller(account: string, store: RoomStore, calls: string[], gone: Set<string>): RoomPoller {
   return {
-    nextPermit: async () => ({ waitedMs: 0, start: async () => undefined }),
+    nextPermit: async () => ({ waitedMs: 0, start: async () => undefined, holds: () => true }),
     poll: async (ref: { appId: string; roomId: string }) => {
       calls.push(`${account}:${ref.roomId}`);
       const exists = !gone.has(ref.roomId);
@@ -113,7 +113,7 @@ describe('PollCycle lanes', () => {
     const start = async () => undefined;
     for (let i = 0; i < 3; i++) {
       await clock.advance(100);
-      g.asked[i]!({ waitedMs: 5, start });
+      g.asked[i]!({ waitedMs: 5, start, holds: () => true });
       await flush();
       expect(g.polled.map((p) => p.roomId)).toEqual(['r1', 'r2', 'r3'].slice(0, i + 1));
       expect(g.asked).toHaveLength(Math.min(i + 2, 3));
@@ -134,7 +134,7 @@ describe('PollCycle lanes', () => {
       ...stubPoller('a', store, calls, new Set()),
       nextPermit: async () => {
         if (++permits > 1) throw new AbortError('limiter closed');
-        return { waitedMs: 0, start: async () => undefined };
+        return { waitedMs: 0, start: async () => undefined, holds: () => true };
       },
     } as unknown as RoomPoller;
     const cycle = new PollCycle({ registry, store, pollerOf: () => poller, pollers: () => [poller], clock, logger: memoryLogger().logger });

@@ -87,7 +87,7 @@ describe('RoomPoller', () => {
     const t = setup();
     t.api.script('r1', new VendorError('InternalError', 'boom', 500), snapshot(['a']));
     let started = 0;
-    const p = t.poller.poll(room, undefined, { permit: { waitedMs: 1500, start: async () => void started++ } });
+    const p = t.poller.poll(room, undefined, { permit: { waitedMs: 1500, start: async () => void started++, holds: () => true } });
     await t.clock.advance(10_000);
     expect(await p).toBe(true);
     expect(t.api.calls).toHaveLength(2);
@@ -181,8 +181,8 @@ describe('RoomPoller', () => {
     const asked: string[] = [];
     let grantOld: (ms: number) => void = () => undefined;
     const start = async (): Promise<void> => undefined;
-    const oldKey = { acquire: () => Promise.reject(new Error('unused')), permit: () => new Promise<Permit>((resolve) => ((asked.push('old'), (grantOld = (waitedMs) => resolve({ waitedMs, start }))))) };
-    const newKey = { acquire: () => Promise.reject(new Error('unused')), permit: async () => (asked.push('new'), { waitedMs: 0, start }) };
+    const oldKey = { acquire: () => Promise.reject(new Error('unused')), permit: () => new Promise<Permit>((resolve) => ((asked.push('old'), (grantOld = (waitedMs) => resolve({ waitedMs, start, holds: () => true }))))) };
+    const newKey = { acquire: () => Promise.reject(new Error('unused')), permit: async () => (asked.push('new'), { waitedMs: 0, start, holds: () => true }) };
     t.poller.setBudget({ limiter: oldKey, rate: t.rate });
     const polled = t.poller.poll(room);
     await t.clock.advance(0);

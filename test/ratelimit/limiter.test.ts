@@ -216,6 +216,37 @@ describe('SlidingWindowLimiter (fake clock)', () => {
       expect(maxInWindow(starts)).toBeLessThanOrEqual(6);
     });
 
+    it('holds() repeats the freshness check at the send: a stall after start() resolved makes it false, and start() then re-counts', async () => {
+      const clock = new FakeClock(0);
+      const limiter = new SlidingWindowLimiter(clock, { current: () => 2 }, 40);
+      const first = await limiter.permit();
+      await first.start();
+      expect(first.holds()).toBe(true); // nothing ran between: it leaves as counted, at 0
+      const pending = limiter.permit();
+      await clock.advance(505); // the pacing gap at qps 2: (1000 + 10) / 2
+      const second = await pending;
+      const grantedAt = clock.now();
+      await second.start();
+      // A synchronous commit ran between start()'s check and the send: 20 ms, beyond the guard's half.
+      await clock.advance(20);
+      expect(second.holds()).toBe(false);
+      let restartedAt = -1;
+      let heldThen = false;
+      const again = second.start().then(() => {
+        restartedAt = clock.now();
+        heldThen = second.holds(); // sent at once when the new start came: it holds
+      });
+      await clock.advance(5000);
+      await again;
+      expect(heldThen).toBe(true);
+      expect(restartedAt).toBeGreaterThanOrEqual(grantedAt + 20);
+      // The re-counted start is the one the window holds: a third permit waits for it to age.
+      const third = limiter.permit().then(async (p) => (await p.start(), clock.now()));
+      await clock.advance(5000);
+      expect(maxInWindow([0, restartedAt, await third])).toBeLessThanOrEqual(2);
+      limiter.close();
+    });
+
     it('a fresh permit starts at once; a late one gives its counted start back and waits for a new one', async () => {
       const clock = new FakeClock(0);
       const limiter = new SlidingWindowLimiter(clock, { current: () => 2 }, 40);

@@ -77,7 +77,7 @@ describe('VolcClient: the start is counted when the socket is ready', () => {
     const results = await Promise.allSettled(
       [...Array(REQUESTS).keys()].map(async () => {
         const permit = await limiter.permit();
-        return client.getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, undefined, permit.start);
+        return client.getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, undefined, permit);
       }),
     );
     limiter.close();
@@ -99,10 +99,12 @@ describe('VolcClient: the start is counted when the socket is ready', () => {
     for (let i = 0; i < 3; i++) {
       let gated = 0;
       const before = sim.stats().requests;
-      const snap = await client.getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, undefined, async () => {
-        gated++;
-        // Held by the gate: nothing has reached the server yet.
-        expect(sim.stats().requests).toBe(before);
+      const snap = await client.getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, undefined, {
+        start: async () => {
+          gated++;
+          // Held by the gate: nothing has reached the server yet.
+          expect(sim.stats().requests).toBe(before);
+        },
       });
       expect(snap.exists).toBe(true);
       expect(gated).toBe(1);
@@ -117,7 +119,7 @@ describe('VolcClient: the start is counted when the socket is ready', () => {
     subscribe(REQUEST_SENT_CHANNEL, onSent);
     try {
       for (let i = 0; i < 2; i++) {
-        await client.getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, undefined, async () => void order.push('gate'));
+        await client.getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, undefined, { start: async () => void order.push('gate') });
       }
     } finally {
       unsubscribe(REQUEST_SENT_CHANNEL, onSent);
@@ -125,9 +127,27 @@ describe('VolcClient: the start is counted when the socket is ready', () => {
     expect(order).toEqual(['gate', 'sent', 'gate', 'sent']);
   });
 
+  it('a start that no longer holds at the send (a continuation ran between) is waited for again before anything leaves', async () => {
+    const client = direct();
+    const before = sim.stats().requests;
+    const calls: string[] = [];
+    let holds = 0;
+    const snap = await client.getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, undefined, {
+      start: async () => void calls.push('start'),
+      holds: () => {
+        calls.push('holds');
+        expect(sim.stats().requests).toBe(before);
+        return ++holds > 1;
+      },
+    });
+    expect(snap.exists).toBe(true);
+    expect(calls).toEqual(['start', 'holds', 'start', 'holds']);
+    expect(sim.stats().requests).toBe(before + 1);
+  });
+
   it('a gate that rejects with AbortError (the limiter closed: shutdown) sends nothing and rejects with AbortError', async () => {
     const before = sim.stats().requests;
-    await expect(direct().getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, undefined, () => Promise.reject(new AbortError('limiter closed')))).rejects.toBeInstanceOf(AbortError);
+    await expect(direct().getRoomOnlineUsers({ appId: 'app', roomId: 'r' }, undefined, { start: () => Promise.reject(new AbortError('limiter closed')) })).rejects.toBeInstanceOf(AbortError);
     expect(sim.stats().requests).toBe(before);
   });
 });
