@@ -71,4 +71,11 @@ export class SlidingWindowLimiter extends QueuedLimiter {
   protected takeBack(granted: Granted): void {
     this.window.remove(granted.token as number);
   }
+
+  /** Counted from the send (at most lateMs after the grant); no round trip, unlike the Redis window. */
+  protected override sentNow(granted: Granted): Granted {
+    const now = this.clock.now();
+    this.window.restamp(granted.token as number, now);
+    return { ...granted, token: now };
+  }
 }

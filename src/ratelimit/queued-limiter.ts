@@ -28,7 +28,11 @@ export abstract class QueuedLimiter implements RateLimiter {
       start: async () => {
         granted = await this.confirm(granted, opts);
       },
-      holds: () => this.fresh(granted),
+      holds: () => {
+        if (!this.fresh(granted)) return false;
+        granted = this.sentNow(granted);
+        return true;
+      },
     };
   }
 
@@ -62,6 +66,16 @@ export abstract class QueuedLimiter implements RateLimiter {
 
   /** The monotonic time a grant was counted at, or an earlier one (never later: lateness must not be missed). */
   protected abstract grantedAt(granted: Granted): number;
+
+  /**
+   * The request of a fresh grant leaves now (Permit.holds): a limiter may move its counted start from the
+   * grant to this moment, so the window's guard is kept whole for what comes after (the write itself, a
+   * GC or a preemption inside it) instead of partly spent on the grant's lateness. Returns the grant as it
+   * is now counted. Default: nothing moves.
+   */
+  protected sentNow(granted: Granted): Granted {
+    return granted;
+  }
 
   private enqueue(opts?: AcquireOptions): Promise<Granted> {
     if (this.closed) return Promise.reject(new AbortError('limiter closed'));

@@ -66,6 +66,24 @@ export class StartWindow {
     this.size = kept.length;
   }
 
+  /**
+   * A start recorded at `at` happened at `now` (a little later: its request left after the grant). Moved
+   * within the ring, which stays in time order: the rule looks qps starts back by position.
+   */
+  restamp(at: number, now: number): void {
+    if (now <= at) return;
+    let i = this.size - 1;
+    while (i >= 0 && this.ring[(this.head + i) % this.maxCount] !== at) i--;
+    if (i < 0) return; // already out of the window, or taken back
+    // Later starts recorded meanwhile move one place back while they are earlier than `now`.
+    for (; i + 1 < this.size; i++) {
+      const next = this.ring[(this.head + i + 1) % this.maxCount]!;
+      if (next >= now) break;
+      this.ring[(this.head + i) % this.maxCount] = next;
+    }
+    this.ring[(this.head + i) % this.maxCount] = now;
+  }
+
   /** Record a start at `now` (call only when delay(now) is 0). */
   record(now: number, qps: number): void {
     const gap = SPAN_MS / qps;

@@ -64,6 +64,25 @@ describe('StartWindow', () => {
     expect(w.delay(900, 3)).toBeGreaterThan(0);
   });
 
+  it('moves a start to when its request left, keeping the ring in time order (restamp)', () => {
+    const w = new StartWindow(3);
+    for (let t = -10_000; t < -5000; t += 1000) w.record(t, 30); // wrapped, and past the cold first window
+    w.record(0, 30);
+    w.record(3, 30);
+    w.record(800, 30);
+    expect(w.delay(900, 3)).toBe(110); // the start at 0 must be 1010 ms old
+    w.restamp(0, 5); // it left at 5, after the one granted at 3: the oldest is now 3
+    expect(w.delay(900, 3)).toBe(113);
+    w.restamp(3, 4); // and that one at 4
+    expect(w.delay(900, 3)).toBe(114);
+    w.restamp(12_345, 20_000); // not in the window: nothing changes
+    w.restamp(800, 700); // never earlier
+    expect(w.delay(900, 3)).toBe(114);
+    // Taking back a moved start finds it under its new time.
+    w.remove(5);
+    expect(w.delay(900, 3)).toBe(0);
+  });
+
   it('holds the first window of a process with the wider cold-start guard', () => {
     const w = new StartWindow(4);
     for (const t of [0, 253, 505, 758]) w.record(t, 4);
@@ -244,6 +263,24 @@ describe('SlidingWindowLimiter (fake clock)', () => {
       const third = limiter.permit().then(async (p) => (await p.start(), clock.now()));
       await clock.advance(5000);
       expect(maxInWindow([0, restartedAt, await third])).toBeLessThanOrEqual(2);
+      limiter.close();
+    });
+
+    it('a request that leaves a little after its grant is counted from when it left: the guard stays whole for the write', async () => {
+      const clock = new FakeClock(0);
+      const limiter = new SlidingWindowLimiter(clock, { current: () => 1 }, 40);
+      await (await limiter.permit()).start(); // at 0: the cold first window
+      await clock.advance(2000);
+      const first = await limiter.permit(); // at 2000
+      await clock.advance(4); // within lateMs of the grant
+      await first.start();
+      expect(first.holds()).toBe(true);
+      let grantedAt = -1;
+      const next = limiter.permit().then((p) => (grantedAt = clock.now()));
+      await clock.advance(5000);
+      await next;
+      // Counted from 2004, not 2000: the next start waits a full window plus the guard after it.
+      expect(grantedAt).toBe(2004 + 1000 + GUARD_MS);
       limiter.close();
     });
 
