@@ -276,7 +276,7 @@ describe('SlidingWindowLimiter (fake clock)', () => {
       await first.start();
       expect(first.holds()).toBe(true);
       let grantedAt = -1;
-      const next = limiter.permit().then((p) => (grantedAt = clock.now()));
+      const next = limiter.permit().then(() => (grantedAt = clock.now()));
       await clock.advance(5000);
       await next;
       // Counted from 2004, not 2000: the next start waits a full window plus the guard after it.
