@@ -14,6 +14,7 @@ import { memoryLogger, RecordingObserver, RecordingSink } from '../fakes/recorde
 import { repoPath } from '../support/repo-paths';
 import { SpawnedProcess } from '../support/spawned-process';
 import { waitFor } from '../support/wait-for';
+import { maxInAnyWindow } from '../support/rolling-window';
 
 /**
  * The cap holds on the wire, not only at the grants: 100 polls wait at qps 10 while the event loop is
@@ -26,17 +27,6 @@ const QPS = 10;
 const ROOMS = 100;
 const credentials = { accessKeyId: 'AKLTwirecap', secretAccessKey: 'wire-cap-secret' };
 
-/** Most times in any half-open window [t, t + 1000). */
-function maxInAnySecond(times: number[]): number {
-  const s = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < s.length; hi++) {
-    while (s[hi]! - s[lo]! >= 1000) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
 
 function busyLoop(ms: number): void {
   const end = performance.now() + ms;
@@ -110,7 +100,7 @@ describe('rate limit on the wire', () => {
     expect(stats.served).toBe(ROOMS);
     expect(stats.signatureFailures).toBe(0);
     expect(sent).toHaveLength(ROOMS);
-    expect(maxInAnySecond(sent)).toBeLessThanOrEqual(QPS);
+    expect(maxInAnyWindow(sent)).toBeLessThanOrEqual(QPS);
     // Arrivals as the simulator counts them add its own scheduling on a shared 2-core machine: a start
     // kept 1010 ms after the one qps back (the limiter's guard) now and then lands 1 ms inside its second.
     // Without the re-check, the stalls alone made qps + 1 there every time (and in `sent`).
