@@ -1,5 +1,4 @@
-import { writeFileSync } from 'node:fs';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Simulator } from '../src/simulator';
@@ -193,6 +192,7 @@ async function delayPart(opts: DelayOptions): Promise<Record<string, unknown>> {
     // of the request's bytes after its permit (the send gate), or the request's creation in a build without it.
     const dump = await daemon.probe();
     const sent = (dump.requestSends.length > 0 ? dump.requestSends : dump.requestStarts).filter((t) => t >= start);
+    // BENCH_DUMP_SENDS=FILE keeps both lists, to look at the tightest rolling seconds afterwards.
     if (process.env.BENCH_DUMP_SENDS) writeFileSync(process.env.BENCH_DUMP_SENDS, JSON.stringify({ sends: dump.requestSends, starts: dump.requestStarts }));
     const requests = sim.stats().requests - requestsBefore;
     const elapsed = (Date.now() - start) / 1000;

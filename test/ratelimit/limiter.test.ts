@@ -38,13 +38,19 @@ describe('StartWindow', () => {
     expect(w.delay(1000 + GUARD_MS, 4)).toBe(0);
   });
 
-  it('forgets a start taken back (its request had not left), also once the ring has wrapped', () => {
+  /**
+   * A window of three whose ring has wrapped and whose cold first window is past, holding `starts`. Recorded
+   * at a rate of 30 (short pacing gaps) so that only the hard window decides at a rate of 3.
+   */
+  function wrappedWindow(...starts: number[]): StartWindow {
     const w = new StartWindow(3);
-    // Recorded at a rate of 30 (short pacing gaps) so that only the hard window decides at a rate of 3 below.
-    for (let t = -10_000; t < -5000; t += 1000) w.record(t, 30); // wrapped, and past the cold first window
-    w.record(0, 30);
-    w.record(400, 30);
-    w.record(800, 30);
+    for (let t = -10_000; t < -5000; t += 1000) w.record(t, 30);
+    for (const t of starts) w.record(t, 30);
+    return w;
+  }
+
+  it('forgets a start taken back (its request had not left), also once the ring has wrapped', () => {
+    const w = wrappedWindow(0, 400, 800);
     expect(w.delay(900, 3)).toBe(110); // three starts in the window: the one at 0 must be 1010 ms old
     w.remove(12_345); // never recorded: nothing changes
     expect(w.delay(900, 3)).toBe(110);
@@ -55,11 +61,7 @@ describe('StartWindow', () => {
   });
 
   it('moves a start to when its request left, keeping the ring in time order (restamp)', () => {
-    const w = new StartWindow(3);
-    for (let t = -10_000; t < -5000; t += 1000) w.record(t, 30); // wrapped, and past the cold first window
-    w.record(0, 30);
-    w.record(3, 30);
-    w.record(800, 30);
+    const w = wrappedWindow(0, 3, 800);
     expect(w.delay(900, 3)).toBe(110); // the start at 0 must be 1010 ms old
     w.restamp(0, 5); // it left at 5, after the one granted at 3: the oldest is now 3
     expect(w.delay(900, 3)).toBe(113);
